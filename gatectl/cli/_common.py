@@ -1,0 +1,54 @@
+"""Options and helpers several commands share."""
+
+from __future__ import annotations
+
+import argparse
+from typing import IO
+
+from ..errors import GatectlError, PaceError
+from ..model import Method
+from ..paces import parse_race_time
+
+PB_DISTANCES = (100, 200, 400, 800, 1500)
+
+
+def add_layout_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--layout",
+        required=True,
+        metavar="GATES",
+        help="gate names and positions in metres, in running order, e.g. M1=0,M2=30,M3=60",
+    )
+    parser.add_argument(
+        "--detect",
+        choices=[m.value for m in Method],
+        default=Method.LONGEST.value,
+        help="crossing detection: first break, longest break (torso rule, default), dual beams",
+    )
+
+
+def add_pace_options(parser: argparse.ArgumentParser) -> None:
+    for distance in PB_DISTANCES:
+        parser.add_argument(
+            f"--pb{distance}", metavar="TIME", help=f"the athlete's {distance} m time, e.g. 47.5 or 1:52.3"
+        )
+
+
+def paces_from_args(args: argparse.Namespace) -> dict[float, int]:
+    paces: dict[float, int] = {}
+    for distance in PB_DISTANCES:
+        text = getattr(args, f"pb{distance}")
+        if text is not None:
+            try:
+                paces[float(distance)] = parse_race_time(text)
+            except PaceError as exc:
+                raise PaceError(f"--pb{distance}: {exc}") from None
+    return paces
+
+
+def open_text(path: str, mode: str = "r") -> IO[str]:
+    """Open a file for a command, or fail with a sentence naming it."""
+    try:
+        return open(path, mode, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise GatectlError(f"cannot {'read' if mode == 'r' else 'write'} {path}: {exc.strerror}.") from None

@@ -1,0 +1,246 @@
+"""Crossing detection: one gate's beam edges → the moments bodies crossed it.
+
+A body passing a hip-height beam breaks it several times: a hand, a knee, the
+torso, a trailing arm. The edges of one body form a *passage*, which ends when
+the gate has been clear for the re-arm time. Within a passage:
+
+* breaks separated by gaps shorter than ``bridge_ns`` (clothing flicker) are
+  joined into one break;
+* a joined break shorter than ``glitch_ns`` is an electrical glitch, ignored
+  and reported as an ``Anomaly``;
+* ``first`` times the passage at the start of its first break;
+* ``longest`` times it at the start of the longest break among those starting
+  within ``window_ns`` of the first: the torso is the widest thing that
+  crosses a beam, hands and knees are narrow;
+* ``dual`` does the same on the moments when *both* stacked beams are broken,
+  which a knee or a swinging hand rarely achieves.
+
+The detector is a state machine driven by edges (``feed``) and by the passing
+of time on the source's clock (``advance``); ``flush`` ends the stream. It
+decides from edge times only, so feeding edges live, with ``advance`` calls in
+between, gives exactly the crossings that ``detect`` finds in one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .model import NS_PER_MS, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method
+
+Event = Crossing | Anomaly
+
+
+@dataclass(slots=True)
+class _Break:
+    """A stretch with the gate broken: raw breaks joined across short gaps."""
+
+    start: int
+    end: int | None  # None while still broken
+
+
+class GateDetector:
+    """Turns the edges of one gate's beam(s) into crossings, live or in a batch."""
+
+    def __init__(self, gate: Gate, method: Method, settings: DetectionSettings) -> None:
+        self.gate = gate
+        self.method = method
+        self.settings = settings
+        self._beam_broken = {beam: False for beam in gate.beams}
+        self._beam_last_ns: dict[str, int] = {}
+        self._broken = False  # every beam of the gate broken
+        self._now = None  # latest instant known: edges and advance() calls
+        # The passage under way: its breaks, edges, and whether it is decided.
+        self._breaks: list[_Break] = []
+        self._edges: list[Edge] = []
+        self._decided = False
+        self._clear_since: int | None = None
+
+    @property
+    def broken(self) -> bool:
+        return self._broken
+
+    def settled_ns(self) -> int | None:
+        """No crossing this detector emits from now on can be earlier than this."""
+        if self._breaks and not self._decided:
+            return self._breaks[0].start
+        return self._now
+
+    def feed(self, edge: Edge) -> list[Event]:
+        events: list[Event] = []
+        last = self._beam_last_ns.get(edge.beam)
+        if edge.beam not in self._beam_broken:
+            return [Anomaly(edge.beam, edge.t_ns, f"beam {edge.beam} is not part of gate {self.gate.name}")]
+        if last is not None and edge.t_ns < last:
+            return [Anomaly(edge.beam, edge.t_ns, f"edge arrived out of order ({edge.t_ns} after {last}): ignored")]
+        if edge.broken == self._beam_broken[edge.beam]:
+            if last is None and not edge.broken:
+                self._beam_last_ns[edge.beam] = edge.t_ns  # a first 'clear' only confirms the start state
+                return []
+            state = "broken" if edge.broken else "clear"
+            return [Anomaly(edge.beam, edge.t_ns, f"beam reported {state} twice in a row (an edge was missed): ignored")]
+        events += self.advance(edge.t_ns)
+        self._beam_last_ns[edge.beam] = edge.t_ns
+        self._beam_broken[edge.beam] = edge.broken
+        broken = all(self._beam_broken.values())
+        if self._breaks or broken:
+            self._edges.append(edge)
+        if broken != self._broken:
+            self._broken = broken
+            self._gate_changed(edge.t_ns, broken)
+        events += self._decide()
+        return events
+
+    def advance(self, now_ns: int) -> list[Event]:
+        """Time has reached ``now_ns`` with no edge since: close what that closes."""
+        if self._now is not None and now_ns <= self._now:
+            return []
+        self._now = now_ns
+        events = self._decide()
+        if self._breaks and not self._broken and now_ns - self._clear_since >= self.settings.rearm_ns:
+            events += self._end_passage()
+        return events
+
+    def flush(self) -> list[Event]:
+        """The stream has ended: decide what can be decided."""
+        if not self._breaks:
+            return []
+        if self._broken:  # broken to the end: judge the break as it stands
+            return self._decide(final=True) + self._glitches()
+        return self.advance(max(self._now, self._clear_since + self.settings.rearm_ns))
+
+    def _gate_changed(self, t_ns: int, broken: bool) -> None:
+        if broken:
+            last = self._breaks[-1] if self._breaks else None
+            if last is not None and t_ns - last.end < self.settings.bridge_ns:
+                last.end = None  # a flicker: the same break goes on
+            else:
+                self._breaks.append(_Break(t_ns, None))
+        else:
+            self._breaks[-1].end = t_ns
+            self._clear_since = t_ns
+
+    def _decide(self, final: bool = False) -> list[Event]:
+        if self._decided or not self._breaks:
+            return []
+        s = self.settings
+        now = self._now
+        anchor = None  # start of the first break that is surely no glitch
+        best: _Break | None = None
+        best_len = -1
+        for brk in self._breaks:
+            if anchor is not None and brk.start >= anchor + s.window_ns:
+                break  # starts too late to be part of this crossing
+            closed = brk.end is not None and (final or now - brk.end >= s.bridge_ns)
+            length = (brk.end if brk.end is not None else now) - brk.start
+            if length < s.glitch_ns:
+                if closed:
+                    continue  # a glitch: reported when the passage ends
+                return []  # too short yet to say whether it is a glitch
+            if anchor is None:
+                anchor = brk.start
+                if self.method is Method.FIRST:
+                    return self._cross(brk.start)
+            if not closed and length <= best_len and not final:
+                return []  # still growing, and might yet beat the best
+            if length > best_len:
+                best, best_len = brk, length
+        if anchor is None:
+            return []
+        if final or now >= anchor + s.window_ns:
+            return self._cross(best.start)
+        return []
+
+    def _cross(self, t_ns: int) -> list[Event]:
+        self._decided = True
+        return [Crossing(self.gate.name, t_ns, self.method, tuple(self._edges))]
+
+    def _glitches(self) -> list[Event]:
+        ms = self.settings.glitch_ns / NS_PER_MS
+        return [
+            Anomaly(self.gate.name, b.start, f"break of {b.end - b.start} ns is shorter than the {ms:g} ms glitch threshold: ignored")
+            for b in self._breaks
+            if b.end is not None and b.end - b.start < self.settings.glitch_ns
+        ]
+
+    def _end_passage(self) -> list[Event]:
+        events = self._decide(final=True) + self._glitches()
+        self._breaks, self._edges, self._decided = [], [], False
+        return events
+
+
+class LayoutDetector:
+    """All the gates of a layout: routes edges, and releases crossings in time order.
+
+    A crossing is released once no gate can still produce an earlier one (the
+    watermark), so whatever consumes crossings sees them in order, live or in
+    a batch. Anomalies are released at once.
+    """
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.gates = {gate.name: GateDetector(gate, layout.method, layout.settings) for gate in layout.gates}
+        self._by_beam = {beam: self.gates[gate.name] for gate in layout.gates for beam in gate.beams}
+        self._order = {gate.name: i for i, gate in enumerate(layout.gates)}
+        self._held: list[Crossing] = []
+
+    def feed(self, edge: Edge) -> list[Event]:
+        detector = self._by_beam.get(edge.beam)
+        if detector is None:
+            return [Anomaly(edge.beam, edge.t_ns, f"no gate has a beam named {edge.beam}: ignored")]
+        events = self._advance_all(edge.t_ns)
+        events += detector.feed(edge)
+        return self._release(events)
+
+    def advance(self, now_ns: int) -> list[Event]:
+        return self._release(self._advance_all(now_ns))
+
+    def flush(self) -> list[Event]:
+        events = [event for detector in self.gates.values() for event in detector.flush()]
+        return self._release(events, everything=True)
+
+    def _advance_all(self, now_ns: int) -> list[Event]:
+        return [event for detector in self.gates.values() for event in detector.advance(now_ns)]
+
+    def _release(self, events: list[Event], everything: bool = False) -> list[Event]:
+        out: list[Event] = []
+        for event in events:
+            (self._held if isinstance(event, Crossing) else out).append(event)
+        if not self._held:
+            return out
+        self._held.sort(key=lambda c: (c.t_ns, self._order[c.gate]))
+        if everything:
+            ready, self._held = self._held, []
+        else:
+            mark = self._gates_settled_ns()
+            count = sum(1 for c in self._held if mark is not None and c.t_ns < mark)
+            ready, self._held = self._held[:count], self._held[count:]
+        return out + ready
+
+    def _gates_settled_ns(self) -> int | None:
+        marks = [m for m in (d.settled_ns() for d in self.gates.values()) if m is not None]
+        return min(marks) if marks else None
+
+    def watermark_ns(self) -> int | None:
+        """Every crossing earlier than this has been released."""
+        held = [self._held[0].t_ns] if self._held else []
+        marks = held + [m for m in [self._gates_settled_ns()] if m is not None]
+        return min(marks) if marks else None
+
+
+def detect(edges: Iterable[Edge], layout: Layout) -> tuple[list[Crossing], list[Anomaly]]:
+    """Every crossing in a batch of edges, in time order, and what was set aside.
+
+    >>> layout = Layout.parse("A=0,B=10", method="first")
+    >>> crossings, _ = detect([Edge("A", 5_000_000, True), Edge("A", 50_000_000, False)], layout)
+    >>> [(c.gate, c.t_ns) for c in crossings]
+    [('A', 5000000)]
+    """
+    detector = LayoutDetector(layout)
+    events: list[Event] = []
+    for edge in sorted(edges, key=lambda e: e.t_ns):
+        events += detector.feed(edge)
+    events += detector.flush()
+    crossings = [e for e in events if isinstance(e, Crossing)]
+    anomalies = sorted((e for e in events if isinstance(e, Anomaly)), key=lambda a: a.t_ns)
+    return crossings, anomalies
