@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import IO
+
+import platformdirs
 
 from ..errors import GatectlError, PaceError
 from ..model import Method
@@ -52,3 +55,18 @@ def open_text(path: str, mode: str = "r") -> IO[str]:
         return open(path, mode, encoding="utf-8", newline="")
     except OSError as exc:
         raise GatectlError(f"cannot {'read' if mode == 'r' else 'write'} {path}: {exc.strerror}.") from None
+
+
+def default_db_path(name: str = "gatectl.db") -> Path:
+    """Where a database lives unless given: the user's data directory."""
+    return Path(platformdirs.user_data_dir("gatectl", appauthor=False)) / name
+
+
+def add_db_option(parser: argparse.ArgumentParser, name: str = "gatectl.db") -> None:
+    parser.add_argument(
+        "--db", type=Path, default=None, metavar="PATH", help=f"the database (default: {default_db_path(name)})"
+    )
+
+
+def db_path(args: argparse.Namespace, name: str = "gatectl.db") -> Path:
+    return args.db if args.db is not None else default_db_path(name)

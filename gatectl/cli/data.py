@@ -1,0 +1,159 @@
+"""``gatectl recompute``, ``gatectl athletes``, ``gatectl export``: the database from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import GatectlError, PaceError
+from ..export import runs_csv, runs_json
+from ..paces import format_duration_ns, parse_race
+from ..store import Store
+from ._common import add_db_option, db_path, open_text
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    recompute = commands.add_parser(
+        "recompute",
+        help="rebuild crossings and runs from the raw edge log",
+        description="Rebuild crossings, runs and anomalies from the edges table; athlete assignments and voids are kept.",
+        epilog="example:\n  gatectl recompute --db gatectl.db --session 12",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_db_option(recompute)
+    recompute.add_argument("--session", type=int, help="only this session (default: every session)")
+    recompute.set_defaults(run=recompute_command)
+
+    athletes = commands.add_parser(
+        "athletes",
+        help="add, list and edit athletes and their race times",
+        epilog='examples:\n  gatectl athletes add "Ana Silva" --best 400=52.8 --best 800=2:01.5 --goal 400=51.9\n'
+        "  gatectl athletes list\n  gatectl athletes edit \"Ana Silva\" --best 400=52.1 --archive",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = athletes.add_subparsers(title="actions", metavar="ACTION", required=True)
+    add = verbs.add_parser("add", help="add an athlete")
+    add.add_argument("name")
+    _race_options(add)
+    add.add_argument("--notes", default="")
+    add_db_option(add)
+    add.set_defaults(run=athletes_add)
+    listing = verbs.add_parser("list", help="list athletes with their race times")
+    listing.add_argument("--all", action="store_true", help="include archived athletes")
+    add_db_option(listing)
+    listing.set_defaults(run=athletes_list)
+    edit = verbs.add_parser("edit", help="rename, set race times, archive")
+    edit.add_argument("name", help="the athlete's current name")
+    edit.add_argument("--rename", metavar="NEW_NAME")
+    _race_options(edit)
+    edit.add_argument("--notes")
+    edit.add_argument("--archive", action="store_true")
+    edit.add_argument("--unarchive", action="store_true")
+    add_db_option(edit)
+    edit.set_defaults(run=athletes_edit)
+
+    export = commands.add_parser(
+        "export",
+        help="runs as CSV or JSON",
+        epilog="examples:\n  gatectl export --csv --session 3 > session3.csv\n  gatectl export --json --athlete \"Ana Silva\" -o ana.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fmt = export.add_mutually_exclusive_group(required=True)
+    fmt.add_argument("--csv", action="store_true")
+    fmt.add_argument("--json", action="store_true")
+    export.add_argument("--session", type=int)
+    export.add_argument("--athlete", metavar="NAME")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    add_db_option(export)
+    export.set_defaults(run=export_command)
+
+
+def _race_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--best", action="append", default=[], metavar="DIST=TIME", help="a best, e.g. 400=52.8 (repeatable)")
+    parser.add_argument("--goal", action="append", default=[], metavar="DIST=TIME", help="a goal, e.g. 400=51.9 (repeatable)")
+
+
+def _race_times(args: argparse.Namespace) -> list[tuple[float, int, str]]:
+    times = []
+    for kind in ("best", "goal"):
+        for text in getattr(args, kind):
+            try:
+                times.append((*parse_race(text), kind))
+            except PaceError as exc:
+                raise PaceError(f"--{kind}: {exc}") from None
+    return times
+
+
+def _open(args: argparse.Namespace) -> Store:
+    return Store(db_path(args))
+
+
+def _athlete_id(store: Store, name: str) -> int:
+    found = store.find_athlete(name)
+    if found is None:
+        raise GatectlError(f"There is no athlete called {name!r}; see gatectl athletes list.")
+    return found["id"]
+
+
+def recompute_command(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        sessions = [args.session] if args.session is not None else [s["id"] for s in reversed(store.sessions())]
+        if not sessions:
+            print("No sessions in the database yet.")
+        for session_id in sessions:
+            counts = store.recompute(session_id)
+            print(f"session {session_id}: {counts['edges']} edges → {counts['crossings']} crossings, {counts['runs']} runs, {counts['anomalies']} anomalies")
+    return 0
+
+
+def athletes_add(args: argparse.Namespace) -> int:
+    times = _race_times(args)
+    with _open(args) as store:
+        athlete_id = store.add_athlete(args.name, notes=args.notes)
+        for distance, time_ns, kind in times:
+            store.set_race_time(athlete_id, distance, time_ns, kind)
+    print(f"added {args.name.strip()} (id {athlete_id})")
+    return 0
+
+
+def athletes_list(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        athletes = store.athletes(include_archived=args.all)
+    if not athletes:
+        print('No athletes yet. Add one: gatectl athletes add "Ana Silva" --best 400=52.8')
+        return 0
+    for athlete in athletes:
+        times = ", ".join(f"{t['kind']} {t['distance_m']:g} m {format_duration_ns(t['time_ns'])}" for t in athlete["race_times"])
+        archived = " (archived)" if athlete["archived"] else ""
+        print(f"{athlete['id']:>4}  {athlete['name']}{archived}  {times or 'no race times'}")
+    return 0
+
+
+def athletes_edit(args: argparse.Namespace) -> int:
+    if args.archive and args.unarchive:
+        raise GatectlError("Choose --archive or --unarchive, not both.")
+    times = _race_times(args)
+    with _open(args) as store:
+        athlete_id = _athlete_id(store, args.name)
+        archived = True if args.archive else False if args.unarchive else None
+        store.update_athlete(athlete_id, name=args.rename, notes=args.notes, archived=archived)
+        for distance, time_ns, kind in times:
+            store.set_race_time(athlete_id, distance, time_ns, kind)
+    print(f"updated {args.rename or args.name}")
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        athlete_id = _athlete_id(store, args.athlete) if args.athlete else None
+        if args.session is not None:
+            store.session(args.session)
+        runs = store.runs(session_id=args.session, athlete_id=athlete_id)
+    text = runs_csv(runs) if args.csv else runs_json(runs) + "\n"
+    if args.output:
+        with open_text(args.output, "w") as out:
+            out.write(text)
+        print(f"wrote {len(runs)} runs to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

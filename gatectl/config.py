@@ -1,0 +1,212 @@
+"""The daemon's config file (TOML), read and checked field by field.
+
+Every mistake raises ``ConfigError`` naming the field, e.g.
+``gates[2].pin: must be a GPIO number from 0 to 27, not "x"``.
+
+Example (GPIO gates, single beams, the flying 30 layout)::
+
+    place = "Club track"
+
+    [source]
+    kind = "gpio"          # gpio | sim | replay
+
+    [detection]
+    method = "longest"     # first | longest | dual
+    rearm_ms = 300
+    window_ms = 300
+
+    [[gates]]
+    name = "M1"
+    position_m = 0
+    pin = 17               # for dual gates: pins = [17, 27]
+
+    [[gates]]
+    name = "M2"
+    position_m = 30
+    pin = 27
+    # ...
+
+    [database]
+    path = "/var/lib/gatectl/gatectl.db"
+
+    [web]
+    host = "0.0.0.0"
+    port = 8000
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, GatectlError
+from .model import NS_PER_MS, DetectionSettings, Layout, Method
+
+SOURCE_KINDS = ("gpio", "sim", "replay")
+
+
+@dataclass(frozen=True, slots=True)
+class BeamWiring:
+    beam: str
+    pin: int
+    active_low: bool = True
+    pull_up: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    layout: Layout
+    source: str
+    database: Path
+    wiring: tuple[BeamWiring, ...] = ()
+    trace: Path | None = None  # replay source
+    replay_speed: float = 1.0
+    sim_seed: int = 0
+    sim_limbs: bool = True
+    place: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+def load_config(path: str | Path) -> Config:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}.") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+    try:
+        return parse_config(data, base=Path(path).parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def parse_config(data: dict, base: Path = Path(".")) -> Config:
+    known = {"place", "source", "detection", "gates", "database", "web"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"unknown section or field {key!r}; expected one of {', '.join(sorted(known))}.")
+    source = _table(data, "source")
+    _known(source, "source", {"kind", "trace", "speed", "seed", "limbs"})
+    kind = _get(source, "source.kind", str, "gpio")
+    if kind not in SOURCE_KINDS:
+        raise ConfigError(f"source.kind: must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}.")
+    detection = _table(data, "detection")
+    _known(detection, "detection", {"method", "rearm_ms", "window_ms", "glitch_ms", "bridge_ms"})
+    method = _get(detection, "detection.method", str, "longest")
+    if method not in [m.value for m in Method]:
+        raise ConfigError(f"detection.method: must be first, longest or dual, not {method!r}.")
+    defaults = DetectionSettings()
+    thresholds = {}
+    for name in ("rearm", "window", "glitch", "bridge"):
+        ms = _get(detection, f"detection.{name}_ms", (int, float), getattr(defaults, f"{name}_ns") / NS_PER_MS)
+        if ms < 0:
+            raise ConfigError(f"detection.{name}_ms: must be 0 or more milliseconds, not {ms}.")
+        thresholds[f"{name}_ns"] = round(ms * NS_PER_MS)
+    try:
+        settings = DetectionSettings(**thresholds)
+    except GatectlError as exc:
+        raise ConfigError(f"detection: {exc}") from None
+
+    gates = data.get("gates")
+    if not isinstance(gates, list) or len(gates) < 2:
+        raise ConfigError("gates: give at least two [[gates]] tables, each with name and position_m.")
+    positions: dict[str, float] = {}
+    wiring: list[BeamWiring] = []
+    for i, gate in enumerate(gates, start=1):
+        where = f"gates[{i}]"
+        if not isinstance(gate, dict):
+            raise ConfigError(f"{where}: must be a table with name and position_m.")
+        _known(gate, where, {"name", "position_m", "pin", "pins", "active_low", "pull_up"})
+        name = _get(gate, f"{where}.name", str)
+        positions[name] = float(_get(gate, f"{where}.position_m", (int, float)))
+        if kind == "gpio":
+            wiring += _gate_wiring(gate, where, name, method == "dual")
+    try:
+        layout = Layout.from_positions(positions, method, settings)
+    except GatectlError as exc:
+        raise ConfigError(f"gates: {exc}") from None
+    if [g.name for g in layout.gates] != list(positions):
+        raise ConfigError("gates: list the gates in running order, with rising position_m.")
+
+    database = _table(data, "database")
+    _known(database, "database", {"path"})
+    db_path = Path(_get(database, "database.path", str))
+    web = _table(data, "web")
+    _known(web, "web", {"host", "port"})
+    port = _get(web, "web.port", int, 8000)
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"web.port: must be from 1 to 65535, not {port}.")
+    trace = None
+    if kind == "replay":
+        trace = base / _get(source, "source.trace", str)
+    speed = float(_get(source, "source.speed", (int, float), 1.0))
+    if speed <= 0:
+        raise ConfigError(f"source.speed: must be more than 0, not {speed}.")
+    return Config(
+        layout=layout,
+        source=kind,
+        database=db_path if db_path.is_absolute() else base / db_path,
+        wiring=tuple(wiring),
+        trace=trace,
+        replay_speed=speed,
+        sim_seed=_get(source, "source.seed", int, 0),
+        sim_limbs=_get(source, "source.limbs", bool, True),
+        place=_get(data, "place", str, ""),
+        host=_get(web, "web.host", str, "127.0.0.1"),
+        port=port,
+    )
+
+
+def _gate_wiring(gate: dict, where: str, name: str, dual: bool) -> list[BeamWiring]:
+    active_low = _get(gate, f"{where}.active_low", bool, True)
+    pull_up = _get(gate, f"{where}.pull_up", bool, True)
+    if dual:
+        pins = _get(gate, f"{where}.pins", list)
+        if len(pins) != 2:
+            raise ConfigError(f"{where}.pins: a dual gate needs two pins, lower beam first, e.g. pins = [17, 27].")
+        return [
+            BeamWiring(f"{name}{suffix}", _pin(pin, f"{where}.pins"), active_low, pull_up)
+            for suffix, pin in zip("ab", pins)
+        ]
+    return [BeamWiring(name, _pin(_get(gate, f"{where}.pin", int), f"{where}.pin"), active_low, pull_up)]
+
+
+def _pin(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 27:
+        raise ConfigError(f"{where}: must be a GPIO number from 0 to 27, not {value!r}.")
+    return value
+
+
+_MISSING = object()
+
+
+def _known(table: dict, where: str, allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{where}.{key}: unknown field; expected one of {', '.join(sorted(allowed))}.")
+
+
+def _table(data: dict, key: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be a table ([{key}]).")
+    return value
+
+
+def _get(table: dict, where: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
+    key = where.rsplit(".", 1)[-1]
+    if key not in table:
+        if default is _MISSING:
+            raise ConfigError(f"{where}: missing; it is required.")
+        return default
+    value = table[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        names = " or ".join(k.__name__.replace("str", "text").replace("int", "whole number").replace("float", "number") for k in kinds)
+        raise ConfigError(f"{where}: must be a {names}, not {value!r}.")
+    return value

@@ -1,0 +1,95 @@
+"""In-process publish/subscribe for live events (crossings, runs, gate status).
+
+Every event gets an increasing ``id``; the bus keeps the most recent ones so a
+subscriber that reconnects (a browser sending ``Last-Event-ID``) can catch up
+on what it missed. Publishing never blocks the daemon: a subscriber that
+falls too far behind is dropped and must reconnect.
+
+>>> bus = EventBus()
+>>> sub = bus.subscribe()
+>>> bus.publish("run", {"fly": None}).id
+1
+>>> sub.get(timeout=0).kind
+'run'
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    id: int
+    kind: str  # "crossing", "run", "gate", "session", "queue"...
+    data: dict
+
+
+class Subscription:
+    def __init__(self, bus: EventBus, maxsize: int) -> None:
+        self._bus = bus
+        self._queue: queue.Queue[LiveEvent | None] = queue.Queue(maxsize)
+        self.dropped = False
+
+    def get(self, timeout: float | None = None) -> LiveEvent | None:
+        """The next event, or ``None`` after ``timeout`` seconds or once dropped."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _offer(self, event: LiveEvent) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.dropped = True
+            self._bus.unsubscribe(self)
+
+    def close(self) -> None:
+        self._bus.unsubscribe(self)
+
+
+class EventBus:
+    def __init__(self, history: int = 2000, subscriber_queue: int = 1000) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: set[Subscription] = set()
+        self._history: deque[LiveEvent] = deque(maxlen=history)
+        self._next_id = 1
+        self._subscriber_queue = subscriber_queue
+
+    def publish(self, kind: str, data: dict) -> LiveEvent:
+        with self._lock:
+            event = LiveEvent(self._next_id, kind, data)
+            self._next_id += 1
+            self._history.append(event)
+            subscribers = list(self._subscribers)
+        for sub in subscribers:
+            sub._offer(event)
+        return event
+
+    def subscribe(self, last_id: int | None = None) -> Subscription:
+        """A new subscription; with ``last_id``, first replays the events after it."""
+        sub = Subscription(self, self._subscriber_queue)
+        with self._lock:
+            if last_id is not None:
+                for event in self._history:
+                    if event.id > last_id:
+                        sub._offer(event)
+            self._subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subscribers.discard(sub)
+
+    def latest(self, kind: str) -> LiveEvent | None:
+        with self._lock:
+            return next((e for e in reversed(self._history) if e.kind == kind), None)
+
+    @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscribers)

@@ -1,0 +1,48 @@
+"""Runs as CSV or JSON, for a session, an athlete, or everything."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+CSV_COLUMNS = (
+    "id", "session", "number", "athlete", "status", "voided", "void_reason", "reason",
+    "fly_distance_m", "fly_time_s", "fly_velocity_mps", "fly_kmh", "pct_400m_pace", "pct_800m_pace",
+    "accel_time_s", "crossings",
+)
+
+
+def runs_csv(runs: list[dict]) -> str:
+    """One row a run; times in seconds to the nanosecond, crossings as gate=t_ns."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for run in runs:
+        fly = run["fly"] or {}
+        first = run["segments"][0] if run["segments"] else {}
+        pct = {key: run["vs_pace"].get(key, {}).get("percent") for key in ("400m", "800m")}
+        writer.writerow([
+            run["id"], run["session"], run["number"], run["athlete"] or "", run["status"], int(run["voided"]),
+            run["void_reason"] or "", run["reason"] or "",
+            fly.get("distance_m", ""), _seconds(fly.get("time_ns")), _round(fly.get("velocity_mps"), 3),
+            _round(fly.get("kmh"), 2), pct["400m"] or "", pct["800m"] or "",
+            _seconds(first.get("time_ns")) if len(run["segments"]) > 1 else "",
+            " ".join(f"{gate}={t}" for gate, t in run["crossings"].items()),
+        ])
+    return out.getvalue()
+
+
+def runs_json(runs: list[dict]) -> str:
+    return json.dumps({"runs": runs}, indent=2)
+
+
+def _seconds(time_ns: int | None) -> str:
+    """Exact decimal seconds from integer ns: 3104000123 → '3.104000123'."""
+    if time_ns is None:
+        return ""
+    return f"{time_ns // 1_000_000_000}.{time_ns % 1_000_000_000:09d}"
+
+
+def _round(value: float | None, digits: int) -> str | float:
+    return "" if value is None else round(value, digits)

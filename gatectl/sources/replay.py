@@ -1,0 +1,65 @@
+"""Replayed gates: the edges of a recorded trace, delivered as if live.
+
+``speed`` 1.0 replays in real time, 10.0 ten times faster. The source's
+clock is the trace's: ``now_ns`` maps the monotonic clock onto trace time, so
+the daemon's windows and timeouts see the intervals the gates saw. When the
+trace is over, the clock runs on, and the daemon closes what remains open.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from ..errors import SourceError
+from ..model import NS_PER_S, Edge
+from . import Emit
+
+
+class ReplaySource:
+    name = "replay"
+    latency_ns = 0
+
+    def __init__(
+        self,
+        edges: Sequence[Edge],
+        *,
+        speed: float = 1.0,
+        clock: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        if not speed > 0:
+            raise SourceError(f"Replay speed must be more than 0, not {speed}.")
+        self.edges = sorted(edges, key=lambda e: e.t_ns)
+        self.speed = speed
+        self._clock = clock
+        self._origin_trace = self.edges[0].t_ns if self.edges else 0
+        self._origin_clock: int | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.finished = threading.Event()
+
+    def start(self, emit: Emit) -> None:
+        if self._thread is not None:
+            raise SourceError("This replay has already started.")
+        self._origin_clock = self._clock()
+        self._thread = threading.Thread(target=self._run, args=(emit,), name="gatectl-replay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+
+    def now_ns(self) -> int:
+        if self._origin_clock is None:
+            return self._origin_trace
+        return self._origin_trace + round((self._clock() - self._origin_clock) * self.speed)
+
+    def _run(self, emit: Emit) -> None:
+        for edge in self.edges:
+            while (wait := edge.t_ns - self.now_ns()) > 0:
+                if self._stopping.wait(wait / self.speed / NS_PER_S):
+                    return
+            emit(edge)
+        self.finished.set()

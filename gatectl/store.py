@@ -1,0 +1,422 @@
+"""Storage: one SQLite file, written through sqlite-utils.
+
+``edges`` is the append-only raw log; everything else about a session
+(``crossings``, ``runs``, ``anomalies``) is derived from it and can be rebuilt
+with ``recompute``, which keeps what people decided about runs (the athlete a
+run belongs to, a void and its reason).
+
+One ``Store`` is one connection, used from one thread; the daemon writes
+through its own, and each web request opens another. WAL lets readers run
+while the daemon writes; ``synchronous=FULL`` makes a committed edge survive a
+power cut.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .errors import StoreError
+from .model import Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
+from .results import report
+from .timing import time_edges
+
+migrations = Migrations("gatectl")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["athletes"].create(
+        {"id": int, "name": str, "notes": str, "archived": int, "created_at": str},
+        pk="id",
+        not_null={"name", "archived"},
+        defaults={"notes": "", "archived": 0},
+    )
+    db["athletes"].create_index(["name"], unique=True)
+    db["race_times"].create(
+        {"id": int, "athlete_id": int, "distance_m": float, "kind": str, "time_ns": int},
+        pk="id",
+        foreign_keys=[("athlete_id", "athletes", "id")],
+        not_null={"athlete_id", "distance_m", "kind", "time_ns"},
+    )
+    db["race_times"].create_index(["athlete_id", "distance_m", "kind"], unique=True)
+    db["sessions"].create(
+        {
+            "id": int,
+            "started_at": str,  # wall-clock label: the Pi's clock may be wrong at a track
+            "date": str,
+            "place": str,
+            "layout": str,
+            "method": str,
+            "settings": str,  # detection thresholds, JSON
+            "notes": str,
+        },
+        pk="id",
+        not_null={"layout", "method"},
+        defaults={"place": "", "notes": ""},
+    )
+    db["edges"].create(
+        {"id": int, "session_id": int, "beam": str, "t_ns": int, "broken": int},
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "beam", "t_ns", "broken"},
+    )
+    db["edges"].create_index(["session_id", "t_ns"])
+    db["crossings"].create(
+        {"id": int, "session_id": int, "gate": str, "t_ns": int, "method": str, "edges": str},
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "gate", "t_ns", "method"},
+    )
+    db["crossings"].create_index(["session_id", "t_ns"])
+    db["runs"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "number": int,
+            "status": str,
+            "reason": str,
+            "started_ns": int,
+            "crossings": str,  # {"M1": t_ns, ...}, JSON
+            "athlete_id": int,
+            "voided": int,
+            "void_reason": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id"), ("athlete_id", "athletes", "id")],
+        not_null={"session_id", "number", "status", "started_ns", "crossings", "voided"},
+        defaults={"voided": 0},
+    )
+    db["runs"].create_index(["session_id", "started_ns"])
+    db["runs"].create_index(["athlete_id"])
+    db["anomalies"].create(
+        {"id": int, "session_id": int, "source": str, "t_ns": int, "reason": str},
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "source", "t_ns", "reason"},
+    )
+    db["settings"].create({"key": str, "value": str}, pk="key")
+
+
+class Store:
+    """The gatectl database. ``Store(":memory:")`` for tests."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False, migrate: bool = True) -> None:
+        self.path = str(path)
+        try:
+            if read_only:
+                if not Path(path).exists():
+                    raise StoreError(f"There is no database at {path}.")
+                conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False)
+            else:
+                if self.path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+            self.db = Database(conn)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if not read_only:
+                if self.path != ":memory:":
+                    self.db.enable_wal()
+                self.db.execute("PRAGMA synchronous = FULL")
+                if migrate:
+                    migrations.apply(self.db)
+            elif migrations.pending(self.db):
+                raise StoreError(f"{path} is not a gatectl database, or is from an older gatectl: open it once with gatectl recompute.")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"Cannot open the database {path}: {exc}.") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Sessions ---------------------------------------------------------------
+
+    def start_session(self, layout: Layout, *, place: str = "", notes: str = "", started_at: datetime | None = None) -> int:
+        started = started_at or datetime.now().astimezone()
+        s = layout.settings
+        return self.db["sessions"].insert(
+            {
+                "started_at": started.isoformat(timespec="seconds"),
+                "date": started.date().isoformat(),
+                "place": place,
+                "layout": layout.describe(),
+                "method": layout.method.value,
+                "settings": json.dumps({k: getattr(s, k) for k in ("rearm_ns", "window_ns", "glitch_ns", "bridge_ns")}),
+                "notes": notes,
+            }
+        ).last_pk
+
+    def session(self, session_id: int) -> dict:
+        rows = list(self.db["sessions"].rows_where("id = ?", [session_id]))
+        if not rows:
+            raise StoreError(f"There is no session {session_id}.")
+        return rows[0]
+
+    def sessions(self) -> list[dict]:
+        return list(self.db.query(
+            "select s.*, (select count(*) from runs r where r.session_id = s.id and r.status = 'complete' and not r.voided) as complete_runs"
+            " from sessions s order by s.id desc"
+        ))
+
+    def latest_session_id(self) -> int | None:
+        row = next(self.db.query("select max(id) as id from sessions"), None)
+        return row["id"] if row else None
+
+    def layout(self, session_id: int) -> Layout:
+        row = self.session(session_id)
+        settings = DetectionSettings(**json.loads(row["settings"])) if row["settings"] else None
+        return Layout.parse(row["layout"], row["method"], settings)
+
+    def update_session(self, session_id: int, *, date: str | None = None, place: str | None = None, notes: str | None = None) -> None:
+        changes = {k: v for k, v in {"date": date, "place": place, "notes": notes}.items() if v is not None}
+        if changes:
+            self.session(session_id)
+            self.db["sessions"].update(session_id, changes)
+
+    # The raw log --------------------------------------------------------------
+
+    def add_edges(self, session_id: int, edges: Sequence[Edge]) -> None:
+        """Append raw edges durably, in one transaction, before anything is derived."""
+        with self.db.atomic():
+            self.db["edges"].insert_all(
+                ({"session_id": session_id, "beam": e.beam, "t_ns": e.t_ns, "broken": int(e.broken)} for e in edges),
+                batch_size=500,
+            )
+
+    def edges(self, session_id: int) -> list[Edge]:
+        return [
+            Edge(beam, t_ns, bool(broken))
+            for beam, t_ns, broken in self.db.execute(
+                "select beam, t_ns, broken from edges where session_id = ? order by id", [session_id]
+            ).fetchall()
+        ]
+
+    def edge_count(self, session_id: int | None = None) -> int:
+        if session_id is None:
+            return self.db.execute("select count(*) from edges").fetchone()[0]
+        return self.db.execute("select count(*) from edges where session_id = ?", [session_id]).fetchone()[0]
+
+    # What the core derived ----------------------------------------------------
+
+    def add_derived(self, session_id: int, events: Iterable[Crossing | Anomaly | Run]) -> list[int]:
+        """Store crossings, anomalies and finished runs; returns the ids of the runs, in order."""
+        run_ids = []
+        with self.db.atomic():
+            for event in events:
+                if isinstance(event, Crossing):
+                    self.db["crossings"].insert(_crossing_row(session_id, event))
+                elif isinstance(event, Anomaly):
+                    self.db["anomalies"].insert({"session_id": session_id, "source": event.source, "t_ns": event.t_ns, "reason": event.reason})
+                else:
+                    run_ids.append(self.db["runs"].insert(_run_row(session_id, event)).last_pk)
+        return run_ids
+
+    def recompute(self, session_id: int) -> dict[str, int]:
+        """Rebuild a session's crossings, runs and anomalies from its edges.
+
+        Athlete assignments and voids carry over to the rebuilt run that starts
+        at the same crossing.
+        """
+        layout = self.layout(session_id)
+        kept = {
+            (row["started_ns"], row["status"]): row
+            for row in self.db["runs"].rows_where("session_id = ? and (athlete_id is not null or voided)", [session_id])
+        }
+        result = time_edges(self.edges(session_id), layout)
+        with self.db.atomic():
+            for table in ("crossings", "runs", "anomalies"):
+                self.db.execute(f"delete from {table} where session_id = ?", [session_id])
+            self.db["crossings"].insert_all((_crossing_row(session_id, c) for c in result.crossings), batch_size=500)
+            self.db["anomalies"].insert_all(
+                ({"session_id": session_id, "source": a.source, "t_ns": a.t_ns, "reason": a.reason} for a in result.anomalies),
+                batch_size=500,
+            )
+            for run in result.runs:
+                row = _run_row(session_id, run)
+                old = kept.get((row["started_ns"], row["status"]))
+                if old:
+                    row.update(athlete_id=old["athlete_id"], voided=old["voided"], void_reason=old["void_reason"])
+                self.db["runs"].insert(row)
+        return {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(result.runs), "anomalies": len(result.anomalies)}
+
+    # Runs ---------------------------------------------------------------------
+
+    def run(self, run_id: int) -> dict:
+        rows = self._run_rows("r.id = ?", [run_id])
+        if not rows:
+            raise StoreError(f"There is no run {run_id}.")
+        return rows[0]
+
+    def runs(self, *, session_id: int | None = None, athlete_id: int | None = None, statuses: Sequence[str] | None = None, limit: int | None = None) -> list[dict]:
+        """Runs with their results (``report``), newest first."""
+        where, params = ["1 = 1"], []
+        if session_id is not None:
+            where.append("r.session_id = ?")
+            params.append(session_id)
+        if athlete_id is not None:
+            where.append("r.athlete_id = ?")
+            params.append(athlete_id)
+        if statuses:
+            where.append(f"r.status in ({','.join('?' * len(statuses))})")
+            params += list(statuses)
+        return self._run_rows(" and ".join(where), params, limit)
+
+    def _run_rows(self, where: str, params: list, limit: int | None = None) -> list[dict]:
+        sql = (
+            "select r.*, a.name as athlete from runs r left join athletes a on a.id = r.athlete_id "
+            f"where {where} order by r.started_ns desc, r.id desc" + (f" limit {int(limit)}" if limit else "")
+        )
+        layouts: dict[int, Layout] = {}
+        paces: dict[int | None, dict[float, int]] = {None: {}}
+        rows = []
+        for row in self.db.query(sql, params):
+            layout = layouts.get(row["session_id"]) or layouts.setdefault(row["session_id"], self.layout(row["session_id"]))
+            if row["athlete_id"] not in paces:
+                paces[row["athlete_id"]] = self.paces(row["athlete_id"])
+            rows.append(run_view(row, layout, paces[row["athlete_id"]]))
+        return rows
+
+    def assign_run(self, run_id: int, athlete_id: int | None) -> None:
+        self.run(run_id)
+        if athlete_id is not None:
+            self.athlete(athlete_id)
+        self.db["runs"].update(run_id, {"athlete_id": athlete_id})
+
+    def void_run(self, run_id: int, reason: str) -> None:
+        if not reason.strip():
+            raise StoreError("Say why the run is voided (e.g. 'false start', 'wrong athlete').")
+        self.run(run_id)
+        self.db["runs"].update(run_id, {"voided": 1, "void_reason": reason.strip()})
+
+    def unvoid_run(self, run_id: int) -> None:
+        self.run(run_id)
+        self.db["runs"].update(run_id, {"voided": 0, "void_reason": None})
+
+    def anomalies(self, session_id: int) -> list[dict]:
+        return list(self.db["anomalies"].rows_where("session_id = ?", [session_id], order_by="t_ns"))
+
+    # Athletes -----------------------------------------------------------------
+
+    def add_athlete(self, name: str, *, notes: str = "") -> int:
+        name = name.strip()
+        if not name:
+            raise StoreError("An athlete needs a name.")
+        if self.find_athlete(name) is not None:
+            raise StoreError(f"There is already an athlete called {name!r}.")
+        return self.db["athletes"].insert({"name": name, "notes": notes, "archived": 0, "created_at": datetime.now().astimezone().isoformat(timespec="seconds")}).last_pk
+
+    def update_athlete(self, athlete_id: int, *, name: str | None = None, notes: str | None = None, archived: bool | None = None) -> None:
+        self.athlete(athlete_id)
+        changes: dict = {}
+        if name is not None:
+            name = name.strip()
+            if not name:
+                raise StoreError("An athlete needs a name.")
+            other = self.find_athlete(name)
+            if other is not None and other["id"] != athlete_id:
+                raise StoreError(f"There is already an athlete called {name!r}.")
+            changes["name"] = name
+        if notes is not None:
+            changes["notes"] = notes
+        if archived is not None:
+            changes["archived"] = int(archived)
+        if changes:
+            self.db["athletes"].update(athlete_id, changes)
+
+    def athlete(self, athlete_id: int) -> dict:
+        rows = list(self.db["athletes"].rows_where("id = ?", [athlete_id]))
+        if not rows:
+            raise StoreError(f"There is no athlete {athlete_id}.")
+        return {**rows[0], "race_times": self.race_times(athlete_id)}
+
+    def find_athlete(self, name: str) -> dict | None:
+        rows = list(self.db["athletes"].rows_where("name = ? collate nocase", [name.strip()]))
+        return rows[0] if rows else None
+
+    def athletes(self, *, include_archived: bool = False) -> list[dict]:
+        where = None if include_archived else "archived = 0"
+        return [{**row, "race_times": self.race_times(row["id"])} for row in self.db["athletes"].rows_where(where, order_by="name collate nocase")]
+
+    def set_race_time(self, athlete_id: int, distance_m: float, time_ns: int | None, kind: str = "best") -> None:
+        """Set (or with ``None`` clear) an athlete's best or goal time over a distance."""
+        if kind not in ("best", "goal"):
+            raise StoreError(f"A race time is a 'best' or a 'goal', not {kind!r}.")
+        if not distance_m > 0:
+            raise StoreError(f"A race distance must be more than 0 m, not {distance_m}.")
+        self.athlete(athlete_id)
+        with self.db.atomic():
+            self.db.execute("delete from race_times where athlete_id = ? and distance_m = ? and kind = ?", [athlete_id, distance_m, kind])
+            if time_ns is not None:
+                self.db["race_times"].insert({"athlete_id": athlete_id, "distance_m": float(distance_m), "kind": kind, "time_ns": time_ns})
+
+    def race_times(self, athlete_id: int) -> list[dict]:
+        return list(self.db["race_times"].rows_where("athlete_id = ?", [athlete_id], order_by="distance_m, kind", select="distance_m, kind, time_ns"))
+
+    def paces(self, athlete_id: int | None, kind: str = "best") -> dict[float, int]:
+        """The athlete's race times of one kind: ``{distance_m: time_ns}``."""
+        if athlete_id is None:
+            return {}
+        return {r["distance_m"]: r["time_ns"] for r in self.race_times(athlete_id) if r["kind"] == kind}
+
+    # Settings -----------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        rows = list(self.db["settings"].rows_where("key = ?", [key]))
+        return rows[0]["value"] if rows else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db["settings"].upsert({"key": key, "value": value}, pk="key")
+
+
+def _crossing_row(session_id: int, crossing: Crossing) -> dict:
+    return {
+        "session_id": session_id,
+        "gate": crossing.gate,
+        "t_ns": crossing.t_ns,
+        "method": crossing.method.value,
+        "edges": json.dumps([[e.beam, e.t_ns, int(e.broken)] for e in crossing.edges]),
+    }
+
+
+def _run_row(session_id: int, run: Run) -> dict:
+    return {
+        "session_id": session_id,
+        "number": run.number,
+        "status": run.status.value,
+        "reason": run.reason,
+        "started_ns": run.started_ns,
+        "crossings": json.dumps({c.gate: c.t_ns for c in run.crossings}),
+        "athlete_id": None,
+        "voided": 0,
+    }
+
+
+def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> dict:
+    """A stored run as the API shows it: the replay report plus who, where and whether voided."""
+    crossings = json.loads(row["crossings"])
+    run = Run(
+        row["number"],
+        tuple(Crossing(gate, t_ns, layout.method) for gate, t_ns in crossings.items()),
+        RunStatus(row["status"]),
+        row["reason"],
+    )
+    return {
+        **report(run, layout, paces),
+        "id": row["id"],
+        "session": row["session_id"],
+        "athlete": row.get("athlete"),
+        "athlete_id": row["athlete_id"],
+        "voided": bool(row["voided"]),
+        "void_reason": row["void_reason"],
+    }
