@@ -40,6 +40,7 @@ class RunAssembler:
         self.settings = settings or AssemblySettings()
         self._index = {gate.name: i for i, gate in enumerate(layout.gates)}
         self._open: list[_OpenRun] = []  # oldest first
+        self._next_deadline: int | None = None
         self._numbers = 0
 
     @property
@@ -53,8 +54,8 @@ class RunAssembler:
             return finished + [self._reject(crossing, f"gate {crossing.gate} is not in layout {self.layout.describe()}")]
         if index == 0:
             run = _OpenRun(self._next_number(), [crossing])
-            self._set_deadline(run)
             self._open.append(run)
+            self._set_deadline(run)
             return finished
         run = next((r for r in self._open if len(r.crossings) == index), None)
         if run is None:
@@ -74,21 +75,31 @@ class RunAssembler:
         run.crossings.append(crossing)
         if len(run.crossings) == len(self.layout.gates):
             self._open.remove(run)
+            self._update_deadline()
             return finished + [Run(run.number, tuple(run.crossings), RunStatus.COMPLETE)]
         self._set_deadline(run)
         return finished
 
+    @property
+    def next_deadline_ns(self) -> int | None:
+        """When the next open run times out, if nothing joins it first."""
+        return self._next_deadline
+
     def advance(self, now_ns: int) -> list[Run]:
         """Time has reached ``now_ns``: runs past their deadline become incomplete."""
+        if self._next_deadline is None or now_ns <= self._next_deadline:
+            return []
         expired = [r for r in self._open if now_ns > r.deadline_ns]
         for run in expired:
             self._open.remove(run)
+        self._update_deadline()
         return [self._incomplete(r, "timed out") for r in expired]
 
     def flush(self) -> list[Run]:
         """The stream has ended: open runs are incomplete."""
         runs = [self._incomplete(r, "the record ended") for r in self._open]
         self._open = []
+        self._update_deadline()
         return runs
 
     def _next_number(self) -> int:
@@ -99,6 +110,10 @@ class RunAssembler:
         index = len(run.crossings)
         distance = self.layout.gates[index].position_m - self.layout.gates[index - 1].position_m
         run.deadline_ns = run.crossings[-1].t_ns + round(distance * NS_PER_S / self.settings.min_velocity_mps)
+        self._update_deadline()
+
+    def _update_deadline(self) -> None:
+        self._next_deadline = min((r.deadline_ns for r in self._open), default=None)
 
     def _reject(self, crossing: Crossing, reason: str) -> Run:
         return Run(self._next_number(), (crossing,), RunStatus.REJECTED, reason)

@@ -47,6 +47,7 @@ class GateDetector:
         self.method = method
         self.settings = settings
         self._beam_broken = {beam: False for beam in gate.beams}
+        self._single_beam = len(gate.beams) == 1
         self._beam_last_ns: dict[str, int] = {}
         self._broken = False  # every beam of the gate broken
         self._now = None  # latest instant known: edges and advance() calls
@@ -54,41 +55,60 @@ class GateDetector:
         self._breaks: list[_Break] = []
         self._edges: list[Edge] = []
         self._decided = False
+        self._window_ends: int | None = None  # the window closes: set once the first real break is known
         self._clear_since: int | None = None
 
     @property
     def broken(self) -> bool:
         return self._broken
 
-    def settled_ns(self) -> int | None:
-        """No crossing this detector emits from now on can be earlier than this."""
+    @property
+    def busy(self) -> bool:
+        """A passage is under way: the passing of time may decide something."""
+        return bool(self._breaks)
+
+    def undecided_since(self) -> int | None:
+        """The start of the passage still being judged: its crossing can be no earlier."""
         if self._breaks and not self._decided:
-            return self._breaks[0].start
-        return self._now
+            for brk in self._breaks:
+                # A glitch that can no longer grow is never the crossing: skip it, or a
+                # gate glitching every few hundred ms would hold back every other gate.
+                if brk.end is None or brk.end - brk.start >= self.settings.glitch_ns or self._now - brk.end < self.settings.bridge_ns:
+                    return brk.start
+        return None
 
     def feed(self, edge: Edge) -> list[Event]:
-        events: list[Event] = []
-        last = self._beam_last_ns.get(edge.beam)
-        if edge.beam not in self._beam_broken:
-            return [Anomaly(edge.beam, edge.t_ns, f"beam {edge.beam} is not part of gate {self.gate.name}")]
-        if last is not None and edge.t_ns < last:
-            return [Anomaly(edge.beam, edge.t_ns, f"edge arrived out of order ({edge.t_ns} after {last}): ignored")]
-        if edge.broken == self._beam_broken[edge.beam]:
-            if last is None and not edge.broken:
-                self._beam_last_ns[edge.beam] = edge.t_ns  # a first 'clear' only confirms the start state
+        beam, t_ns, broken = edge
+        levels = self._beam_broken
+        level = levels.get(beam)
+        if level is None:
+            return [Anomaly(beam, t_ns, f"beam {beam} is not part of gate {self.gate.name}")]
+        last = self._beam_last_ns.get(beam)
+        if last is not None and t_ns < last:
+            return [Anomaly(beam, t_ns, f"edge arrived out of order ({t_ns} after {last}): ignored")]
+        if self._now is not None and t_ns < self._now:
+            # Time has already passed this instant (decisions and the watermark rest on that).
+            return [Anomaly(beam, t_ns, f"edge arrived out of order ({t_ns} after {self._now}): ignored")]
+        if broken == level:
+            if last is None and not broken:
+                self._beam_last_ns[beam] = t_ns  # a first 'clear' only confirms the start state
                 return []
-            state = "broken" if edge.broken else "clear"
-            return [Anomaly(edge.beam, edge.t_ns, f"beam reported {state} twice in a row (an edge was missed): ignored")]
-        events += self.advance(edge.t_ns)
-        self._beam_last_ns[edge.beam] = edge.t_ns
-        self._beam_broken[edge.beam] = edge.broken
-        broken = all(self._beam_broken.values())
+            state = "broken" if broken else "clear"
+            return [Anomaly(beam, t_ns, f"beam reported {state} twice in a row (an edge was missed): ignored")]
+        events = self.advance(t_ns) if self._breaks else []
+        if self._now is None or t_ns > self._now:
+            self._now = t_ns
+        self._beam_last_ns[beam] = t_ns
+        levels[beam] = broken
+        if not self._single_beam:
+            broken = all(levels.values())
         if self._breaks or broken:
             self._edges.append(edge)
         if broken != self._broken:
             self._broken = broken
-            self._gate_changed(edge.t_ns, broken)
-        events += self._decide()
+            self._gate_changed(t_ns, broken)
+        if self._breaks and not self._decided:
+            events += self._decide()
         return events
 
     def advance(self, now_ns: int) -> list[Event]:
@@ -96,6 +116,8 @@ class GateDetector:
         if self._now is not None and now_ns <= self._now:
             return []
         self._now = now_ns
+        if not self._breaks:
+            return []
         events = self._decide()
         if self._breaks and not self._broken and now_ns - self._clear_since >= self.settings.rearm_ns:
             events += self._end_passage()
@@ -123,15 +145,18 @@ class GateDetector:
     def _decide(self, final: bool = False) -> list[Event]:
         if self._decided or not self._breaks:
             return []
-        s = self.settings
         now = self._now
+        if not final and self._window_ends is not None and now < self._window_ends:
+            return []  # breaks may still start inside the window: nothing to decide yet
+        s = self.settings
         anchor = None  # start of the first break that is surely no glitch
         best: _Break | None = None
         best_len = -1
         for brk in self._breaks:
             if anchor is not None and brk.start >= anchor + s.window_ns:
                 break  # starts too late to be part of this crossing
-            closed = brk.end is not None and (final or now - brk.end >= s.bridge_ns)
+            # At the end (final) a break still under way is judged as it stands.
+            closed = final or (brk.end is not None and now - brk.end >= s.bridge_ns)
             length = (brk.end if brk.end is not None else now) - brk.start
             if length < s.glitch_ns:
                 if closed:
@@ -139,6 +164,7 @@ class GateDetector:
                 return []  # too short yet to say whether it is a glitch
             if anchor is None:
                 anchor = brk.start
+                self._window_ends = anchor + s.window_ns
                 if self.method is Method.FIRST:
                     return self._cross(brk.start)
             if not closed and length <= best_len and not final:
@@ -165,7 +191,7 @@ class GateDetector:
 
     def _end_passage(self) -> list[Event]:
         events = self._decide(final=True) + self._glitches()
-        self._breaks, self._edges, self._decided = [], [], False
+        self._breaks, self._edges, self._decided, self._window_ends = [], [], False, None
         return events
 
 
@@ -180,16 +206,23 @@ class LayoutDetector:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.gates = {gate.name: GateDetector(gate, layout.method, layout.settings) for gate in layout.gates}
+        self._detectors = tuple(self.gates.values())
         self._by_beam = {beam: self.gates[gate.name] for gate in layout.gates for beam in gate.beams}
         self._order = {gate.name: i for i, gate in enumerate(layout.gates)}
         self._held: list[Crossing] = []
+        self._now: int | None = None
 
     def feed(self, edge: Edge) -> list[Event]:
         detector = self._by_beam.get(edge.beam)
         if detector is None:
-            return [Anomaly(edge.beam, edge.t_ns, f"no gate has a beam named {edge.beam}: ignored")]
-        events = self._advance_all(edge.t_ns)
+            return [_unknown_beam(edge)]
+        if self._now is not None and edge.t_ns < self._now:
+            # Crossings up to now may be released already: a late edge would make a phantom or reorder them.
+            return [Anomaly(edge.beam, edge.t_ns, f"edge arrived out of order ({edge.t_ns} after {self._now}): ignored")]
+        events = self._advance_all(edge.t_ns, skip=detector)  # it advances itself as it takes the edge
         events += detector.feed(edge)
+        if not events and not self._held:
+            return events
         return self._release(events)
 
     def advance(self, now_ns: int) -> list[Event]:
@@ -199,8 +232,15 @@ class LayoutDetector:
         events = [event for detector in self.gates.values() for event in detector.flush()]
         return self._release(events, everything=True)
 
-    def _advance_all(self, now_ns: int) -> list[Event]:
-        return [event for detector in self.gates.values() for event in detector.advance(now_ns)]
+    def _advance_all(self, now_ns: int, skip: GateDetector | None = None) -> list[Event]:
+        if self._now is None or now_ns > self._now:
+            self._now = now_ns
+        # An idle gate has nothing to decide; it catches up when its next edge comes.
+        events: list[Event] = []
+        for detector in self._detectors:
+            if detector is not skip and detector.busy:
+                events += detector.advance(now_ns)
+        return events
 
     def _release(self, events: list[Event], everything: bool = False) -> list[Event]:
         out: list[Event] = []
@@ -218,14 +258,20 @@ class LayoutDetector:
         return out + ready
 
     def _gates_settled_ns(self) -> int | None:
-        marks = [m for m in (d.settled_ns() for d in self.gates.values()) if m is not None]
-        return min(marks) if marks else None
+        """No gate can still produce a crossing earlier than this."""
+        mark = self._now
+        for detector in self.gates.values():
+            since = detector.undecided_since()
+            if since is not None and (mark is None or since < mark):
+                mark = since
+        return mark
 
     def watermark_ns(self) -> int | None:
         """Every crossing earlier than this has been released."""
-        held = [self._held[0].t_ns] if self._held else []
-        marks = held + [m for m in [self._gates_settled_ns()] if m is not None]
-        return min(marks) if marks else None
+        mark = self._gates_settled_ns()
+        if self._held and (mark is None or self._held[0].t_ns < mark):
+            return self._held[0].t_ns
+        return mark
 
 
 def detect(edges: Iterable[Edge], layout: Layout) -> tuple[list[Crossing], list[Anomaly]]:
@@ -236,11 +282,44 @@ def detect(edges: Iterable[Edge], layout: Layout) -> tuple[list[Crossing], list[
     >>> [(c.gate, c.t_ns) for c in crossings]
     [('A', 5000000)]
     """
-    detector = LayoutDetector(layout)
-    events: list[Event] = []
-    for edge in sorted(edges, key=lambda e: e.t_ns):
-        events += detector.feed(edge)
-    events += detector.flush()
-    crossings = [e for e in events if isinstance(e, Crossing)]
-    anomalies = sorted((e for e in events if isinstance(e, Anomaly)), key=lambda a: a.t_ns)
+    crossings, anomalies, _ = detect_record(edges, layout)
     return crossings, anomalies
+
+
+def detect_record(edges: Iterable[Edge], layout: Layout) -> tuple[list[Crossing], list[Anomaly], int | None]:
+    """``detect``, plus where a live ``LayoutDetector`` would have settled at the end.
+
+    A gate's crossings depend on its own edges only, so a whole record is
+    judged gate by gate (twice as fast as routing it through the watermark)
+    and the crossings are put in order at the end. The third value is the
+    watermark a live detector would stand at after the last edge: runs may be
+    timed out up to there, and no further, exactly as live.
+    """
+    detectors = [GateDetector(gate, layout.method, layout.settings) for gate in layout.gates]
+    by_beam = {beam: d for d in detectors for beam in d.gate.beams}
+    events: list[Event] = []
+    last: int | None = None
+    for edge in sorted(edges, key=lambda e: e.t_ns):
+        detector = by_beam.get(edge.beam)
+        if detector is None:
+            events.append(_unknown_beam(edge))
+            continue
+        events += detector.feed(edge)
+        last = edge.t_ns
+    settled = last
+    if last is not None:
+        for detector in detectors:
+            events += detector.advance(last)
+            since = detector.undecided_since()
+            if since is not None and since < settled:
+                settled = since
+    for detector in detectors:
+        events += detector.flush()
+    order = {gate.name: i for i, gate in enumerate(layout.gates)}
+    crossings = sorted((e for e in events if isinstance(e, Crossing)), key=lambda c: (c.t_ns, order[c.gate]))
+    anomalies = sorted((e for e in events if isinstance(e, Anomaly)), key=lambda a: a.t_ns)
+    return crossings, anomalies, settled
+
+
+def _unknown_beam(edge: Edge) -> Anomaly:
+    return Anomaly(edge.beam, edge.t_ns, f"no gate has a beam named {edge.beam}: ignored")

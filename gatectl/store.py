@@ -68,8 +68,18 @@ def m001_initial(db: Database) -> None:
         not_null={"session_id", "beam", "t_ns", "broken"},
     )
     db["edges"].create_index(["session_id", "t_ns"])
+    # A crossing names the stretch of raw edges that made it rather than copying them.
     db["crossings"].create(
-        {"id": int, "session_id": int, "gate": str, "t_ns": int, "method": str, "edges": str},
+        {
+            "id": int,
+            "session_id": int,
+            "gate": str,
+            "t_ns": int,
+            "method": str,
+            "edges_from_ns": int,
+            "edges_to_ns": int,
+            "edge_count": int,
+        },
         pk="id",
         foreign_keys=[("session_id", "sessions", "id")],
         not_null={"session_id", "gate", "t_ns", "method"},
@@ -189,18 +199,16 @@ class Store:
     def add_edges(self, session_id: int, edges: Sequence[Edge]) -> None:
         """Append raw edges durably, in one transaction, before anything is derived."""
         with self.db.atomic():
-            self.db["edges"].insert_all(
-                ({"session_id": session_id, "beam": e.beam, "t_ns": e.t_ns, "broken": int(e.broken)} for e in edges),
-                batch_size=500,
+            self.db.conn.executemany(
+                "insert into edges (session_id, beam, t_ns, broken) values (?, ?, ?, ?)",
+                [(session_id, e.beam, e.t_ns, int(e.broken)) for e in edges],
             )
 
     def edges(self, session_id: int) -> list[Edge]:
-        return [
-            Edge(beam, t_ns, bool(broken))
-            for beam, t_ns, broken in self.db.execute(
-                "select beam, t_ns, broken from edges where session_id = ? order by id", [session_id]
-            ).fetchall()
-        ]
+        rows = self.db.execute(
+            "select beam, t_ns, broken = 1 from edges where session_id = ? order by t_ns, id", [session_id]
+        ).fetchall()
+        return list(map(Edge._make, rows))
 
     def edge_count(self, session_id: int | None = None) -> int:
         if session_id is None:
@@ -212,15 +220,30 @@ class Store:
     def add_derived(self, session_id: int, events: Iterable[Crossing | Anomaly | Run]) -> list[int]:
         """Store crossings, anomalies and finished runs; returns the ids of the runs, in order."""
         run_ids = []
+        events = list(events)
         with self.db.atomic():
-            for event in events:
-                if isinstance(event, Crossing):
-                    self.db["crossings"].insert(_crossing_row(session_id, event))
-                elif isinstance(event, Anomaly):
-                    self.db["anomalies"].insert({"session_id": session_id, "source": event.source, "t_ns": event.t_ns, "reason": event.reason})
-                else:
-                    run_ids.append(self.db["runs"].insert(_run_row(session_id, event)).last_pk)
+            self._insert_crossings(session_id, [e for e in events if isinstance(e, Crossing)])
+            self._insert_anomalies(session_id, [e for e in events if isinstance(e, Anomaly)])
+            for run in (e for e in events if isinstance(e, Run)):
+                run_ids.append(self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run)).lastrowid)
         return run_ids
+
+    def _insert_crossings(self, session_id: int, crossings: Sequence[Crossing]) -> None:
+        self.db.conn.executemany(
+            "insert into crossings (session_id, gate, t_ns, method, edges_from_ns, edges_to_ns, edge_count)"
+            " values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (session_id, c.gate, c.t_ns, c.method.value, c.edges[0].t_ns if c.edges else None,
+                 c.edges[-1].t_ns if c.edges else None, len(c.edges))
+                for c in crossings
+            ],
+        )
+
+    def _insert_anomalies(self, session_id: int, anomalies: Sequence[Anomaly]) -> None:
+        self.db.conn.executemany(
+            "insert into anomalies (session_id, source, t_ns, reason) values (?, ?, ?, ?)",
+            [(session_id, a.source, a.t_ns, a.reason) for a in anomalies],
+        )
 
     def recompute(self, session_id: int) -> dict[str, int]:
         """Rebuild a session's crossings, runs and anomalies from its edges.
@@ -237,17 +260,12 @@ class Store:
         with self.db.atomic():
             for table in ("crossings", "runs", "anomalies"):
                 self.db.execute(f"delete from {table} where session_id = ?", [session_id])
-            self.db["crossings"].insert_all((_crossing_row(session_id, c) for c in result.crossings), batch_size=500)
-            self.db["anomalies"].insert_all(
-                ({"session_id": session_id, "source": a.source, "t_ns": a.t_ns, "reason": a.reason} for a in result.anomalies),
-                batch_size=500,
+            self._insert_crossings(session_id, result.crossings)
+            self._insert_anomalies(session_id, result.anomalies)
+            self.db.conn.executemany(
+                _INSERT_RUN,
+                [_run_values(session_id, run, kept.get((run.started_ns, run.status.value))) for run in result.runs],
             )
-            for run in result.runs:
-                row = _run_row(session_id, run)
-                old = kept.get((row["started_ns"], row["status"]))
-                if old:
-                    row.update(athlete_id=old["athlete_id"], voided=old["voided"], void_reason=old["void_reason"])
-                self.db["runs"].insert(row)
         return {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(result.runs), "anomalies": len(result.anomalies)}
 
     # Runs ---------------------------------------------------------------------
@@ -379,27 +397,25 @@ class Store:
         self.db["settings"].upsert({"key": key, "value": value}, pk="key")
 
 
-def _crossing_row(session_id: int, crossing: Crossing) -> dict:
-    return {
-        "session_id": session_id,
-        "gate": crossing.gate,
-        "t_ns": crossing.t_ns,
-        "method": crossing.method.value,
-        "edges": json.dumps([[e.beam, e.t_ns, int(e.broken)] for e in crossing.edges]),
-    }
+_INSERT_RUN = (
+    "insert into runs (session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason)"
+    " values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
-def _run_row(session_id: int, run: Run) -> dict:
-    return {
-        "session_id": session_id,
-        "number": run.number,
-        "status": run.status.value,
-        "reason": run.reason,
-        "started_ns": run.started_ns,
-        "crossings": json.dumps({c.gate: c.t_ns for c in run.crossings}),
-        "athlete_id": None,
-        "voided": 0,
-    }
+def _run_values(session_id: int, run: Run, kept: dict | None = None) -> tuple:
+    """A run's row; ``kept`` carries over what people decided about it before a recompute."""
+    return (
+        session_id,
+        run.number,
+        run.status.value,
+        run.reason,
+        run.started_ns,
+        json.dumps({c.gate: c.t_ns for c in run.crossings}),
+        kept["athlete_id"] if kept else None,
+        kept["voided"] if kept else 0,
+        kept["void_reason"] if kept else None,
+    )
 
 
 def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> dict:

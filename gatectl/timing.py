@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .assemble import AssemblySettings, RunAssembler
-from .detect import Event, LayoutDetector
+from .detect import Event, LayoutDetector, detect_record
 from .model import Anomaly, Crossing, Edge, Layout, Run
 
 TimingEvent = Crossing | Anomaly | Run
@@ -26,7 +26,11 @@ class Timing:
         self.assembler = RunAssembler(layout, assembly)
 
     def feed(self, edge: Edge) -> list[TimingEvent]:
-        return self._assemble(self.detector.feed(edge), edge.t_ns)
+        events = self.detector.feed(edge)
+        deadline = self.assembler.next_deadline_ns
+        if not events and (deadline is None or edge.t_ns <= deadline):
+            return events  # the common case: an edge that decides nothing yet
+        return self._assemble(events, edge.t_ns)
 
     def advance(self, now_ns: int) -> list[TimingEvent]:
         return self._assemble(self.detector.advance(now_ns), now_ns)
@@ -43,9 +47,11 @@ class Timing:
                 out += self.assembler.feed(event)
         # Runs time out only up to the earliest crossing still held back, so a
         # run is never timed out while the crossing that completes it waits.
-        mark = self.detector.watermark_ns()
-        if now_ns is not None and mark is not None:
-            out += self.assembler.advance(min(now_ns, mark))
+        deadline = self.assembler.next_deadline_ns
+        if now_ns is not None and deadline is not None and now_ns > deadline:
+            mark = self.detector.watermark_ns()
+            if mark is not None:
+                out += self.assembler.advance(min(now_ns, mark))
         return out
 
 
@@ -57,14 +63,17 @@ class TimingResult:
 
 
 def time_edges(edges: Iterable[Edge], layout: Layout, assembly: AssemblySettings | None = None) -> TimingResult:
-    """Crossings, runs and anomalies of a whole record of edges."""
-    timing = Timing(layout, assembly)
-    events: list[TimingEvent] = []
-    for edge in sorted(edges, key=lambda e: e.t_ns):
-        events += timing.feed(edge)
-    events += timing.flush()
+    """Crossings, runs and anomalies of a whole record of edges: what ``Timing`` gives live."""
+    crossings, anomalies, settled_ns = detect_record(edges, layout)
+    assembler = RunAssembler(layout, assembly)
+    runs: list[Run] = []
+    for crossing in crossings:
+        runs += assembler.feed(crossing)
+    if settled_ns is not None:
+        runs += assembler.advance(settled_ns)
+    runs += assembler.flush()
     return TimingResult(
-        crossings=tuple(e for e in events if isinstance(e, Crossing)),
-        runs=tuple(sorted((e for e in events if isinstance(e, Run)), key=lambda r: (r.started_ns, r.number))),
-        anomalies=tuple(sorted((e for e in events if isinstance(e, Anomaly)), key=lambda a: a.t_ns)),
+        crossings=tuple(crossings),
+        runs=tuple(sorted(runs, key=lambda r: (r.started_ns, r.number))),
+        anomalies=tuple(anomalies),
     )
