@@ -1,0 +1,115 @@
+import itertools
+import threading
+import time
+
+import pytest
+
+from gatectl.errors import SourceError
+from gatectl.model import NS_PER_S, Layout
+from gatectl.sim import SimOptions, heats
+from gatectl.sources.sim import ROSTER, SimSource
+
+FLY30 = Layout.parse("M1=0,M2=30,M3=60")
+
+
+class FakeClock:
+    """A monotonic clock that sleeping moves forward, at once."""
+
+    def __init__(self, now_ns: int = 5 * NS_PER_S) -> None:
+        self.now_ns = now_ns
+        self.sleeps = 0
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now_ns += max(1, round(seconds * NS_PER_S))
+
+
+def run_until(source: SimSource, clock: FakeClock, count: int) -> list[tuple[int, object]]:
+    """Start ``source``, collect (clock at emit, edge) until ``count`` edges, then stop it."""
+    emitted: list[tuple[int, object]] = []
+    enough = threading.Event()
+
+    def emit(edge):
+        emitted.append((clock(), edge))
+        if len(emitted) >= count:
+            enough.set()
+
+    source.start(emit)
+    assert enough.wait(timeout=10), "the source stopped emitting"
+    source.stop()
+    return emitted
+
+
+def test_emits_the_simulation_in_order_when_the_clock_reaches_each_edge():
+    clock = FakeClock()
+    options = SimOptions(limbs=True)
+    source = SimSource(FLY30, seed=3, options=options, gap_ns=12 * NS_PER_S, clock=clock, sleep=clock.sleep)
+    emitted = run_until(source, clock, 100)
+    edges = [edge for _, edge in emitted]
+    played = heats(FLY30, athletes=ROSTER, seed=3, options=options, start_ns=5 * NS_PER_S, gap_ns=12 * NS_PER_S)
+    expected = [e for heat in itertools.islice(played, len(edges)) for e in heat.edges]  # endless: take enough
+    assert edges == expected[: len(edges)]
+    assert all(now >= edge.t_ns for now, edge in emitted)  # never ahead of the clock
+    assert all(now - edge.t_ns < NS_PER_S for now, edge in emitted)  # and not long after
+    assert source.now_ns() == clock.now_ns
+
+
+def test_announces_each_rep_with_athlete_and_truth_before_its_edges():
+    clock = FakeClock()
+    announced: list[tuple[int, object]] = []
+    source = SimSource(
+        FLY30, seed=4, clock=clock, sleep=clock.sleep, on_rep=lambda rep: announced.append((clock(), rep))
+    )
+    run_until(source, clock, 60)  # six edges a rep: ten reps
+    reps = [rep for _, rep in announced]
+    assert len(reps) >= 10
+    assert source.reps == tuple(reps)
+    assert [r.athlete.name for r in reps[:5]] == [a.name for a in ROSTER] + [ROSTER[0].name]
+    for now, rep in announced:
+        assert now <= rep.truth["M1"]
+    fastest, slowest = reps[0], reps[3]  # Amara and Dmitri
+    assert fastest.fly_time_ns < slowest.fly_time_ns
+
+
+def test_stop_wakes_a_sleeping_source_at_once_and_is_idempotent():
+    emitted = []
+    source = SimSource(FLY30)  # real clock: the first edge is seconds away
+    source.start(emitted.append)
+    time.sleep(0.05)
+    began = time.monotonic()
+    source.stop()
+    assert time.monotonic() - began < 0.5
+    source.stop()
+    assert emitted == []
+    assert 0 < source.now_ns() - time.monotonic_ns() + NS_PER_S < 2 * NS_PER_S  # the monotonic clock
+
+
+def test_stopping_from_emit_ends_the_loop():
+    clock = FakeClock()
+    source = SimSource(FLY30, clock=clock, sleep=clock.sleep)
+    emitted = []
+
+    def emit(edge):
+        emitted.append(edge)
+        source.stop()
+
+    source.start(emit)
+    deadline = time.monotonic() + 5
+    while not emitted and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    assert len(emitted) == 1
+
+
+def test_is_a_source_that_cannot_start_twice():
+    source = SimSource(FLY30, clock=FakeClock(), sleep=lambda s: None)
+    assert (source.name, source.latency_ns) == ("sim", 0)
+    source.start(lambda edge: None)
+    try:
+        with pytest.raises(SourceError):
+            source.start(lambda edge: None)
+    finally:
+        source.stop()
