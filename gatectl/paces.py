@@ -1,20 +1,37 @@
-"""Race times and paces: reading what coaches type, and velocities from them.
+"""Race times and paces: reading what coaches type, and converting between them.
 
 Race times are durations typed by people (``45.28``, ``1:52.3``, ``35:00``,
-``1:02:10``); they are read exactly, as integer nanoseconds.
+``1:02:10``); they are read exactly, as integer nanoseconds. Velocities are the
+only floats: they are display values.
 
 >>> parse_race_time("1:52.30")
 112300000000
 >>> round(pace_velocity(400, parse_race_time("45.28")), 2)
 8.83
+>>> format_duration_ns(scale_to_distance(parse_race_time("35:00"), 10_000, 400))
+'1:24.0'
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from .errors import PaceError
 from .model import NS_PER_S
+
+# Races known by name rather than by metres; keys are lower case.
+NAMED_DISTANCES_M = {
+    "mile": 1609.344,
+    "half-marathon": 21097.5,
+    "half marathon": 21097.5,
+    "half": 21097.5,
+    "hm": 21097.5,
+    "marathon": 42195.0,
+}
+_LABELS = {1609.344: "mile", 21097.5: "half marathon", 42195.0: "marathon"}
+_UNITS_M = {"": 1, "m": 1, "k": 1000, "km": 1000}
 
 
 def parse_race_time(text: str) -> int:
@@ -44,3 +61,130 @@ def parse_race_time(text: str) -> int:
 def pace_velocity(distance_m: float, time_ns: int) -> float:
     """Average velocity in m/s of ``distance_m`` run in ``time_ns``: a display value."""
     return distance_m * NS_PER_S / time_ns
+
+
+def time_at_velocity(distance_m: float, velocity_m_s: float) -> int:
+    """Nanoseconds to cover ``distance_m`` at ``velocity_m_s``.
+
+    >>> time_at_velocity(400, 8.0)
+    50000000000
+    """
+    if velocity_m_s <= 0:
+        raise PaceError(f"Velocity must be above 0 m/s, not {velocity_m_s}.")
+    return round(distance_m * NS_PER_S / velocity_m_s)
+
+
+def scale_to_distance(time_ns: int, distance_m: float, to_m: float) -> int:
+    """Time for ``to_m`` metres at the average pace of ``distance_m`` in ``time_ns``.
+
+    The one conversion between race time, pace per km and pace per 400 m:
+
+    >>> scale_to_distance(parse_race_time("35:00"), 10_000, 1000)  # 3:30 per km
+    210000000000
+    >>> scale_to_distance(parse_race_time("3:30"), 1000, 10_000)  # back to the race time
+    2100000000000
+    """
+    # Fractions keep the scaling exact; a float product of a marathon in ns would lose nanoseconds.
+    return round(Fraction(time_ns) * Fraction(to_m) / Fraction(distance_m))
+
+
+def parse_race_distance(text: str) -> float:
+    """Metres of a race typed as ``400``, ``800m``, ``10k``, ``10 km``, ``mile`` or ``marathon``.
+
+    >>> parse_race_distance("10K"), parse_race_distance("mile")
+    (10000.0, 1609.344)
+    """
+    key = " ".join(text.strip().lower().split())
+    if key in NAMED_DISTANCES_M:
+        return NAMED_DISTANCES_M[key]
+    number = key.rstrip("mk ")
+    unit = key[len(number) :].strip()
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if unit not in _UNITS_M or not value.is_finite() or value <= 0:
+        raise PaceError(
+            f"Race distance {text!r} must be metres (400, 800m), kilometres (10k) "
+            "or a named race (mile, half-marathon, marathon)."
+        )
+    return float(value * _UNITS_M[unit])
+
+
+def parse_race(spec: str) -> tuple[float, int]:
+    """A race result typed as ``distance=time`` → ``(distance_m, time_ns)``.
+
+    >>> parse_race("10k=35:00")
+    (10000.0, 2100000000000)
+    """
+    distance, sep, time = spec.partition("=")
+    if not sep or not distance.strip() or not time.strip():
+        raise PaceError(f"Race {spec!r} must look like 10k=35:00 or 800m=1:52.3 (distance=time).")
+    return parse_race_distance(distance), parse_race_time(time)
+
+
+def race_label(distance_m: float) -> str:
+    """How a race distance is said: ``10k``, ``1500m``, ``mile``.
+
+    >>> race_label(10_000.0), race_label(1500.0), race_label(1609.344)
+    ('10k', '1500m', 'mile')
+    """
+    if distance_m in _LABELS:
+        return _LABELS[distance_m]
+    if distance_m >= 1000 and distance_m % 1000 == 0:
+        return f"{distance_m / 1000:g}k"
+    return f"{distance_m:g}m"
+
+
+def format_duration_ns(ns: int, decimals: int = 1) -> str:
+    """``[h:]m:ss.f`` or ``s.f`` for a duration, rounded half up to ``decimals`` places.
+
+    >>> format_duration_ns(84_000_000_000), format_duration_ns(45_280_000_000, 2)
+    ('1:24.0', '45.28')
+    >>> format_duration_ns(3_730_000_000_000, 0)
+    '1:02:10'
+    """
+    if not 0 <= decimals <= 9:
+        raise PaceError(f"Decimals must be 0 to 9, not {decimals}.")
+    sign = "-" if ns < 0 else ""
+    unit = 10 ** (9 - decimals)
+    ticks = (abs(ns) + unit // 2) // unit  # in units of 10**-decimals seconds
+    whole_s, fraction = divmod(ticks, 10**decimals)
+    hours, rest = divmod(whole_s, 3600)
+    minutes, seconds = divmod(rest, 60)
+    tail = f".{fraction:0{decimals}d}" if decimals else ""
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{seconds:02d}{tail}"
+    if minutes:
+        return f"{sign}{minutes}:{seconds:02d}{tail}"
+    return f"{sign}{seconds}{tail}"
+
+
+@dataclass(frozen=True, slots=True)
+class PaceEquivalents:
+    """One performance said every way a runner might want it."""
+
+    per_km_ns: int
+    per_400m_ns: int
+    per_100m_ns: int
+    velocity_m_s: float
+    velocity_km_h: float
+
+
+def equivalents(distance_m: float, time_ns: int) -> PaceEquivalents:
+    """Pace per km, per 400 m and per 100 m, m/s and km/h of ``distance_m`` in ``time_ns``.
+
+    >>> e = equivalents(10_000, parse_race_time("35:00"))
+    >>> format_duration_ns(e.per_km_ns), format_duration_ns(e.per_400m_ns), round(e.velocity_km_h, 2)
+    ('3:30.0', '1:24.0', 17.14)
+    """
+    if distance_m <= 0 or time_ns <= 0:
+        raise PaceError(f"Distance and time must be above zero, not {distance_m} m in {time_ns} ns.")
+    velocity = pace_velocity(distance_m, time_ns)
+    return PaceEquivalents(
+        per_km_ns=scale_to_distance(time_ns, distance_m, 1000),
+        per_400m_ns=scale_to_distance(time_ns, distance_m, 400),
+        per_100m_ns=scale_to_distance(time_ns, distance_m, 100),
+        velocity_m_s=velocity,
+        velocity_km_h=velocity * 3.6,
+    )

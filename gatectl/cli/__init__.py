@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ..errors import GatectlError
 
-_COMMAND_MODULES = ("replay",)
+_COMMAND_MODULES = ("replay", "simulate", "live", "data", "workout", "web")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. gatectl export --csv | head
+        sys.stderr.close()
+        return 141
 
 
 if __name__ == "__main__":
