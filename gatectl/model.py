@@ -89,6 +89,11 @@ class Segment:
         return round(self.end.position_m - self.start.position_m, 6)
 
 
+def _metres(position_m: float) -> str:
+    """A position as typed: ``30``, ``29.95``; exact, so a stored layout reads back the same."""
+    return str(int(position_m)) if position_m.is_integer() else repr(position_m)
+
+
 _GATE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 
 
@@ -194,7 +199,7 @@ class Layout:
 
     def describe(self) -> str:
         """The layout as ``parse`` reads it."""
-        return ",".join(f"{g.name}={g.position_m:g}" for g in self.gates)
+        return ",".join(f"{g.name}={_metres(g.position_m)}" for g in self.gates)
 
     @property
     def segments(self) -> tuple[Segment, ...]:

@@ -17,15 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .model import NS_PER_S, Layout, Run
+from .paces import race_label
 
 
 def velocity_mps(distance_m: float, time_ns: int) -> float:
     return distance_m * NS_PER_S / time_ns
-
-
-def race_key(distance_m: float) -> str:
-    """``400`` → ``"400m"``, the key of a race pace in results."""
-    return f"{distance_m:g}m"
 
 
 def pace_comparison(velocity: float, race_distance_m: float, race_time_ns: int) -> dict:
@@ -79,7 +75,7 @@ def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -
             "equivalent_400m_s": 400 / v,
         }
         for distance, time_ns in sorted((paces or {}).items()):
-            vs_pace[race_key(distance)] = pace_comparison(v, distance, time_ns)
+            vs_pace[race_label(distance)] = pace_comparison(v, distance, time_ns)
     return {
         "number": run.number,
         "status": run.status.value,

@@ -12,6 +12,8 @@ beams of a dual gate). Times are integer nanoseconds.
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Collection, Iterable
 from typing import TextIO
 
@@ -19,6 +21,14 @@ from .errors import TraceError
 from .model import Edge
 
 HEADER = ("gate", "t_ns", "state")
+_INTEGER = re.compile(r"-?[0-9]+")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+
+
+def _check_utf8(row: list[str], number: int) -> None:
+    try:
+        "".join(row).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8
+        raise TraceError(f"line {number}: the line is not UTF-8 text; save the trace as UTF-8.") from None
 
 
 def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge]:
@@ -26,6 +36,10 @@ def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge
 
     ``beams`` are the beam names the layout knows; any other name is an error.
     """
+    if isinstance(lines, io.TextIOWrapper) and lines.errors == "strict":
+        # A strict decoder fails on a whole chunk, lines ahead of the one being read; escaped
+        # bytes reach the rows instead, so the error can name their line.
+        lines.reconfigure(errors="surrogateescape")
     reader = csv.reader(lines)
     try:
         header = next(reader)
@@ -33,6 +47,7 @@ def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge
         raise TraceError("line 1: the trace is empty; it must start with the header gate,t_ns,state.") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise TraceError(f"line 1: unreadable CSV ({exc}).") from None
+    _check_utf8(header, 1)
     columns = [c.strip() for c in header]
     missing = [c for c in HEADER if c not in columns]
     if missing:
@@ -46,6 +61,7 @@ def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge
     try:
         for row in reader:
             number = reader.line_num
+            _check_utf8(row, number)
             if not row or all(not cell.strip() for cell in row):
                 continue
             if len(row) != len(columns):
@@ -57,7 +73,7 @@ def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge
                 raise TraceError(
                     f"line {number}: unknown gate {beam!r}; the layout has {', '.join(sorted(beams))}."
                 )
-            if not (t_text.isdigit() or (t_text.startswith("-") and t_text[1:].isdigit())):
+            if not _INTEGER.fullmatch(t_text):
                 raise TraceError(f"line {number}: t_ns must be an integer number of nanoseconds, not {t_text!r}.")
             t_ns = int(t_text)
             if state_text not in ("0", "1"):
@@ -68,7 +84,9 @@ def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge
                 )
             last[beam] = t_ns
             edges.append(Edge(beam, t_ns, state_text == "1"))
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except csv.Error as exc:  # the line it could not parse has been read: it is line_num
+        raise TraceError(f"line {reader.line_num}: unreadable CSV ({exc}).") from None
+    except UnicodeDecodeError as exc:  # a stream we could not make lenient: the line is a guess
         raise TraceError(f"line {reader.line_num + 1}: unreadable CSV ({exc}).") from None
     return edges
 

@@ -106,7 +106,7 @@ def test_stopping_from_emit_ends_the_loop():
 
 def test_is_a_source_that_cannot_start_twice():
     source = SimSource(FLY30, clock=FakeClock(), sleep=lambda s: None)
-    assert (source.name, source.latency_ns) == ("sim", 0)
+    assert (source.name, source.latency_ns) == ("sim", 20_000_000)
     source.start(lambda edge: None)
     try:
         with pytest.raises(SourceError):

@@ -52,7 +52,8 @@ def paces_from_args(args: argparse.Namespace) -> dict[float, int]:
 def open_text(path: str, mode: str = "r") -> IO[str]:
     """Open a file for a command, or fail with a sentence naming it."""
     try:
-        return open(path, mode, encoding="utf-8", newline="")
+        # utf-8-sig: a spreadsheet saving CSV puts a byte-order mark first.
+        return open(path, mode, encoding="utf-8-sig" if mode == "r" else "utf-8", newline="")
     except OSError as exc:
         raise GatectlError(f"cannot {'read' if mode == 'r' else 'write'} {path}: {exc.strerror}.") from None
 

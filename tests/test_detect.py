@@ -1,0 +1,324 @@
+import pytest
+from conftest import MS, S, SETTINGS, beam_edges, breaks, layout, ns, stream
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gatectl.detect import GateDetector, LayoutDetector, detect
+from gatectl.model import Anomaly, Crossing, Edge, Method
+
+GLITCH, BRIDGE, WINDOW, REARM = (SETTINGS.glitch_ns, SETTINGS.bridge_ns, SETTINGS.window_ns, SETTINGS.rearm_ns)
+
+
+def crossing_times(edges, method="longest", text="A=0,B=10"):
+    found, _ = detect(edges, layout(text, method))
+    return [(c.gate, c.t_ns) for c in found]
+
+
+def at_a(*ms):
+    return [("A", ns(t)) for t in ms]
+
+
+@pytest.mark.parametrize("method", ["first", "longest"])
+def test_single_clean_break(method):
+    assert crossing_times(breaks("A", (100, 160)), method) == at_a(100)
+
+
+def test_single_clean_break_dual():
+    edges = breaks("Aa", (100, 170)) + breaks("Ab", (103, 160))
+    assert crossing_times(edges, "dual") == at_a(103)
+
+
+KNEE_TORSO_ARM = breaks("A", (0, 15), (40, 110), (130, 140))
+
+
+@pytest.mark.parametrize(("method", "expected"), [("first", 0), ("longest", 40)])
+def test_knee_torso_arm(method, expected):
+    assert crossing_times(KNEE_TORSO_ARM, method) == at_a(expected)
+
+
+def test_flicker_gaps_shorter_than_bridge_are_joined():
+    # Knee 45 ms; torso two 30 ms pieces 2 ms apart: joined, 62 ms, the longest.
+    edges = breaks("A", (0, 45), (60, 90), (92, 122))
+    assert crossing_times(edges) == at_a(60)
+
+
+@pytest.mark.parametrize("gap_ms", [BRIDGE / MS, BRIDGE / MS + 5])
+def test_gaps_of_bridge_or_more_are_not_joined(gap_ms):
+    edges = breaks("A", (0, 45), (60, 90), (90 + gap_ms, 120 + gap_ms))
+    assert crossing_times(edges) == at_a(0)  # two 30 ms pieces lose to the 45 ms knee
+
+
+def test_gap_one_ns_short_of_bridge_is_joined():
+    edges = [Edge("A", 0, True), Edge("A", 10 * MS, False), Edge("A", 10 * MS + BRIDGE - 1, True), Edge("A", 15 * MS, False)]
+    crossings, _ = detect(edges, layout())
+    assert [(c.t_ns, c.edges) for c in crossings] == [(0, tuple(edges))]
+
+
+@pytest.mark.parametrize("method", ["first", "longest"])
+def test_glitch_is_ignored_and_reported(method):
+    edges = breaks("A", (0, 0.5), (50, 100))
+    crossings, anomalies = detect(edges, layout(method=method))
+    assert [c.t_ns for c in crossings] == [ns(50)]
+    assert [(a.source, a.t_ns) for a in anomalies] == [("A", 0)]
+    assert "500000 ns is shorter than the 1 ms glitch threshold" in anomalies[0].reason
+
+
+def test_break_of_exactly_glitch_length_counts():
+    edges = [Edge("A", 0, True), Edge("A", GLITCH, False), Edge("A", 50 * MS, True), Edge("A", 50 * MS + GLITCH - 1, False)]
+    crossings, anomalies = detect(edges, layout(method="first"))
+    assert [c.t_ns for c in crossings] == [0]
+    assert [a.t_ns for a in anomalies] == [50 * MS]
+
+
+def test_passage_of_only_glitches_gives_no_crossing():
+    edges = breaks("A", (0, 0.5), (10, 10.2), (20, 20.9))
+    crossings, anomalies = detect(edges, layout())
+    assert crossings == []
+    assert [a.t_ns for a in anomalies] == [0, ns(10), ns(20)]
+
+
+@pytest.mark.parametrize("method", ["first", "longest"])
+@pytest.mark.parametrize(("clear_ns", "count"), [(REARM - 1, 1), (REARM, 2), (REARM + 1, 2)])
+def test_rearm(method, clear_ns, count):
+    second = 50 * MS + clear_ns
+    edges = [Edge("A", 0, True), Edge("A", 50 * MS, False), Edge("A", second, True), Edge("A", second + 60 * MS, False)]
+    assert [c.t_ns for c in detect(edges, layout(method=method))[0]] == [0, second][:count]
+
+
+@pytest.mark.parametrize(("start_ms", "expected"), [(WINDOW / MS - 1, WINDOW / MS - 1), (WINDOW / MS, 0)])
+def test_longer_break_after_the_window_is_not_chosen(start_ms, expected):
+    edges = breaks("A", (0, 20), (start_ms, start_ms + 100))
+    assert crossing_times(edges) == at_a(expected)
+
+
+def test_window_counts_from_the_first_break_that_is_no_glitch():
+    edges = breaks("A", (0, 0.5), (2.5, 20), (302, 400))  # glitch bridged into the first break: anchor 0
+    assert crossing_times(edges) == at_a(0)
+    edges = breaks("A", (0, 0.5), (100, 120), (350, 450))  # the glitch stands alone: anchor 100
+    assert crossing_times(edges) == at_a(350)
+
+
+def test_ties_go_to_the_earliest():
+    assert crossing_times(breaks("A", (0, 30), (50, 80), (100, 130))) == at_a(0)
+
+
+def test_stuck_beam_crosses_once_when_the_window_has_passed():
+    edges = breaks("A", (100, None)) + breaks("B", (5000, 5060))
+    crossings, _ = detect(edges, layout())
+    assert [(c.gate, c.t_ns) for c in crossings] == [("A", ns(100)), ("B", ns(5000))]
+
+
+def test_stuck_beam_is_judged_as_it_stands_at_the_end():
+    # Record ends 50 ms into a break: no window has passed, flush decides.
+    edges = breaks("A", (0, 10), (20, None)) + breaks("B", (60, 60.5))
+    assert crossing_times(edges) == at_a(20)
+
+
+def test_flush_while_broken_keeps_the_crossing_of_an_earlier_break():
+    # The record ends the instant a second break starts: the first break is the crossing.
+    edges = breaks("A", (0, 20), (60, None))
+    assert crossing_times(edges) == at_a(0)
+    assert crossing_times(edges, "first") == at_a(0)
+
+
+def test_flush_while_broken_with_nothing_yet_to_judge():
+    assert crossing_times(breaks("A", (0, None))) == []
+
+
+def test_flush_after_clear_decides_before_the_window_ends():
+    assert crossing_times(breaks("A", (0, 15), (40, 110))) == at_a(40)
+
+
+def test_dual_knee_on_the_lower_beam_alone_is_no_crossing():
+    assert crossing_times(breaks("Aa", (0, 30), (60, 70)), "dual") == []
+
+
+def test_dual_crossing_is_when_both_beams_are_broken():
+    edges = breaks("Aa", (0, 80)) + breaks("Ab", (20, 90))
+    crossings, _ = detect(edges, layout(method="dual"))
+    assert [(c.gate, c.t_ns, c.method) for c in crossings] == [("A", ns(20), Method.DUAL)]
+    assert crossings[0].edges[0] == Edge("Ab", ns(20), True)
+
+
+def test_dual_long_torso_overlap_beats_brief_hand_overlap():
+    hand = breaks("Ab", (0, 15)) + breaks("Aa", (5, 25))  # both broken 5..15
+    torso = breaks("Aa", (60, 140)) + breaks("Ab", (70, 130))  # both broken 70..130
+    assert crossing_times(hand + torso, "dual") == at_a(70)
+
+
+def test_dual_ties_go_to_the_earliest():
+    edges = breaks("Aa", (0, 30), (100, 130)) + breaks("Ab", (0, 30), (100, 130))
+    assert crossing_times(edges, "dual") == at_a(0)
+
+
+def test_crossing_edges_are_the_passage_up_to_the_decision():
+    crossings, _ = detect(KNEE_TORSO_ARM + breaks("B", (1000, 1050)), layout())
+    a = crossings[0]
+    assert a.edges == tuple(KNEE_TORSO_ARM)  # window ends at 300 ms, after the arm
+    first, _ = detect(KNEE_TORSO_ARM, layout(method="first"))
+    assert first[0].edges[0] == KNEE_TORSO_ARM[0]
+    assert set(first[0].edges) <= set(KNEE_TORSO_ARM)
+
+
+def test_crossings_come_in_time_order_then_gate_order():
+    edges = breaks("B", (0, 60)) + breaks("A", (20, 80)) + breaks("C", (0, 60))
+    assert crossing_times(edges, text="A=0,B=10,C=20") == [("B", 0), ("C", 0), ("A", ns(20))]
+
+
+def feed_all(detector, edges):
+    events = []
+    for edge in edges:
+        events += detector.feed(edge)
+    return events + detector.flush()
+
+
+@pytest.mark.parametrize(
+    ("edges", "reason"),
+    [
+        ([Edge("A", 100, True), Edge("A", 50, False)], "edge arrived out of order (50 after 100): ignored"),
+        ([Edge("A", 100, True), Edge("A", 200, True)], "beam reported broken twice in a row (an edge was missed): ignored"),
+        ([Edge("A", 100, True), Edge("A", 2 * MS, False), Edge("A", 3 * MS, False)], "beam reported clear twice in a row"),
+        ([Edge("X", 100, True)], "no gate has a beam named X: ignored"),
+    ],
+)
+def test_anomalies_are_reported_and_ignored(edges, reason):
+    events = feed_all(LayoutDetector(layout()), edges)
+    anomalies = [e for e in events if isinstance(e, Anomaly)]
+    assert any(reason in a.reason for a in anomalies), anomalies
+    assert anomalies[0].source == edges[-1].beam
+
+
+def test_anomaly_does_not_disturb_the_crossing():
+    edges = breaks("A", (0, 60)) + [Edge("A", ns(60), False), Edge("X", ns(70), True)]
+    events = feed_all(LayoutDetector(layout()), edges)
+    assert [e.t_ns for e in events if isinstance(e, Crossing)] == [0]
+    assert len([e for e in events if isinstance(e, Anomaly)]) == 2
+
+
+def test_edge_earlier_than_the_last_of_its_beam_is_out_of_order():
+    detector = GateDetector(layout().gate("A"), Method.LONGEST, SETTINGS)
+    assert detector.feed(Edge("A", 100, False)) == []
+    assert detector.feed(Edge("A", 50, True))[0].reason == "edge arrived out of order (50 after 100): ignored"
+
+
+def test_first_clear_only_confirms_the_start_state():
+    events = feed_all(LayoutDetector(layout()), [Edge("A", 0, False)] + breaks("A", (10, 70)))
+    assert [e.t_ns for e in events] == [ns(10)]
+
+
+def test_gate_detector_rejects_a_beam_of_another_gate():
+    detector = GateDetector(layout().gate("A"), Method.LONGEST, SETTINGS)
+    assert detector.feed(Edge("B", 0, True))[0].reason == "beam B is not part of gate A"
+
+
+def test_edge_behind_the_clock_is_ignored():
+    # Time already passed 1 s: an edge stamped earlier comes too late to be judged.
+    detector = LayoutDetector(layout())
+    events = feed_all(detector, breaks("B", (1000, 1060)) + [Edge("A", 10 * MS, True)])
+    assert [(e.gate, e.t_ns) for e in events if isinstance(e, Crossing)] == [("B", S)]
+    assert [e.source for e in events if isinstance(e, Anomaly)] == ["A"]
+
+
+def test_late_edge_never_makes_a_second_crossing():
+    # The torso's edges reach the detector after an edge of gate B one second later.
+    detector = LayoutDetector(layout())
+    late = breaks("A", (40, 110))
+    events = feed_all(detector, breaks("A", (0, 15)) + breaks("B", (1000, 1060)) + late)
+    assert [(e.gate, e.t_ns) for e in events if isinstance(e, Crossing)] == [("A", 0), ("B", ns(1000))]
+    assert len([e for e in events if isinstance(e, Anomaly)]) == 2
+
+
+def test_dual_beams_out_of_order_do_not_move_the_crossing():
+    detector = GateDetector(layout(method="dual").gate("A"), Method.DUAL, SETTINGS)
+    events = feed_all(detector, [Edge("Aa", ns(100), True), Edge("Ab", ns(90), True), Edge("Ab", ns(200), False)])
+    assert not [e for e in events if isinstance(e, Crossing) and e.t_ns < ns(100)]
+
+
+def test_glitching_gate_does_not_hold_back_other_gates():
+    # Gate B glitches every 100 ms (a loose wire): its passage never ends, yet A's crossing is released.
+    detector = LayoutDetector(layout())
+    events = []
+    for edge in sorted(breaks("A", (0, 60)) + [e for k in range(30) for e in breaks("B", (100 * k, 100 * k + 0.01))], key=lambda e: e.t_ns):
+        events += detector.feed(edge)
+    assert [(e.gate, e.t_ns) for e in events if isinstance(e, Crossing)] == [("A", 0)]
+
+
+# --- properties -------------------------------------------------------------------
+
+
+@st.composite
+def layout_and_edges(draw):
+    method = draw(st.sampled_from(["first", "longest", "dual"]))
+    lay = layout("A=0,B=10,C=20", method)
+    return lay, draw(beam_edges(lay.beams))
+
+
+def anomaly_key(a):
+    return (a.t_ns, a.source, a.reason)
+
+
+@settings(max_examples=120, deadline=None)
+@given(layout_and_edges(), st.data())
+def test_streaming_gives_the_crossings_of_a_batch(case, data):
+    lay, edges = case
+    batch, batch_anomalies = detect(edges, lay)
+    events = stream(LayoutDetector(lay), edges, data)
+    crossings = [e for e in events if isinstance(e, Crossing)]
+    assert crossings == batch
+    order = {g.name: i for i, g in enumerate(lay.gates)}
+    assert crossings == sorted(crossings, key=lambda c: (c.t_ns, order[c.gate]))  # released in time order
+    assert sorted((e for e in events if isinstance(e, Anomaly)), key=anomaly_key) == sorted(batch_anomalies, key=anomaly_key)
+
+
+@settings(max_examples=150, deadline=None)
+@given(layout_and_edges())
+def test_crossing_is_the_start_of_a_break_within_its_passage(case):
+    lay, edges = case
+    crossings, _ = detect(edges, lay)
+    for crossing in crossings:
+        beams = lay.gate(crossing.gate).beams
+        assert crossing.method is lay.method
+        assert crossing.edges, crossing
+        assert all(e.beam in beams for e in crossing.edges)
+        assert list(crossing.edges) == sorted(crossing.edges, key=lambda e: e.t_ns)
+        first = crossing.edges[0]
+        assert first.broken and first.t_ns <= crossing.t_ns  # never earlier than its passage
+        assert any(e.broken and e.t_ns == crossing.t_ns and e in edges for e in crossing.edges)
+
+
+def gate_breaks(edges, beams):
+    """(start, end) of each stretch with every beam of a gate broken; end None: to the end."""
+    broken, spans = dict.fromkeys(beams, False), []
+    for edge in sorted((e for e in edges if e.beam in beams), key=lambda e: e.t_ns):
+        was = all(broken.values())
+        broken[edge.beam] = edge.broken
+        if all(broken.values()) and not was:
+            spans.append([edge.t_ns, None])
+        elif was and not all(broken.values()):
+            spans[-1][1] = edge.t_ns
+    return spans
+
+
+@settings(max_examples=100, deadline=None)
+@given(layout_and_edges())
+def test_one_crossing_per_passage(case):
+    # Between two crossings of a gate it was clear for the re-arm time: one body, one crossing.
+    lay, edges = case
+    crossings, _ = detect(edges, lay)
+    for gate in lay.gates:
+        spans = gate_breaks(edges, gate.beams)
+        times = [c.t_ns for c in crossings if c.gate == gate.name]
+        assert set(times) <= {start for start, _ in spans}
+        for before, after in zip(times, times[1:]):
+            assert any(
+                a[1] is not None and before <= a[1] and b[0] <= after and b[0] - a[1] >= SETTINGS.rearm_ns
+                for a, b in zip(spans, spans[1:])
+            )
+
+
+@settings(max_examples=100, deadline=None)
+@given(layout_and_edges(), st.sampled_from([10**18, -(10**15), 7]))
+def test_shifting_every_edge_shifts_every_crossing_exactly(case, offset):
+    lay, edges = case
+    shifted = [Edge(e.beam, e.t_ns + offset, e.broken) for e in edges]
+    assert [(c.gate, c.t_ns - offset) for c in detect(shifted, lay)[0]] == [(c.gate, c.t_ns) for c in detect(edges, lay)[0]]
