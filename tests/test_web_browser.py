@@ -1,0 +1,181 @@
+"""End to end in a real browser: ``gatectl demo`` on a free port, Debian's chromium headless.
+
+Waits for a simulated run to reach the live page over the event stream, checks
+the fly time shown is the API's latest run, that the page loads nothing from
+elsewhere and weighs under 150 KB, and saves screenshots of every page at phone
+(390×844) and HDMI (1920×1080) sizes into tests/screenshots/ (git-ignored) for
+people to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+DEMO_PIN = "1234"
+SIZES = {"phone": (390, 844), "hdmi": (1920, 1080)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """``gatectl demo`` in a subprocess; yields its base URL."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
+    port = free_port()
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    log = open(db.with_suffix(".log"), "w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gatectl", "demo", "--port", str(port), "--db", str(db), "--seed", "7"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get_json(base + "/api/live")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"gatectl demo did not start:\n{log.read()}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(demo):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def watch(page, base: str):
+    """Record what the page asks for and any script error."""
+    seen = {"requests": [], "errors": [], "bytes": 0}
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+
+    def count(response):
+        if response.url.startswith(base) and "/api/stream" not in response.url:
+            try:
+                seen["bytes"] += len(response.body())
+            except Exception:  # a redirect has no body
+                pass
+
+    page.on("response", count)
+    return seen
+
+
+def latest_complete(base: str) -> dict | None:
+    runs = get_json(base + "/api/runs?status=complete&limit=1")["runs"]
+    return runs[0] if runs else None
+
+
+def test_a_simulated_run_appears_on_the_live_page(demo, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page = context.new_page()
+    seen = watch(page, demo)
+    page.goto(demo + "/")
+    page.wait_for_selector("#conn.on", timeout=10_000)  # the event stream is open
+    page.wait_for_selector("#result:not([hidden])", timeout=90_000)  # a run came over the stream
+    for _ in range(3):  # a newer run may land between the reads
+        before = latest_complete(demo)
+        shown = page.inner_text("#fly")
+        after = latest_complete(demo)
+        if before["id"] == after["id"]:
+            break
+    assert shown == f"{after['fly']['time_s']:.2f}"
+    assert page.inner_text("#mps") == f"{after['fly']['velocity_mps']:.2f}"
+    assert page.inner_text("#name") == (after["athlete"] or "Unassigned")
+    if after["vs_pace"].get("400m"):
+        assert ("▲" if after["vs_pace"]["400m"]["faster"] else "▼") in page.inner_text("#pace")
+    assert seen["errors"] == []
+    assert all(url.startswith(demo) or url.startswith("data:") for url in seen["requests"]), seen["requests"]
+    assert seen["bytes"] < 150 * 1024, seen["bytes"]
+    context.close()
+
+
+def shoot(page, name: str, full_page: bool = True) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def test_screenshots_of_every_page(demo, browser):
+    run = latest_complete(demo)
+    deadline = time.monotonic() + 90
+    while run is None and time.monotonic() < deadline:
+        time.sleep(1)
+        run = latest_complete(demo)
+    assert run is not None, "the demo produced no run"
+    athlete = run["athlete_id"] or get_json(demo + "/api/athletes")["athletes"][0]["id"]
+    pages = {
+        "control": "/control",
+        "athletes": "/athletes",
+        "athlete": f"/athletes/{athlete}",
+        "history": "/history",
+        "history-athlete": f"/history?athlete={athlete}",
+        "session": f"/history/sessions/{run['session']}",
+        "login": "/login",
+    }
+    for size, (width, height) in SIZES.items():
+        for scheme in ("dark", "light"):
+            context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+            page = context.new_page()
+            seen = watch(page, demo)
+            page.goto(demo + "/")
+            page.wait_for_selector("#result:not([hidden])", timeout=30_000)
+            shoot(page, f"live-{size}-{scheme}", full_page=False)
+            if (size, scheme) in (("phone", "light"), ("hdmi", "dark")):  # the rest once per size
+                page.goto(demo + "/?kiosk=1")
+                page.wait_for_selector("#result:not([hidden])", timeout=30_000)
+                shoot(page, f"live-kiosk-{size}-{scheme}", full_page=False)
+                page.goto(demo + "/login")
+                shoot(page, f"login-{size}-{scheme}")
+                page.fill("input[name=password]", DEMO_PIN)
+                page.click("button.primary")
+                page.wait_for_url("**/control")
+                for name, path in pages.items():
+                    if name != "login":
+                        page.goto(demo + path)
+                        shoot(page, f"{name}-{size}-{scheme}")
+            assert seen["errors"] == [], seen["errors"]
+            context.close()
+    assert len(list(SHOTS.glob("*.png"))) >= 2 * (len(pages) + 3)

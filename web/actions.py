@@ -1,0 +1,232 @@
+"""What the coach can change, shared by the forms and the JSON API.
+
+Each action reads its fields from a submitted mapping (form or JSON), checks
+them (``FieldError`` names the field), then calls the daemon (gates, queue,
+sessions: they run on the daemon thread) or the store (athletes, runs).
+Callers have already checked that the request comes from the coach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+
+from gatectl.errors import LayoutError, PaceError
+from gatectl.model import Layout, Method
+from gatectl.paces import parse_race_distance, parse_race_time, pace_velocity
+from gatectl.store import Store
+
+from . import clock
+from .forms import FieldError, boolean, choice, id_list, integer, number, text
+from .link import publish_run, require_daemon
+
+METHODS = tuple(m.value for m in Method)
+KINDS = ("best", "goal")
+QUEUE_OPS = ("add", "next", "remove", "up", "clear", "set")
+FASTEST_RACE_MPS = 11.0  # no race is run faster on average (100 m record: 10.44 m/s)
+SLOWEST_RACE_MPS = 0.3
+
+
+# Gates and sessions ---------------------------------------------------------------
+
+
+def set_armed(data: Mapping[str, Any]) -> dict:
+    daemon = require_daemon()
+    armed = boolean(data, "armed", "Armed")
+    daemon.set_armed(armed)
+    return {"armed": armed}
+
+
+def edit_queue(store: Store, data: Mapping[str, Any]) -> dict:
+    """Change the athlete queue: ``op`` add / next (to the head) / remove / up / clear / set."""
+    daemon = require_daemon()
+    op = choice(data, "op", "Queue action", QUEUE_OPS, default="set")
+    if op == "set":
+        wanted = id_list(data, "athletes", "Athletes")
+        for athlete_id in wanted:
+            _active_athlete(store, athlete_id, "athletes")
+
+        def edit(queue: list[int]) -> list[int]:
+            return wanted
+    elif op in ("add", "next"):
+        athlete_id = integer(data, "athlete", "Athlete")
+        _active_athlete(store, athlete_id, "athlete")
+
+        def edit(queue: list[int]) -> list[int]:
+            return queue + [athlete_id] if op == "add" else [athlete_id] + queue
+    elif op in ("remove", "up"):
+        position = integer(data, "position", "Queue position", minimum=0, maximum=1000)
+
+        def edit(queue: list[int]) -> list[int]:
+            if position >= len(queue):
+                raise FieldError("position", f"Queue position {position} is past the end of the queue ({len(queue)} waiting).")
+            queue = list(queue)
+            if op == "remove":
+                del queue[position]
+            elif position > 0:
+                queue[position - 1], queue[position] = queue[position], queue[position - 1]
+            return queue
+    else:
+
+        def edit(queue: list[int]) -> list[int]:
+            return []
+
+    # Edited on the daemon thread, so a run ending meanwhile cannot put back the athlete it took.
+    new = daemon.edit_queue(edit)
+    return {"athletes": new}
+
+
+def _active_athlete(store: Store, athlete_id: int, field: str) -> dict:
+    athlete = _athlete(store, athlete_id, field)
+    if athlete["archived"]:
+        raise FieldError(field, f"{athlete['name']} is archived: restore them on Athletes before queueing them.")
+    return athlete
+
+
+def _athlete(store: Store, athlete_id: int, field: str) -> dict:
+    try:
+        return store.athlete(athlete_id)
+    except Exception as exc:  # StoreError: there is no such athlete
+        raise FieldError(field, str(exc)) from None
+
+
+def read_layout(data: Mapping[str, Any], current: Layout) -> Layout:
+    """A layout from the form: a full ``layout`` text, or ``accel_m`` and ``fly_m`` on today's gates."""
+    method = choice(data, "method", "Detection method", METHODS, default=current.method.value)
+    layout_text = text(data, "layout", "Layout", required=False, max_len=300)
+    try:
+        if layout_text:
+            layout = Layout.parse(layout_text, method, current.settings)
+        else:
+            if len(current.gates) != 3:
+                raise FieldError("layout", f"Layout: today's gates are {current.describe()}; type the whole layout, e.g. {current.describe()}.")
+            accel = number(data, "accel_m", "Acceleration zone (M1→M2)", unit="m", minimum=0.5, maximum=500)
+            fly = number(data, "fly_m", "Fly zone (M2→M3)", unit="m", minimum=0.5, maximum=500)
+            names = [g.name for g in current.gates]
+            layout = Layout.from_positions({names[0]: 0.0, names[1]: accel, names[2]: round(accel + fly, 6)}, method, current.settings)
+    except LayoutError as exc:
+        raise FieldError("layout", f"Layout: {exc}") from None
+    if set(layout.beams) != set(current.beams):
+        raise FieldError(
+            "layout" if layout_text else "method",
+            f"Layout: the gates are wired as beams {', '.join(current.beams)}; this layout needs "
+            f"{', '.join(layout.beams)}. Keep the gate names (and single or dual beams) of the config.",
+        )
+    return layout
+
+
+def start_session(store: Store, data: Mapping[str, Any]) -> dict:
+    daemon = require_daemon()
+    layout = read_layout(data, daemon.layout)
+    place = text(data, "place", "Place", required=False, max_len=80, default=None)
+    session_id = daemon.new_session(layout, place)
+    if clock.correction(store) is not None:
+        store.update_session(session_id, date=clock.now(store).date().isoformat())
+    return {"session": session_id, "layout": layout.describe(), "method": layout.method.value}
+
+
+def set_clock(store: Store, data: Mapping[str, Any]) -> dict:
+    epoch_ms = integer(data, "epoch_ms", "The phone's time (epoch_ms)", minimum=946_684_800_000, maximum=32_503_680_000_000)
+    tz_minutes = integer(data, "tz_minutes", "The phone's UTC offset (tz_minutes)", required=False, minimum=-14 * 60, maximum=14 * 60)
+    result = clock.set_from_device(
+        store, epoch_ms, tz_minutes if tz_minutes is not None else 0, allow_system=current_app.config["SET_SYSTEM_CLOCK"]
+    )
+    daemon = current_app.extensions["gatectl"].daemon
+    if daemon is not None and daemon.session_id is not None:
+        store.update_session(daemon.session_id, date=result["date"])  # the session begun at boot had the Pi's date
+        result["session"] = daemon.session_id
+    return result
+
+
+# Runs -------------------------------------------------------------------------------
+
+
+def void_run(store: Store, run_id: int, data: Mapping[str, Any]) -> dict:
+    reason = text(data, "reason", "Reason for voiding", max_len=200)
+    store.void_run(run_id, reason)
+    run = store.run(run_id)
+    publish_run(run)
+    return run
+
+
+def unvoid_run(store: Store, run_id: int) -> dict:
+    store.unvoid_run(run_id)
+    run = store.run(run_id)
+    publish_run(run)
+    return run
+
+
+def assign_run(store: Store, run_id: int, data: Mapping[str, Any]) -> dict:
+    athlete_id = integer(data, "athlete", "Athlete", required=False)
+    store.run(run_id)
+    if athlete_id is not None:
+        _athlete(store, athlete_id, "athlete")
+    store.assign_run(run_id, athlete_id)
+    run = store.run(run_id)
+    publish_run(run)
+    return run
+
+
+# Athletes ------------------------------------------------------------------------------
+
+
+def add_athlete(store: Store, data: Mapping[str, Any]) -> dict:
+    name = text(data, "name", "Name", max_len=80)
+    notes = text(data, "notes", "Notes", required=False, max_len=2000)
+    athlete_id = _store_call("name", lambda: store.add_athlete(name, notes=notes))
+    return store.athlete(athlete_id)
+
+
+def update_athlete(store: Store, athlete_id: int, data: Mapping[str, Any]) -> dict:
+    store.athlete(athlete_id)
+    name = text(data, "name", "Name", required=False, max_len=80, default=None)
+    if name == "":
+        raise FieldError("name", "Name: an athlete needs a name.")
+    notes = text(data, "notes", "Notes", required=False, max_len=2000, default=None)
+    archived = boolean(data, "archived", "Archived", required=False, default=None) if "archived" in data else None
+    _store_call("name", lambda: store.update_athlete(athlete_id, name=name, notes=notes, archived=archived))
+    return store.athlete(athlete_id)
+
+
+def set_race_time(store: Store, athlete_id: int, data: Mapping[str, Any]) -> dict:
+    """Set a best or goal time over a distance; an empty time clears it."""
+    store.athlete(athlete_id)
+    raw = data.get("distance")
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):  # JSON may send metres as a number
+        data = {**data, "distance": f"{raw:g}"}
+    distance_text = text(data, "distance", "Distance", max_len=30)
+    try:
+        distance = parse_race_distance(distance_text)
+    except PaceError as exc:
+        raise FieldError("distance", f"Distance: {exc}") from None
+    if distance > 1_000_000:
+        raise FieldError("distance", "Distance must be at most 1000 km.")
+    kind = choice(data, "kind", "Kind", KINDS, default="best")
+    time_text = text(data, "time", "Time", required=False, max_len=30)
+    time_ns = None
+    if time_text:
+        try:
+            time_ns = parse_race_time(time_text)
+        except PaceError as exc:
+            raise FieldError("time", f"Time: {exc}") from None
+        velocity = pace_velocity(distance, time_ns)
+        if not SLOWEST_RACE_MPS <= velocity <= FASTEST_RACE_MPS:
+            raise FieldError(
+                "time",
+                f"Time: {distance:g} m in {time_text} would be {velocity:.1f} m/s on average, "
+                f"which no race is run at (typo? 45.3 is 45.3 s, 1:52.3 is a minute and 52.3 s).",
+            )
+    store.set_race_time(athlete_id, distance, time_ns, kind)
+    return store.athlete(athlete_id)
+
+
+def _store_call(field: str, call):
+    """A store refusal (duplicate name...) reported against the form field."""
+    from gatectl.errors import StoreError
+
+    try:
+        return call()
+    except StoreError as exc:
+        raise FieldError(field, str(exc)) from None

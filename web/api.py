@@ -1,0 +1,187 @@
+"""The JSON API and the live event stream (``/api/...``).
+
+Reading is open. Changing needs the coach (a logged-in browser with its
+``X-CSRF-Token`` header, or HTTP Basic auth with the coach's password) and
+answers 400 with ``{"error": sentence, "field": name}`` for bad input.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from . import actions
+from .auth import coach_required
+from .db import get_store
+from .forms import FieldError, boolean, integer, payload
+from .link import current_link
+from .live import live_state
+from .stream import ClosingStream, event_stream, parse_last_id
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+RUN_STATUSES = ("complete", "incomplete", "rejected")
+
+
+def _query_int(name: str, label: str, *, maximum: int | None = None) -> int | None:
+    kwargs = {"maximum": maximum} if maximum is not None else {}
+    return integer(request.args, name, label, required=False, **kwargs)
+
+
+# Live --------------------------------------------------------------------------------
+
+
+@bp.get("/live")
+def live():
+    """The live page's state: session, layout, gates, queue, this session's runs."""
+    return live_state(get_store())
+
+
+@bp.get("/stream")
+def stream():
+    link = current_link()
+    if link.bus is None:
+        return Response(status=204)  # history only: tells EventSource not to reconnect
+    last_id = parse_last_id(request.headers.get("Last-Event-ID"), request.args.get("since"))
+    if not link.open_stream():
+        abort(503, "Too many live viewers are connected; this one will retry shortly.")
+    body = ClosingStream(
+        event_stream(link.bus, last_id=last_id, boot=link.boot, heartbeat_s=current_app.config["SSE_HEARTBEAT_S"]),
+        on_close=link.close_stream,
+    )
+    return Response(
+        body,
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
+    )
+
+
+@bp.get("/gates")
+def gates():
+    daemon = current_link().daemon
+    return {"connected": daemon is not None, "gates": daemon.gate_status() if daemon is not None else []}
+
+
+# Runs ----------------------------------------------------------------------------------
+
+
+@bp.get("/runs")
+def runs():
+    """Runs, newest first: ``?session=``, ``?athlete=``, ``?status=complete``, ``?limit=`` (default 100)."""
+    session_id = _query_int("session", "session")
+    athlete_id = _query_int("athlete", "athlete")
+    limit = _query_int("limit", "limit", maximum=5000) or 100
+    statuses = request.args.getlist("status")
+    for status in statuses:
+        if status not in RUN_STATUSES:
+            raise FieldError("status", f"status must be one of {', '.join(RUN_STATUSES)}, not {status!r}.")
+    store = get_store()
+    if session_id is not None:
+        store.session(session_id)
+    if athlete_id is not None:
+        store.athlete(athlete_id)
+    return {"runs": store.runs(session_id=session_id, athlete_id=athlete_id, statuses=statuses or None, limit=limit)}
+
+
+@bp.get("/runs/<int:run_id>")
+def run(run_id: int):
+    return get_store().run(run_id)
+
+
+@bp.post("/runs/<int:run_id>/void")
+@coach_required
+def void(run_id: int):
+    return actions.void_run(get_store(), run_id, payload())
+
+
+@bp.post("/runs/<int:run_id>/unvoid")
+@coach_required
+def unvoid(run_id: int):
+    return actions.unvoid_run(get_store(), run_id)
+
+
+@bp.post("/runs/<int:run_id>/assign")
+@coach_required
+def assign(run_id: int):
+    return actions.assign_run(get_store(), run_id, payload())
+
+
+# Sessions --------------------------------------------------------------------------------
+
+
+@bp.get("/sessions")
+def sessions():
+    return {"sessions": get_store().sessions()}
+
+
+@bp.get("/sessions/<int:session_id>")
+def session(session_id: int):
+    store = get_store()
+    return {**store.session(session_id), "runs": store.runs(session_id=session_id)}
+
+
+@bp.post("/sessions")
+@coach_required
+def new_session():
+    return actions.start_session(get_store(), payload()), 201
+
+
+# Gates, queue, clock ------------------------------------------------------------------------
+
+
+@bp.post("/armed")
+@coach_required
+def armed():
+    return actions.set_armed(payload())
+
+
+@bp.get("/queue")
+def queue():
+    daemon = current_link().daemon
+    return {"connected": daemon is not None, "athletes": list(daemon.athlete_queue) if daemon is not None else []}
+
+
+@bp.route("/queue", methods=("POST", "PUT"))
+@coach_required
+def edit_queue():
+    data = payload()
+    if request.method == "PUT":
+        data = {**data, "op": "set"}
+    return actions.edit_queue(get_store(), data)
+
+
+@bp.post("/clock")
+@coach_required
+def set_clock():
+    return actions.set_clock(get_store(), payload())
+
+
+# Athletes ------------------------------------------------------------------------------------
+
+
+@bp.get("/athletes")
+def athletes():
+    archived = boolean(request.args, "archived", "archived", required=False)
+    return {"athletes": get_store().athletes(include_archived=archived)}
+
+
+@bp.get("/athletes/<int:athlete_id>")
+def athlete(athlete_id: int):
+    return get_store().athlete(athlete_id)
+
+
+@bp.post("/athletes")
+@coach_required
+def add_athlete():
+    return actions.add_athlete(get_store(), payload()), 201
+
+
+@bp.patch("/athletes/<int:athlete_id>")
+@coach_required
+def update_athlete(athlete_id: int):
+    return actions.update_athlete(get_store(), athlete_id, payload())
+
+
+@bp.post("/athletes/<int:athlete_id>/race-times")
+@coach_required
+def race_time(athlete_id: int):
+    return actions.set_race_time(get_store(), athlete_id, payload())

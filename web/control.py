@@ -1,0 +1,107 @@
+"""The coach's page: who runs next, arm/disarm, void or reassign, layout and session, the date.
+
+Every action is a plain form (works without JavaScript), posts with the
+form's CSRF token, and comes back to ``/control`` with a message.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+
+from . import actions, clock
+from .auth import coach_required, has_coach_password
+from .db import get_store
+from .forms import payload
+from .link import NO_GATES, current_link
+
+bp = Blueprint("control", __name__, url_prefix="/control")
+
+RECENT_RUNS = 12
+
+
+@bp.get("")
+def index():
+    store = get_store()
+    daemon = current_link().daemon
+    session = runs = gates = layout = None
+    if daemon is not None:
+        session = store.session(daemon.session_id)
+        runs = store.runs(session_id=daemon.session_id, statuses=("complete", "incomplete"), limit=RECENT_RUNS)
+        gates = daemon.gate_status()
+        layout = daemon.layout
+    athletes = store.athletes()
+    names = {a["id"]: a["name"] for a in store.athletes(include_archived=True)}
+    queue = [{"position": i, "id": a, "name": names.get(a, f"#{a}")} for i, a in enumerate(list(daemon.athlete_queue) if daemon else [])]
+    return render_template(
+        "control/index.html",
+        connected=daemon is not None,
+        no_gates=NO_GATES,
+        session=session,
+        runs=runs or [],
+        gates=gates or [],
+        layout=layout,
+        accel_m=layout.segments[0].distance_m if layout is not None and len(layout.gates) == 3 else None,
+        fly_m=layout.fly_zone.distance_m if layout is not None else None,
+        armed=daemon.armed if daemon is not None else None,
+        queue=queue,
+        athletes=athletes,
+        has_password=has_coach_password(store),
+        clock_now=clock.now(store),
+        clock_fixed=clock.correction(store) is not None,
+        set_system_clock=current_app.config["SET_SYSTEM_CLOCK"],
+        methods=actions.METHODS,
+    )
+
+
+def _back(message: str):
+    flash(message)
+    return redirect(url_for("control.index"))
+
+
+@bp.post("/armed")
+@coach_required
+def armed():
+    result = actions.set_armed(payload())
+    return _back("Gates armed: runs count." if result["armed"] else "Gates disarmed: runs are recorded but voided.")
+
+
+@bp.post("/queue")
+@coach_required
+def queue():
+    result = actions.edit_queue(get_store(), payload())
+    return _back(f"Queue: {len(result['athletes'])} waiting.")
+
+
+@bp.post("/session")
+@coach_required
+def session():
+    result = actions.start_session(get_store(), payload())
+    return _back(f"Session {result['session']} started: {result['layout']}, {result['method']} detection.")
+
+
+@bp.post("/clock")
+@coach_required
+def set_clock():
+    result = actions.set_clock(get_store(), payload())
+    return _back(f"Date set from this device: {result['now'].replace('T', ' ')} (system clock: {result['system_clock']}).")
+
+
+@bp.post("/runs/<int:run_id>/void")
+@coach_required
+def void(run_id: int):
+    run = actions.void_run(get_store(), run_id, payload())
+    return _back(f"Run {run['number']} voided: {run['void_reason']}.")
+
+
+@bp.post("/runs/<int:run_id>/unvoid")
+@coach_required
+def unvoid(run_id: int):
+    run = actions.unvoid_run(get_store(), run_id)
+    return _back(f"Run {run['number']} counts again.")
+
+
+@bp.post("/runs/<int:run_id>/assign")
+@coach_required
+def assign(run_id: int):
+    run = actions.assign_run(get_store(), run_id, payload())
+    return _back(f"Run {run['number']} is now {run['athlete'] or 'unassigned'}'s.")

@@ -1,0 +1,39 @@
+"""Jinja filters: numbers as coaches read them, with their units.
+
+>>> seconds(3.1234), mps(9.6789), percent({"percent": 107.46, "faster": True})
+('3.12', '9.68', '▲ 107.5 %')
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from gatectl.paces import format_duration_ns, race_label
+
+
+def seconds(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def mps(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def percent(comparison: dict | None) -> str:
+    if not comparison:
+        return "—"
+    sign = "▲" if comparison["faster"] else "▼"
+    return f"{sign} {comparison['percent']:.1f} %"
+
+
+def race_time(time_ns: int | None) -> str:
+    return "" if time_ns is None else format_duration_ns(time_ns, 2)
+
+
+def race(distance_m: float) -> str:
+    return race_label(distance_m)
+
+
+def init_app(app: Flask) -> None:
+    for name, fn in {"seconds": seconds, "mps": mps, "percent": percent, "race_time": race_time, "race": race}.items():
+        app.add_template_filter(fn, name)

@@ -1,0 +1,62 @@
+"""The app's link to the timing daemon: the daemon (or none), its bus, open streams."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import Any
+
+from flask import abort, current_app
+
+NO_GATES = "History only — no gates connected."
+
+
+class LiveLink:
+    """What every request of one app knows of the daemon."""
+
+    def __init__(self, daemon: Any | None, max_streams: int) -> None:
+        self.daemon = daemon
+        self.boot = secrets.token_hex(6)  # tells a browser the server restarted
+        self._streams = 0
+        self._max_streams = max_streams
+        self._lock = threading.Lock()
+
+    @property
+    def bus(self):
+        return self.daemon.bus if self.daemon is not None else None
+
+    def open_stream(self) -> bool:
+        """Count a new event stream in, unless there are already too many."""
+        with self._lock:
+            if self._streams >= self._max_streams:
+                return False
+            self._streams += 1
+            return True
+
+    def close_stream(self) -> None:
+        with self._lock:
+            self._streams -= 1
+
+    @property
+    def streams(self) -> int:
+        with self._lock:
+            return self._streams
+
+
+def current_link() -> LiveLink:
+    return current_app.extensions["gatectl"]
+
+
+def require_daemon():
+    """The daemon, or a 409 saying there are no gates to control."""
+    daemon = current_link().daemon
+    if daemon is None:
+        abort(409, NO_GATES.rstrip(".") + ": start gatectl run (or gatectl demo) to control gates and sessions.")
+    return daemon
+
+
+def publish_run(run: dict) -> None:
+    """Tell live viewers a run changed (void, new athlete): same event as a new run."""
+    bus = current_link().bus
+    if bus is not None:
+        bus.publish("run", run)

@@ -1,0 +1,64 @@
+"""The live page: the last run in huge digits, the session's reps, gate lights.
+
+The page is rendered with its state as JSON (``live_state``) and kept up to
+date by the event stream; ``/api/live`` returns the same state.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from gatectl.store import Store
+
+from . import clock
+from .db import get_store
+from .link import NO_GATES, current_link
+from .stream import bus_position
+
+bp = Blueprint("live", __name__)
+
+STRIP_RUNS = 60  # the reps of a long session; older ones are in History
+SHOWN_STATUSES = ("complete", "incomplete")  # rejected crossings are false triggers: History lists them
+
+
+def live_state(store: Store) -> dict:
+    """Everything the live page shows, and the event id it is current to."""
+    link = current_link()
+    daemon = link.daemon
+    # Read the bus position before the database: a run stored after this is replayed to the page.
+    since = bus_position(link.bus) if link.bus is not None else 0
+    session_id = daemon.session_id if daemon is not None else store.latest_session_id()
+    session = store.session(session_id) if session_id is not None else None
+    runs = store.runs(session_id=session_id, statuses=SHOWN_STATUSES, limit=STRIP_RUNS) if session_id else []
+    layout = daemon.layout if daemon is not None else (store.layout(session_id) if session_id else None)
+    athletes = {a["id"]: a["name"] for a in store.athletes(include_archived=True)}
+    return {
+        "connected": daemon is not None,
+        "message": None if daemon is not None else NO_GATES,
+        "boot": link.boot,
+        "since": since,
+        "session": _session_view(session),
+        "layout": None if layout is None else {
+            "text": layout.describe(),
+            "method": layout.method.value,
+            "fly_m": layout.fly_zone.distance_m,
+            "gates": [{"gate": g.name, "position_m": g.position_m} for g in layout.gates],
+        },
+        "armed": daemon.armed if daemon is not None else None,
+        "queue": [{"id": i, "name": athletes.get(i, f"#{i}")} for i in (list(daemon.athlete_queue) if daemon else [])],
+        "gates": daemon.gate_status() if daemon is not None else [],
+        "runs": list(reversed(runs)),  # oldest first, as the strip reads
+        "athletes": {str(k): v for k, v in athletes.items()},
+        "clock": clock.now(store).isoformat(timespec="seconds"),
+    }
+
+
+def _session_view(session: dict | None) -> dict | None:
+    if session is None:
+        return None
+    return {k: session[k] for k in ("id", "date", "started_at", "place", "layout", "method")}
+
+
+@bp.get("/")
+def index():
+    return render_template("live/index.html", state=live_state(get_store()))
