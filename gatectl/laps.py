@@ -1,0 +1,344 @@
+"""Track reps with one gate: 400 m repeats timed at the start/finish line.
+
+One gate stands on the line. A rep starts either at a **go** (the dashboard's
+countdown ends: its instant on the timing clock is given) or, armed for a
+**rolling start**, at the athlete's first crossing of the gate. It ends at the
+crossing that completes its distance; the crossings in between are lap splits.
+
+Distances: a rep of whole laps (400, 800, 1200 m on a 400 m track) starts and
+ends on the line, from a go or rolling. A rep that is not whole laps (a 200 or
+a 600 on a 400 m track) can only start from a go, ``distance mod lap`` metres
+before the gate (the 200 m start), and ends at the line; its first split is
+that part-lap.
+
+Nothing is dropped; what is not timed is kept with the reason, as an ``Anomaly``:
+
+* a crossing that would make a split faster than ``max_velocity_mps`` (13 m/s)
+  is a false trigger (or, just after a go, the athlete leaving the line);
+* a crossing before the go is a false start, not timed;
+* a crossing with no rep running or armed (a jog through the line) is not timed;
+* a rep that waits for its next crossing longer than the split would take at
+  ``min_velocity_mps`` (1.5 m/s) times out as *incomplete*.
+
+``LapTimer`` works on crossings; ``LapTiming`` puts a ``GateDetector`` in
+front of it, so that edges go in, exactly as ``Timing`` does for a line of gates.
+The recovery before each rep (from the previous rep's end to this start) is timed too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .detect import GateDetector
+from .errors import WorkoutError
+from .model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Gate, Method, RunStatus
+from .quality import ON_TARGET_PER_400M_NS, TargetCheck, check_pace
+
+
+@dataclass(frozen=True, slots=True)
+class LapSettings:
+    lap_m: float = 400.0
+    max_velocity_mps: float = 13.0  # a split quicker than this: a false trigger
+    min_velocity_mps: float = 1.5  # a split slower than this: the rep was abandoned
+    on_target_per_400m_ns: int = ON_TARGET_PER_400M_NS  # ± for a rep to be on its target
+
+    def __post_init__(self) -> None:
+        if not 0 < self.lap_m < math.inf:
+            raise WorkoutError(f"A lap must be a positive number of metres, not {self.lap_m!r}.")
+        if not 0 < self.min_velocity_mps < self.max_velocity_mps < math.inf:
+            raise WorkoutError(
+                f"Lap velocities need 0 < min_velocity_mps < max_velocity_mps; got "
+                f"{self.min_velocity_mps!r} and {self.max_velocity_mps!r}."
+            )
+
+
+class StartKind(StrEnum):
+    GO = "go"  # at the end of the dashboard's countdown
+    ROLLING = "rolling"  # at the first crossing of the gate
+
+
+@dataclass(frozen=True, slots=True)
+class LapStart:
+    """A rep has started. ``crossings`` of the gate end it; ``recovery_ns`` is the rest before it."""
+
+    number: int
+    start: StartKind
+    started_ns: int
+    distance_m: float
+    crossings: int
+    recovery_ns: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LapSplit:
+    """The athlete crossed the line: ``lap`` crossings so far, ``distance_m`` covered."""
+
+    number: int
+    lap: int
+    t_ns: int
+    split_ns: int
+    elapsed_ns: int
+    distance_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class LapRep:
+    """A rep that ended: complete, or incomplete with the reason.
+
+    ``ended_ns`` is its last mark: the finish of a complete rep; the start or
+    the last split of an incomplete one. ``check`` compares a complete rep with
+    its target time, if it had one.
+    """
+
+    number: int
+    start: StartKind
+    distance_m: float
+    started_ns: int
+    ended_ns: int
+    splits_ns: tuple[int, ...]
+    status: RunStatus
+    reason: str | None
+    recovery_ns: int | None
+    target_ns: int | None
+    check: TargetCheck | None
+
+    @property
+    def time_ns(self) -> int | None:
+        return self.ended_ns - self.started_ns if self.status is RunStatus.COMPLETE else None
+
+
+LapEvent = LapStart | LapSplit | LapRep | Anomaly
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    """What the next rep is to be: its distance and target, and the distance of each split."""
+
+    distance_m: float
+    target_ns: int | None
+    splits_m: tuple[float, ...]
+
+
+@dataclass(slots=True)
+class _Open:
+    number: int
+    start: StartKind
+    order: _Order
+    started_ns: int
+    recovery_ns: int | None
+    marks: list[int] = field(default_factory=list)  # the split crossings so far
+
+    @property
+    def last_ns(self) -> int:
+        return self.marks[-1] if self.marks else self.started_ns
+
+
+class LapTimer:
+    """Lap reps from one gate's crossings, fed in time order, and the coach's go and arm."""
+
+    def __init__(self, gate: str, settings: LapSettings | None = None) -> None:
+        self.gate = gate
+        self.settings = settings or LapSettings()
+        self._armed: _Order | None = None
+        self._rep: _Open | None = None
+        self._now: int | None = None
+        self._numbers = 0
+        self._last_end: int | None = None
+
+    @property
+    def state(self) -> str:
+        """``running``, ``armed`` (for a rolling start) or ``idle``."""
+        return "running" if self._rep else "armed" if self._armed else "idle"
+
+    @property
+    def next_deadline_ns(self) -> int | None:
+        """When the running rep times out, if no crossing comes first."""
+        if self._rep is None:
+            return None
+        return self._rep.last_ns + self._slowest_ns(self._rep.order.splits_m[len(self._rep.marks)])
+
+    def splits_m(self, distance_m: float) -> tuple[float, ...]:
+        """The split distances of a rep: a part-lap first, when it is not whole laps.
+
+        >>> LapTimer("L").splits_m(1000)
+        (200.0, 400.0, 400.0)
+        """
+        lap = self.settings.lap_m
+        if not 0 < distance_m < math.inf:
+            raise WorkoutError(f"A rep must be a positive number of metres, not {distance_m!r}.")
+        count = max(1, math.ceil(round(distance_m / lap, 6)))
+        first = round(distance_m - (count - 1) * lap, 6)
+        return (first,) + (lap,) * (count - 1)
+
+    def arm(self, distance_m: float, target_ns: int | None = None) -> None:
+        """The next crossing of the gate starts a rep of ``distance_m`` (whole laps only)."""
+        if self._rep is not None:
+            raise WorkoutError("A rep is already running: wait for it to end, or cancel it.")
+        order = self._order(distance_m, target_ns)
+        if order.splits_m[0] != self.settings.lap_m:
+            raise WorkoutError(
+                f"A rolling start through the gate times whole laps; {distance_m:g} m is not a whole "
+                f"number of {self.settings.lap_m:g} m laps. Start it with a go from "
+                f"{order.splits_m[0]:g} m before the gate."
+            )
+        self._armed = order
+
+    def go(self, start_ns: int, distance_m: float, target_ns: int | None = None) -> list[LapEvent]:
+        """A rep of ``distance_m`` starts at ``start_ns``, the end of the countdown (now or later)."""
+        if self._rep is not None:
+            raise WorkoutError("A rep is already running: wait for it to end, or cancel it.")
+        if self._now is not None and start_ns < self._now:
+            raise WorkoutError(
+                f"The go at {start_ns} ns is before time already timed ({self._now} ns): give the "
+                "instant the countdown ends, on the timing clock."
+            )
+        order = self._order(distance_m, target_ns)
+        self._armed = None
+        return [self._start(StartKind.GO, start_ns, order)]
+
+    def cancel(self, now_ns: int, reason: str = "cancelled") -> list[LapEvent]:
+        """Disarm a rolling start; a rep still running at ``now_ns`` ends incomplete with ``reason``."""
+        self._armed = None
+        events = self.advance(now_ns)
+        if self._rep is None:
+            return events
+        return events + [self._end(RunStatus.INCOMPLETE, f"{reason} waiting for {self._progress()}")]
+
+    def feed(self, crossing: Crossing) -> list[LapEvent]:
+        t = crossing.t_ns
+        if crossing.gate != self.gate:
+            return [Anomaly(crossing.gate, t, f"gate {crossing.gate} is not the lap gate {self.gate}: not timed")]
+        events = self.advance(t)
+        rep = self._rep
+        if rep is None:
+            if self._armed is None:
+                return events + [Anomaly(self.gate, t, "no rep is armed or running: crossing not timed")]
+            order, self._armed = self._armed, None
+            return events + [self._start(StartKind.ROLLING, t, order)]
+        if t < rep.started_ns:
+            early = (rep.started_ns - t) / NS_PER_S
+            return events + [Anomaly(self.gate, t, f"crossed {early:.2f} s before the go: a false start, not timed")]
+        split_m = rep.order.splits_m[len(rep.marks)]
+        elapsed = t - rep.last_ns
+        if elapsed * self.settings.max_velocity_mps < split_m * NS_PER_S:
+            speed = "instantly" if elapsed == 0 else f"at {split_m * NS_PER_S / elapsed:.1f} m/s"
+            why = "the athlete leaving the line, or a false trigger" if rep.start is StartKind.GO and not rep.marks else "a false trigger"
+            return events + [
+                Anomaly(
+                    self.gate, t,
+                    f"{why}: {split_m:g} m to this crossing would be run {speed}, faster than "
+                    f"{self.settings.max_velocity_mps:g} m/s; not timed",
+                )
+            ]  # fmt: skip
+        rep.marks.append(t)
+        covered = sum(rep.order.splits_m[: len(rep.marks)])
+        events.append(LapSplit(rep.number, len(rep.marks), t, elapsed, t - rep.started_ns, covered))
+        if len(rep.marks) == len(rep.order.splits_m):
+            events.append(self._end(RunStatus.COMPLETE, None))
+        return events
+
+    def advance(self, now_ns: int) -> list[LapEvent]:
+        """Time has reached ``now_ns``: a rep past its deadline is incomplete."""
+        if self._now is None or now_ns > self._now:
+            self._now = now_ns
+        deadline = self.next_deadline_ns
+        if deadline is None or now_ns <= deadline:
+            return []
+        return [self._end(RunStatus.INCOMPLETE, f"timed out waiting for {self._progress()}")]
+
+    def flush(self) -> list[LapEvent]:
+        """The stream has ended: a running rep is incomplete."""
+        if self._rep is None:
+            return []
+        return [self._end(RunStatus.INCOMPLETE, f"the record ended waiting for {self._progress()}")]
+
+    def _order(self, distance_m: float, target_ns: int | None) -> _Order:
+        if target_ns is not None and target_ns <= 0:
+            raise WorkoutError(f"A target time must be above zero, not {target_ns} ns.")
+        return _Order(distance_m, target_ns, self.splits_m(distance_m))
+
+    def _slowest_ns(self, distance_m: float) -> int:
+        return round(distance_m * NS_PER_S / self.settings.min_velocity_mps)
+
+    def _progress(self) -> str:
+        rep = self._rep
+        return f"crossing {len(rep.marks) + 1} of {len(rep.order.splits_m)}"
+
+    def _start(self, kind: StartKind, t_ns: int, order: _Order) -> LapStart:
+        self._numbers += 1
+        recovery = None if self._last_end is None else t_ns - self._last_end
+        self._rep = _Open(self._numbers, kind, order, t_ns, recovery)
+        return LapStart(self._numbers, kind, t_ns, order.distance_m, len(order.splits_m), recovery)
+
+    def _end(self, status: RunStatus, reason: str | None) -> LapRep:
+        rep, self._rep = self._rep, None
+        marks = [rep.started_ns, *rep.marks]
+        self._last_end = marks[-1]
+        order = rep.order
+        check = None
+        if status is RunStatus.COMPLETE and order.target_ns is not None:
+            check = check_pace(marks[-1] - rep.started_ns, order.target_ns, order.distance_m, self.settings.on_target_per_400m_ns)
+        return LapRep(
+            rep.number, rep.start, order.distance_m, rep.started_ns, marks[-1],
+            tuple(b - a for a, b in zip(marks, marks[1:])), status, reason, rep.recovery_ns, order.target_ns, check,
+        )  # fmt: skip
+
+
+LapTimingEvent = Crossing | LapEvent
+
+
+class LapTiming:
+    """One gate's edges → crossings → lap reps: what ``Timing`` is for a line of gates.
+
+    A rep is timed out only up to the instant the gate has settled, so it is
+    never ended while the crossing that finishes it is still being judged.
+
+    >>> timing = LapTiming(Gate("L", 0.0, ("L",)))
+    >>> [type(e).__name__ for e in timing.go(0, 400)]
+    ['LapStart']
+    """
+
+    def __init__(
+        self,
+        gate: Gate,
+        method: Method = Method.LONGEST,
+        detection: DetectionSettings | None = None,
+        laps: LapSettings | None = None,
+    ) -> None:
+        self.detector = GateDetector(gate, method, detection or DetectionSettings())
+        self.timer = LapTimer(gate.name, laps)
+
+    def feed(self, edge: Edge) -> list[LapTimingEvent]:
+        return self._time(self.detector.feed(edge), edge.t_ns)
+
+    def advance(self, now_ns: int) -> list[LapTimingEvent]:
+        return self._time(self.detector.advance(now_ns), now_ns)
+
+    def flush(self) -> list[LapTimingEvent]:
+        return self._time(self.detector.flush(), None) + self.timer.flush()
+
+    def arm(self, distance_m: float, target_ns: int | None = None) -> None:
+        self.timer.arm(distance_m, target_ns)
+
+    def go(self, start_ns: int, distance_m: float, target_ns: int | None = None) -> list[LapEvent]:
+        return self.timer.go(start_ns, distance_m, target_ns)
+
+    def cancel(self, now_ns: int, reason: str = "cancelled") -> list[LapTimingEvent]:
+        return self.advance(now_ns) + self.timer.cancel(self._settled(now_ns), reason)
+
+    def _time(self, events: list[Crossing | Anomaly], now_ns: int | None) -> list[LapTimingEvent]:
+        out: list[LapTimingEvent] = []
+        for event in events:
+            out.append(event)
+            if isinstance(event, Crossing):
+                out += self.timer.feed(event)
+        if now_ns is not None:
+            out += self.timer.advance(self._settled(now_ns))
+        return out
+
+    def _settled(self, now_ns: int) -> int:
+        """No crossing earlier than this can still come from the gate."""
+        since = self.detector.undecided_since()
+        return now_ns if since is None else min(now_ns, since)
