@@ -93,11 +93,11 @@ class RunAssembler:
         for run in expired:
             self._open.remove(run)
         self._update_deadline()
-        return [self._incomplete(r, "timed out") for r in expired]
+        return [self._incomplete(r) for r in expired]
 
     def flush(self) -> list[Run]:
         """The stream has ended: open runs are incomplete."""
-        runs = [self._incomplete(r, "the record ended") for r in self._open]
+        runs = [self._incomplete(r) for r in self._open]
         self._open = []
         self._update_deadline()
         return runs
@@ -118,11 +118,13 @@ class RunAssembler:
     def _reject(self, crossing: Crossing, reason: str) -> Run:
         return Run(self._next_number(), (crossing,), RunStatus.REJECTED, reason)
 
-    def _incomplete(self, run: _OpenRun, why: str) -> Run:
+    def _incomplete(self, run: _OpenRun) -> Run:
+        # One wording whether it timed out live or the record ended: a recompute
+        # cannot tell how long the gates ran on after their last edge.
         missing = self.layout.gates[len(run.crossings)].name
         return Run(
             run.number,
             tuple(run.crossings),
             RunStatus.INCOMPLETE,
-            f"{why} waiting for {missing}: no crossing there (missed break, or the athlete stopped?)",
+            f"no crossing at {missing} after {run.crossings[-1].gate} (missed break, or the athlete stopped?)",
         )

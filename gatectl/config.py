@@ -36,6 +36,7 @@ Example (GPIO gates, single beams, the flying 30 layout)::
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,16 +44,9 @@ from typing import Any
 
 from .errors import ConfigError, GatectlError
 from .model import NS_PER_MS, DetectionSettings, Layout, Method
+from .sources.gpio import BeamPin
 
 SOURCE_KINDS = ("gpio", "sim", "replay")
-
-
-@dataclass(frozen=True, slots=True)
-class BeamWiring:
-    beam: str
-    pin: int
-    active_low: bool = True
-    pull_up: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +54,7 @@ class Config:
     layout: Layout
     source: str
     database: Path
-    wiring: tuple[BeamWiring, ...] = ()
+    wiring: tuple[BeamPin, ...] = ()
     trace: Path | None = None  # replay source
     replay_speed: float = 1.0
     sim_seed: int = 0
@@ -75,6 +69,8 @@ def load_config(path: str | Path) -> Config:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the config file {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -104,9 +100,19 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
     thresholds = {}
     for name in ("rearm", "window", "glitch", "bridge"):
         ms = _get(detection, f"detection.{name}_ms", (int, float), getattr(defaults, f"{name}_ns") / NS_PER_MS)
+        if not math.isfinite(ms):
+            raise ConfigError(f"detection.{name}_ms: must be a finite number of milliseconds, not {ms}.")
         if ms < 0:
             raise ConfigError(f"detection.{name}_ms: must be 0 or more milliseconds, not {ms}.")
         thresholds[f"{name}_ns"] = round(ms * NS_PER_MS)
+    # Named here by the config's own fields; DetectionSettings would name the _ns ones.
+    if thresholds["window_ns"] == 0:
+        raise ConfigError("detection.window_ms: must be more than 0.")
+    if thresholds["rearm_ns"] < thresholds["bridge_ns"]:
+        raise ConfigError(
+            f"detection.rearm_ms: must be at least detection.bridge_ms ({thresholds['bridge_ns'] / NS_PER_MS:g} ms): "
+            "a gate cannot re-arm inside a gap it would bridge."
+        )
     try:
         settings = DetectionSettings(**thresholds)
     except GatectlError as exc:
@@ -116,14 +122,18 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
     if not isinstance(gates, list) or len(gates) < 2:
         raise ConfigError("gates: give at least two [[gates]] tables, each with name and position_m.")
     positions: dict[str, float] = {}
-    wiring: list[BeamWiring] = []
+    wiring: list[BeamPin] = []
     for i, gate in enumerate(gates, start=1):
         where = f"gates[{i}]"
         if not isinstance(gate, dict):
             raise ConfigError(f"{where}: must be a table with name and position_m.")
         _known(gate, where, {"name", "position_m", "pin", "pins", "active_low", "pull_up"})
         name = _get(gate, f"{where}.name", str)
+        if name in positions:
+            raise ConfigError(f"{where}.name: gate {name!r} is named twice; give each gate its own name.")
         positions[name] = float(_get(gate, f"{where}.position_m", (int, float)))
+        if not math.isfinite(positions[name]):
+            raise ConfigError(f"{where}.position_m: must be a finite number of metres, not {positions[name]}.")
         if kind == "gpio":
             wiring += _gate_wiring(gate, where, name, method == "dual")
     try:
@@ -145,8 +155,8 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
     if kind == "replay":
         trace = base / _get(source, "source.trace", str)
     speed = float(_get(source, "source.speed", (int, float), 1.0))
-    if speed <= 0:
-        raise ConfigError(f"source.speed: must be more than 0, not {speed}.")
+    if not 0 < speed < math.inf:
+        raise ConfigError(f"source.speed: must be more than 0, and finite, not {speed}.")
     return Config(
         layout=layout,
         source=kind,
@@ -162,7 +172,7 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
     )
 
 
-def _gate_wiring(gate: dict, where: str, name: str, dual: bool) -> list[BeamWiring]:
+def _gate_wiring(gate: dict, where: str, name: str, dual: bool) -> list[BeamPin]:
     active_low = _get(gate, f"{where}.active_low", bool, True)
     pull_up = _get(gate, f"{where}.pull_up", bool, True)
     if dual:
@@ -170,10 +180,10 @@ def _gate_wiring(gate: dict, where: str, name: str, dual: bool) -> list[BeamWiri
         if len(pins) != 2:
             raise ConfigError(f"{where}.pins: a dual gate needs two pins, lower beam first, e.g. pins = [17, 27].")
         return [
-            BeamWiring(f"{name}{suffix}", _pin(pin, f"{where}.pins"), active_low, pull_up)
+            BeamPin(f"{name}{suffix}", _pin(pin, f"{where}.pins"), active_low, pull_up)
             for suffix, pin in zip("ab", pins)
         ]
-    return [BeamWiring(name, _pin(_get(gate, f"{where}.pin", int), f"{where}.pin"), active_low, pull_up)]
+    return [BeamPin(name, _pin(_get(gate, f"{where}.pin", int), f"{where}.pin"), active_low, pull_up)]
 
 
 def _pin(value: Any, where: str) -> int:

@@ -86,7 +86,13 @@ class Daemon:
         self._ready.wait()
         if self._startup_error is not None:
             raise self._startup_error
-        self.source.start(self._inbox.put)
+        try:
+            self.source.start(self._inbox.put)
+        except BaseException:  # no gates (pin busy...): end the thread, close the store
+            self._inbox.put(None)
+            self._thread.join()
+            self._thread = None
+            raise
 
     def stop(self) -> None:
         """Stop the source, then record and time everything it delivered."""
@@ -119,6 +125,10 @@ class Daemon:
     def set_queue(self, athlete_ids: list[int]) -> None:
         self.call(lambda: self._set_queue(list(athlete_ids)))
 
+    def edit_queue(self, edit: Callable[[list[int]], list[int]]) -> list[int]:
+        """Change the queue on the daemon thread: a run ending meanwhile cannot undo its pop."""
+        return self.call(lambda: self._set_queue(list(edit(list(self.athlete_queue)))) or list(self.athlete_queue))
+
     def gate_status(self) -> list[dict]:
         return self.call(self._gate_status)
 
@@ -138,19 +148,26 @@ class Daemon:
             batch: list[Edge] = []
             controls: list[_Control] = []
             try:
-                item = self._inbox.get(timeout=self.tick_s)
+                items = [self._inbox.get(timeout=self.tick_s)]
+            except queue.Empty:
+                items = []
+            # Read the clock before draining: every edge stamped up to now is queued by
+            # then, so the horizon never passes an edge that is still in the inbox.
+            now = self.source.now_ns()
+            try:
                 while True:
-                    if item is None:
-                        running = False
-                    elif isinstance(item, _Control):
-                        controls.append(item)
-                    else:
-                        batch.append(item)
-                    item = self._inbox.get_nowait()
+                    items.append(self._inbox.get_nowait())
             except queue.Empty:
                 pass
+            for item in items:
+                if item is None:
+                    running = False
+                elif isinstance(item, _Control):
+                    controls.append(item)
+                else:
+                    batch.append(item)
             try:
-                self._take(batch)
+                self._take(batch, now)
             except Exception:  # a fault in one batch must not stop the timing
                 log.exception("could not process %d edges", len(batch))
             for control in controls:
@@ -165,14 +182,13 @@ class Daemon:
             control.error = exc
         control.done.set()
 
-    def _take(self, batch: list[Edge]) -> None:
+    def _take(self, batch: list[Edge], now: int) -> None:
         if batch:
             self._store.add_edges(self.session_id, batch)  # durable before anything is derived
             for edge in batch:
                 self._seq += 1
                 heapq.heappush(self._pending, (edge.t_ns, self._seq, edge))
                 self._beam_changed(edge)
-        now = self.source.now_ns()
         horizon = now - self.source.latency_ns
         events = []
         while self._pending and self._pending[0][0] <= horizon:

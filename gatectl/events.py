@@ -37,6 +37,8 @@ class Subscription:
     def get(self, timeout: float | None = None) -> LiveEvent | None:
         """The next event, or ``None`` after ``timeout`` seconds or once dropped."""
         try:
+            if self.dropped:  # nothing more will come: hand out what is queued, then None at once
+                return self._queue.get_nowait()
             return self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
@@ -77,8 +79,16 @@ class EventBus:
             if last_id is not None:
                 for event in self._history:
                     if event.id > last_id:
-                        sub._offer(event)
-            self._subscribers.add(sub)
+                        try:
+                            sub._queue.put_nowait(event)
+                        except queue.Full:
+                            # More missed than a queue holds: it gets what fits, then is
+                            # dropped and resumes from there. (_offer would unsubscribe
+                            # under this lock, which is not reentrant: a deadlock.)
+                            sub.dropped = True
+                            break
+            if not sub.dropped:
+                self._subscribers.add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:

@@ -20,14 +20,16 @@ def runs_csv(runs: list[dict]) -> str:
     writer.writerow(CSV_COLUMNS)
     for run in runs:
         fly = run["fly"] or {}
-        first = run["segments"][0] if run["segments"] else {}
+        # The first segment is the build-up unless it is the fly zone itself (a
+        # two-gate layout); an incomplete run that reached M2 still has it.
+        first = run["segments"][0] if run["segments"] and not (fly and len(run["segments"]) == 1) else {}
         pct = {key: run["vs_pace"].get(key, {}).get("percent") for key in ("400m", "800m")}
         writer.writerow([
             run["id"], run["session"], run["number"], run["athlete"] or "", run["status"], int(run["voided"]),
             run["void_reason"] or "", run["reason"] or "",
             fly.get("distance_m", ""), _seconds(fly.get("time_ns")), _round(fly.get("velocity_mps"), 3),
             _round(fly.get("kmh"), 2), pct["400m"] or "", pct["800m"] or "",
-            _seconds(first.get("time_ns")) if len(run["segments"]) > 1 else "",
+            _seconds(first.get("time_ns")),
             " ".join(f"{gate}={t}" for gate, t in run["crossings"].items()),
         ])
     return out.getvalue()

@@ -123,7 +123,8 @@ class Store:
             if read_only:
                 if not Path(path).exists():
                     raise StoreError(f"There is no database at {path}.")
-                conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False)
+                # as_uri() escapes the path: a raw '#' or '?' in it would end the file name.
+                conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
             else:
                 if self.path != ":memory:":
                     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +141,8 @@ class Store:
                 raise StoreError(f"{path} is not a gatectl database, or is from an older gatectl: open it once with gatectl recompute.")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"Cannot open the database {path}: {exc}.") from None
+        except OSError as exc:  # its folder cannot be made (a file in the way, no permission)
+            raise StoreError(f"Cannot open the database {path}: {exc.strerror}: {exc.filename}.") from None
 
     def close(self) -> None:
         self.db.close()
@@ -206,9 +209,9 @@ class Store:
 
     def edges(self, session_id: int) -> list[Edge]:
         rows = self.db.execute(
-            "select beam, t_ns, broken = 1 from edges where session_id = ? order by t_ns, id", [session_id]
+            "select beam, t_ns, broken from edges where session_id = ? order by t_ns, id", [session_id]
         ).fetchall()
-        return list(map(Edge._make, rows))
+        return [Edge(beam, t_ns, broken == 1) for beam, t_ns, broken in rows]
 
     def edge_count(self, session_id: int | None = None) -> int:
         if session_id is None:
@@ -248,24 +251,22 @@ class Store:
     def recompute(self, session_id: int) -> dict[str, int]:
         """Rebuild a session's crossings, runs and anomalies from its edges.
 
-        Athlete assignments and voids carry over to the rebuilt run that starts
-        at the same crossing.
+        A rebuilt run that starts at the same crossing as an old one keeps its
+        id (links to it still work), its athlete and its void.
         """
         layout = self.layout(session_id)
-        kept = {
-            (row["started_ns"], row["status"]): row
-            for row in self.db["runs"].rows_where("session_id = ? and (athlete_id is not null or voided)", [session_id])
-        }
+        kept: dict[tuple, dict] = {}
+        for row in self.db["runs"].rows_where("session_id = ?", [session_id], order_by="id"):
+            kept.setdefault((row["started_ns"], row["status"]), row)
         result = time_edges(self.edges(session_id), layout)
         with self.db.atomic():
             for table in ("crossings", "runs", "anomalies"):
                 self.db.execute(f"delete from {table} where session_id = ?", [session_id])
             self._insert_crossings(session_id, result.crossings)
             self._insert_anomalies(session_id, result.anomalies)
-            self.db.conn.executemany(
-                _INSERT_RUN,
-                [_run_values(session_id, run, kept.get((run.started_ns, run.status.value))) for run in result.runs],
-            )
+            rows = [_run_values(session_id, run, kept.pop((run.started_ns, run.status.value), None)) for run in result.runs]
+            # Runs keeping their id go in first, so a new run's fresh id cannot take one of theirs.
+            self.db.conn.executemany(_INSERT_RUN, sorted(rows, key=lambda row: row[0] is None))
         return {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(result.runs), "anomalies": len(result.anomalies)}
 
     # Runs ---------------------------------------------------------------------
@@ -372,6 +373,9 @@ class Store:
             raise StoreError(f"A race time is a 'best' or a 'goal', not {kind!r}.")
         if not distance_m > 0:
             raise StoreError(f"A race distance must be more than 0 m, not {distance_m}.")
+        if time_ns is not None and (not isinstance(time_ns, int) or isinstance(time_ns, bool) or time_ns <= 0):
+            # A zero time would divide by zero in every result of the athlete's runs.
+            raise StoreError(f"A race time must be a whole number of nanoseconds above 0, not {time_ns!r}.")
         self.athlete(athlete_id)
         with self.db.atomic():
             self.db.execute("delete from race_times where athlete_id = ? and distance_m = ? and kind = ?", [athlete_id, distance_m, kind])
@@ -398,14 +402,15 @@ class Store:
 
 
 _INSERT_RUN = (
-    "insert into runs (session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason)"
-    " values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "insert into runs (id, session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason)"
+    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
 def _run_values(session_id: int, run: Run, kept: dict | None = None) -> tuple:
-    """A run's row; ``kept`` carries over what people decided about it before a recompute."""
+    """A run's row; ``kept`` carries over its id and what people decided about it before a recompute."""
     return (
+        kept["id"] if kept else None,
         session_id,
         run.number,
         run.status.value,

@@ -89,7 +89,7 @@ def test_run_times_out_naming_the_gate_it_never_reached():
     assert assembler.advance(20 * S) == []
     (run,) = assembler.advance(20 * S + 1)
     assert run.status is RunStatus.INCOMPLETE
-    assert run.reason.startswith("timed out waiting for M2: no crossing there")
+    assert run.reason.startswith("no crossing at M2 after M1")
     assert [c.gate for c in run.crossings] == ["M1"]
     assert assembler.open_runs == []
 
@@ -100,7 +100,7 @@ def test_timeout_counts_from_the_last_gate_reached():
     assembler.feed(at("M2", 15))
     assert assembler.advance(34 * S) == []  # M2 + 20 s
     (run,) = assembler.advance(35 * S + 1)
-    assert "waiting for M3" in run.reason
+    assert "no crossing at M3" in run.reason
 
 
 def test_crossing_after_a_timeout_is_an_orphan():
@@ -112,7 +112,7 @@ def test_crossing_after_a_timeout_is_an_orphan():
 def test_flush_leaves_open_runs_incomplete():
     runs = assemble([at("M1", 0), at("M2", 4)])
     assert summary(runs) == [(1, RunStatus.INCOMPLETE, [("M1", 0), ("M2", 4)])]
-    assert runs[0].reason.startswith("the record ended waiting for M3")
+    assert runs[0].reason.startswith("no crossing at M3 after M2")
 
 
 def test_numbers_count_runs_and_rejections_in_the_order_they_began():

@@ -64,7 +64,7 @@ def test_json_keeps_incomplete_and_rejected_runs(trace, capsys):
         assert (r["fly"], r["vs_pace"]) == (None, {})
         assert r["reason"]
     assert runs[1]["reason"].startswith("orphan crossing at M2")
-    assert "waiting for M2" in runs[2]["reason"]
+    assert "no crossing at M2" in runs[2]["reason"]
 
 
 def test_fly_zone_is_the_last_segment(trace, capsys):
@@ -98,7 +98,7 @@ def test_table_for_people(trace, capsys):
     assert lines[0].split() == ["run", "status", "fly", "30", "m", "m/s", "km/h", "vs", "pace", "/", "reason"]
     assert lines[1].split() == ["1", "complete", "3.000s", "10.00", "36.00", "400m", "118.8%", "800m", "137.5%"]
     assert lines[2].split()[:3] == ["2", "incomplete", "—"]
-    assert "waiting for M2" in lines[2]
+    assert "no crossing at M2" in lines[2]
     assert lines[-1] == "26 edges, 4 crossings, 1 complete runs of 2, 0 anomalies (method longest)"
 
 

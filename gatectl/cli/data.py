@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import GatectlError, PaceError
+from ..errors import GatectlError, PaceError, StoreError
 from ..export import runs_csv, runs_json
 from ..paces import format_duration_ns, parse_race
 from ..store import Store
@@ -84,8 +84,12 @@ def _race_times(args: argparse.Namespace) -> list[tuple[float, int, str]]:
     return times
 
 
-def _open(args: argparse.Namespace) -> Store:
-    return Store(db_path(args))
+def _open(args: argparse.Namespace, *, must_exist: bool = False) -> Store:
+    path = db_path(args)
+    if must_exist and not path.exists():
+        # Reading commands must not leave an empty database behind a mistyped path.
+        raise StoreError(f"There is no database at {path}; give its path with --db.")
+    return Store(path)
 
 
 def _athlete_id(store: Store, name: str) -> int:
@@ -96,7 +100,7 @@ def _athlete_id(store: Store, name: str) -> int:
 
 
 def recompute_command(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with _open(args, must_exist=True) as store:
         sessions = [args.session] if args.session is not None else [s["id"] for s in reversed(store.sessions())]
         if not sessions:
             print("No sessions in the database yet.")
@@ -144,7 +148,7 @@ def athletes_edit(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with _open(args, must_exist=True) as store:
         athlete_id = _athlete_id(store, args.athlete) if args.athlete else None
         if args.session is not None:
             store.session(args.session)

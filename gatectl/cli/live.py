@@ -9,7 +9,6 @@ from pathlib import Path
 
 from ..config import Config, load_config
 from ..daemon import Daemon
-from ..errors import SourceError
 from ..events import EventBus
 from ..model import NS_PER_S, Layout
 from ..sim import SimOptions
@@ -117,11 +116,9 @@ def _source(config: Config):
         with open_text(str(config.trace)) as lines:
             edges = read_trace(lines, beams=set(config.layout.beams))
         return ReplaySource(edges, speed=config.replay_speed)
-    try:
-        from ..sources.gpio import BeamPin, GpioSource
-    except ImportError as exc:
-        raise SourceError(f"GPIO support is not available: {exc}. On a Raspberry Pi install with: pip install 'gatectl[pi]'.") from None
-    return GpioSource([BeamPin(w.beam, w.pin, active_low=w.active_low, pull_up=w.pull_up) for w in config.wiring])
+    from ..sources.gpio import GpioSource
+
+    return GpioSource(config.wiring)
 
 
 def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str]) -> int:

@@ -4,6 +4,8 @@
 clock is the trace's: ``now_ns`` maps the monotonic clock onto trace time, so
 the daemon's windows and timeouts see the intervals the gates saw. When the
 trace is over, the clock runs on, and the daemon closes what remains open.
+The clock never passes an edge not yet delivered, so the daemon, which decides
+everything up to ``now_ns``, cannot pass over one still on its way.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class ReplaySource:
         self._clock = clock
         self._origin_trace = self.edges[0].t_ns if self.edges else 0
         self._origin_clock: int | None = None
+        self._undelivered_ns: int | None = self.edges[0].t_ns if self.edges else None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.finished = threading.Event()
@@ -52,16 +55,26 @@ class ReplaySource:
         self._stopping.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2)
+            if not self._thread.is_alive():
+                self._undelivered_ns = None  # nothing more will come: the clock runs on
 
     def now_ns(self) -> int:
+        now = self._trace_now()
+        # Between the replay thread seeing an edge is due and handing it over, the
+        # daemon may ask the time: answering past the edge would make it late.
+        undelivered = self._undelivered_ns
+        return now if undelivered is None else min(now, undelivered)
+
+    def _trace_now(self) -> int:
         if self._origin_clock is None:
             return self._origin_trace
         return self._origin_trace + round((self._clock() - self._origin_clock) * self.speed)
 
     def _run(self, emit: Emit) -> None:
-        for edge in self.edges:
-            while (wait := edge.t_ns - self.now_ns()) > 0:
+        for i, edge in enumerate(self.edges):
+            while (wait := edge.t_ns - self._trace_now()) > 0:
                 if self._stopping.wait(wait / self.speed / NS_PER_S):
                     return
             emit(edge)
+            self._undelivered_ns = self.edges[i + 1].t_ns if i + 1 < len(self.edges) else None
         self.finished.set()
