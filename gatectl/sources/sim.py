@@ -67,6 +67,7 @@ class SimSource:
         self._stopping = threading.Event()
         self._sleep = sleep or self._stopping.wait
         self._reps: list[SimRep] = []
+        self._undelivered_ns: int | None = None  # the next edge the thread has yet to emit
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -97,7 +98,10 @@ class SimSource:
             thread.join(timeout=2)
 
     def now_ns(self) -> int:
-        return self._clock()
+        # Between the thread seeing an edge is due and handing it over, the daemon
+        # may ask the time: answering past that edge would make it late.
+        now, undelivered = self._clock(), self._undelivered_ns
+        return now if undelivered is None else min(now, undelivered)
 
     def _run(self, runs: Iterator[Simulation], emit: Emit) -> None:
         for heat in runs:
@@ -106,10 +110,13 @@ class SimSource:
                     self._reps.append(rep)
                 if self._on_rep is not None:
                     self._on_rep(rep)
-            for edge in heat.edges:
+            edges = heat.edges
+            for i, edge in enumerate(edges):
+                self._undelivered_ns = edge.t_ns
                 if not self._wait_until(edge.t_ns):
                     return
                 emit(edge)
+                self._undelivered_ns = edges[i + 1].t_ns if i + 1 < len(edges) else None
 
     def _wait_until(self, t_ns: int) -> bool:
         """Sleep until the clock reaches ``t_ns``; False if stopped first."""
