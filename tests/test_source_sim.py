@@ -113,3 +113,20 @@ def test_is_a_source_that_cannot_start_twice():
             source.start(lambda edge: None)
     finally:
         source.stop()
+
+
+def test_clock_never_runs_past_an_edge_still_to_be_emitted():
+    # The clock jumps far ahead after start: every edge is overdue at once, and
+    # the daemon, asking the time between two emits, must not be told a time
+    # past the edge that comes next.
+    calls = iter([0])
+    source = SimSource(Layout.flying(), seed=3, gap_ns=10**9, clock=lambda: next(calls, 10**15), sleep=lambda s: None)
+    seen: list[tuple[int, int]] = []
+    source.start(lambda edge: seen.append((edge.t_ns, source.now_ns())))
+    deadline = time.monotonic() + 5
+    while len(seen) < 40 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    source.stop()
+    assert len(seen) >= 40
+    for (_, now), (next_t, _) in zip(seen, seen[1:]):
+        assert now <= next_t
