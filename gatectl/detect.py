@@ -23,6 +23,7 @@ between, gives exactly the crossings that ``detect`` finds in one batch.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -56,6 +57,7 @@ class GateDetector:
         self._edges: list[Edge] = []
         self._decided = False
         self._window_ends: int | None = None  # the window closes: set once the first real break is known
+        self._short_break = False  # some break of this passage ended shorter than a glitch
         self._clear_since: int | None = None
 
     @property
@@ -87,7 +89,7 @@ class GateDetector:
         if last is not None and t_ns < last:
             return [Anomaly(beam, t_ns, f"edge arrived out of order ({t_ns} after {last}): ignored")]
         if self._now is not None and t_ns < self._now:
-            # Time has already passed this instant (decisions and the watermark rest on that).
+            # Time has already passed this instant: decisions and the watermark rest on that.
             return [Anomaly(beam, t_ns, f"edge arrived out of order ({t_ns} after {self._now}): ignored")]
         if broken == level:
             if last is None and not broken:
@@ -107,9 +109,13 @@ class GateDetector:
         if broken != self._broken:
             self._broken = broken
             self._gate_changed(t_ns, broken)
-        if self._breaks and not self._decided:
+        if self._breaks and self._may_decide(t_ns):
             events += self._decide()
         return events
+
+    def _may_decide(self, now_ns: int) -> bool:
+        """Undecided, and not inside a window that is still open (the hot path's shortcut)."""
+        return not self._decided and (self._window_ends is None or now_ns >= self._window_ends)
 
     def advance(self, now_ns: int) -> list[Event]:
         """Time has reached ``now_ns`` with no edge since: close what that closes."""
@@ -118,7 +124,7 @@ class GateDetector:
         self._now = now_ns
         if not self._breaks:
             return []
-        events = self._decide()
+        events = self._decide() if self._may_decide(now_ns) else []
         if self._breaks and not self._broken and now_ns - self._clear_since >= self.settings.rearm_ns:
             events += self._end_passage()
         return events
@@ -139,8 +145,11 @@ class GateDetector:
             else:
                 self._breaks.append(_Break(t_ns, None))
         else:
-            self._breaks[-1].end = t_ns
+            last = self._breaks[-1]
+            last.end = t_ns
             self._clear_since = t_ns
+            if t_ns - last.start < self.settings.glitch_ns:
+                self._short_break = True  # a glitch, unless a flicker later extends it
 
     def _decide(self, final: bool = False) -> list[Event]:
         if self._decided or not self._breaks:
@@ -182,6 +191,8 @@ class GateDetector:
         return [Crossing(self.gate.name, t_ns, self.method, tuple(self._edges))]
 
     def _glitches(self) -> list[Event]:
+        if not self._short_break:
+            return []  # the common passage: nothing to look for
         ms = self.settings.glitch_ns / NS_PER_MS
         return [
             Anomaly(self.gate.name, b.start, f"break of {b.end - b.start} ns is shorter than the {ms:g} ms glitch threshold: ignored")
@@ -192,6 +203,7 @@ class GateDetector:
     def _end_passage(self) -> list[Event]:
         events = self._decide(final=True) + self._glitches()
         self._breaks, self._edges, self._decided, self._window_ends = [], [], False, None
+        self._short_break = False
         return events
 
 
@@ -299,13 +311,14 @@ def detect_record(edges: Iterable[Edge], layout: Layout) -> tuple[list[Crossing]
     by_beam = {beam: d for d in detectors for beam in d.gate.beams}
     events: list[Event] = []
     last: int | None = None
-    for edge in sorted(edges, key=lambda e: e.t_ns):
-        detector = by_beam.get(edge.beam)
+    for edge in sorted(edges, key=_time_of):
+        beam, t_ns, _ = edge  # unpacked, so rows shaped like an Edge do as well
+        detector = by_beam.get(beam)
         if detector is None:
             events.append(_unknown_beam(edge))
             continue
         events += detector.feed(edge)
-        last = edge.t_ns
+        last = t_ns
     settled = last
     if last is not None:
         for detector in detectors:
@@ -321,5 +334,9 @@ def detect_record(edges: Iterable[Edge], layout: Layout) -> tuple[list[Crossing]
     return crossings, anomalies, settled
 
 
+_time_of = operator.itemgetter(1)  # an edge's t_ns, for sorting a million of them
+
+
 def _unknown_beam(edge: Edge) -> Anomaly:
-    return Anomaly(edge.beam, edge.t_ns, f"no gate has a beam named {edge.beam}: ignored")
+    beam, t_ns, _ = edge
+    return Anomaly(beam, t_ns, f"no gate has a beam named {beam}: ignored")

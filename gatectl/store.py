@@ -208,10 +208,17 @@ class Store:
             )
 
     def edges(self, session_id: int) -> list[Edge]:
-        rows = self.db.execute(
+        return [Edge(beam, t_ns, broken == 1) for beam, t_ns, broken in self._edge_rows(session_id)]
+
+    def _edge_rows(self, session_id: int) -> list[tuple[str, int, int]]:
+        """The raw log as rows shaped like ``Edge`` (beam, t_ns, broken as 1/0), in time order.
+
+        The timing core unpacks an edge as a tuple, so it takes these rows as
+        they are: a recompute of a million edges builds no objects for them.
+        """
+        return self.db.execute(
             "select beam, t_ns, broken from edges where session_id = ? order by t_ns, id", [session_id]
         ).fetchall()
-        return [Edge(beam, t_ns, broken == 1) for beam, t_ns, broken in rows]
 
     def edge_count(self, session_id: int | None = None) -> int:
         if session_id is None:
@@ -232,12 +239,13 @@ class Store:
         return run_ids
 
     def _insert_crossings(self, session_id: int, crossings: Sequence[Crossing]) -> None:
+        # A crossing's edges may be rows from _edge_rows: index them as the tuples they all are.
         self.db.conn.executemany(
             "insert into crossings (session_id, gate, t_ns, method, edges_from_ns, edges_to_ns, edge_count)"
             " values (?, ?, ?, ?, ?, ?, ?)",
             [
-                (session_id, c.gate, c.t_ns, c.method.value, c.edges[0].t_ns if c.edges else None,
-                 c.edges[-1].t_ns if c.edges else None, len(c.edges))
+                (session_id, c.gate, c.t_ns, c.method.value, c.edges[0][1] if c.edges else None,
+                 c.edges[-1][1] if c.edges else None, len(c.edges))
                 for c in crossings
             ],
         )
@@ -258,7 +266,7 @@ class Store:
         kept: dict[tuple, dict] = {}
         for row in self.db["runs"].rows_where("session_id = ?", [session_id], order_by="id"):
             kept.setdefault((row["started_ns"], row["status"]), row)
-        result = time_edges(self.edges(session_id), layout)
+        result = time_edges(self._edge_rows(session_id), layout)
         with self.db.atomic():
             for table in ("crossings", "runs", "anomalies"):
                 self.db.execute(f"delete from {table} where session_id = ?", [session_id])
