@@ -9,6 +9,13 @@ same queue, so the core and the store are only ever touched by that thread.
 Time comes from the source's clock only: the daemon asks the source what time
 it is (``now_ns``) to close detection windows, time out runs and tell how
 long a beam has been blocked.
+
+A session times runs along the layout's line of gates, or, for track reps,
+lap reps on one of its gates (``Track``). A workout (``start_workout``) runs
+on this thread too: its runner hears every run start and end, voids, the
+coach's taps and the clock in the order they happen, sets the athlete queue,
+arms the lap gate for a rolling start, and publishes its state as
+``workout`` events.
 """
 
 from __future__ import annotations
@@ -21,8 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .coaching import RunnerView, Status, Step, WorkoutRunner
+from .errors import WorkoutError
 from .events import EventBus
+from .laps import Command, LapCommand, LapRep, LapSplit, LapStart, StartKind, Track
+from .live_workout import LiveWorkout, WorkoutPlan, page_state, summary_json
 from .model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, Edge, Layout, Run, RunStatus
+from .quality import TargetStyle
 from .sources import EdgeSource
 from .store import Store
 from .timing import Timing
@@ -58,11 +70,16 @@ class Daemon:
         bus: EventBus | None = None,
         place: str = "",
         tick_ns: int = 20 * NS_PER_MS,
+        rest_scale: float = 1.0,
     ) -> None:
         self.source = source
         self.bus = bus or EventBus()
         self.layout = layout
         self.place = place
+        self.rest_scale = rest_scale  # every workout rest times this: the demo's fast rests
+        self.track: Track | None = None
+        self.workout: LiveWorkout | None = None
+        self._horizon = 0  # the timing has every edge up to here, and its clock has reached it
         self.tick_s = tick_ns / NS_PER_S
         self._store_factory = store_factory
         self._inbox: queue.SimpleQueue[Edge | _Control | None] = queue.SimpleQueue()
@@ -115,9 +132,25 @@ class Daemon:
             raise control.error
         return control.result
 
-    def new_session(self, layout: Layout | None = None, place: str | None = None) -> int:
-        """Close the current session and start another (new layout, new day)."""
-        return self.call(lambda: self._new_session(layout or self.layout, self.place if place is None else place))
+    def new_session(self, layout: Layout | None = None, place: str | None = None, track: Track | None = None) -> int:
+        """Close the current session (and its workout) and start another: new layout, new day, track reps."""
+        return self.call(lambda: self._new_session(layout or self.layout, self.place if place is None else place, track))
+
+    def start_workout(self, plan: WorkoutPlan) -> dict:
+        """Open a session for the workout (lap reps on ``plan.track``, if given) and start it; its state."""
+        return self.call(lambda: self._start_workout(plan))
+
+    def workout_input(self, action: str, athlete_id: int | None = None) -> dict:
+        """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
+        return self.call(lambda: self._workout_input(action, athlete_id))
+
+    def workout_state(self) -> dict | None:
+        """The workout's state now, as the live page shows it; None if no workout was started this session."""
+        return self.call(lambda: self._workout_state(self.source.now_ns()))
+
+    def run_voided(self, run_id: int) -> None:
+        """A run was voided in the store: the workout runs its rep again."""
+        self.call(lambda: self._workout_step(lambda r: r.run_voided(run_id, self.source.now_ns())) if self.workout else None)
 
     def set_armed(self, armed: bool) -> None:
         self.call(lambda: self._set_armed(armed))
@@ -192,15 +225,23 @@ class Daemon:
         horizon = now - self.source.latency_ns
         events = []
         while self._pending and self._pending[0][0] <= horizon:
-            events += self.timing.feed(heapq.heappop(self._pending)[2])
+            events += self._feed(heapq.heappop(self._pending)[2])
         events += self.timing.advance(horizon)
+        self._horizon = max(self._horizon, horizon)
         self._record(events)
         self._check_stuck(now)
+        if self.workout is not None and (alarm := self.workout.runner.alarm_ns) is not None and now >= alarm:
+            self._workout_step(lambda r: r.tick(now))
+
+    def _feed(self, edge: Edge) -> list:
+        if self.track is not None and edge.beam not in self.timing.detector.gate.beams:
+            return []  # track reps time one gate: the others' edges are in the raw log, nothing more
+        return self.timing.feed(edge)
 
     def _record(self, events: list) -> None:
         if not events:
             return
-        runs = [e for e in events if isinstance(e, Run)]
+        runs = [e for e in events if isinstance(e, (Run, LapRep))]
         for run in runs:
             self._decide_owner(run)
         run_ids = self._store.add_derived(self.session_id, events)
@@ -209,15 +250,21 @@ class Daemon:
                 self._store.assign_run(run_id, self._owners[run.number])
             if self._disarmed_runs.get(run.number):
                 self._store.void_run(run_id, "gates were disarmed")
+        first_gate = self.layout.gates[0].name
         for event in events:
             if isinstance(event, Crossing):
                 self.bus.publish("crossing", {"session": self.session_id, "gate": event.gate, "t_ns": event.t_ns, "method": event.method.value})
+                if self.track is None and event.gate == first_gate and self.armed:
+                    self._workout_step(lambda r: r.run_started(self.source.now_ns()))
             elif isinstance(event, Anomaly):
                 self.bus.publish("anomaly", {"session": self.session_id, "source": event.source, "t_ns": event.t_ns, "reason": event.reason})
-        for run_id in run_ids:
+            elif isinstance(event, (LapStart, LapSplit)):
+                self._lap_news(event)
+        for run, run_id in zip(runs, run_ids):
+            self._workout_run(run, run_id)  # first: the run is published with the workout rep it was
             self.bus.publish("run", self._store.run(run_id))
 
-    def _decide_owner(self, run: Run) -> None:
+    def _decide_owner(self, run: Run | LapRep) -> None:
         """Who ran: the head of the athlete queue, taken when a real run ends."""
         if run.status is RunStatus.REJECTED:
             return
@@ -262,29 +309,46 @@ class Daemon:
 
     def _gate_status(self) -> list[dict]:
         now = self.source.now_ns()
-        return [self._gate_view(gate.name, now) for gate in self.layout.gates]
+        return [self._gate_view(gate.name, now) for gate in self.timed_gates]
+
+    @property
+    def timed_gates(self) -> tuple:
+        """The gates this session times: the layout's, or the one on the line for track reps."""
+        return (self.layout.gate(self.track.gate),) if self.track is not None else self.layout.gates
 
     # Sessions ---------------------------------------------------------------------
 
-    def _open_session(self, layout: Layout, place: str) -> int:
-        self.layout, self.place = layout, place
-        self.timing = Timing(layout)
+    def _open_session(self, layout: Layout, place: str, track: Track | None = None) -> int:
+        self.timing = Timing(layout) if track is None else track.timing(layout)  # an unknown gate raises here
+        self.layout, self.place, self.track = layout, place, track
         self._owners: dict[int, int] = {}
         self._disarmed_runs: dict[int, bool] = {}
-        self.session_id = self._store.start_session(layout, place=place)
-        self.bus.publish("session", {"session": self.session_id, "layout": layout.describe(), "method": layout.method.value, "place": place})
+        self.session_id = self._store.start_session(layout, place=place, track=track)
+        self.bus.publish("session", {
+            "session": self.session_id, "layout": layout.describe(), "method": layout.method.value, "place": place,
+            "track": None if track is None else {"gate": track.gate, "lap_m": track.lap_m},
+        })  # fmt: skip
         return self.session_id
 
     def _finish_session(self) -> None:
+        live = self.workout
+        if live is not None and live.runner.ended_ns is None:
+            # Its session is over: ended first, so the lap gate's last command comes before the close.
+            self._workout_step(lambda r: r.end(self.source.now_ns()))
+        if self.track is not None:  # how far the clock got: a recompute times out what it timed out
+            self._lap_command(LapCommand(self._horizon, Command.CLOSE))
         events = []
         while self._pending:
-            events += self.timing.feed(heapq.heappop(self._pending)[2])
+            events += self._feed(heapq.heappop(self._pending)[2])
         events += self.timing.flush()
         self._record(events)
+        self.workout = None
 
-    def _new_session(self, layout: Layout, place: str) -> int:
+    def _new_session(self, layout: Layout, place: str, track: Track | None = None) -> int:
+        if track is not None:
+            track.timing(layout)  # refuse an unknown gate before closing anything
         self._finish_session()
-        return self._open_session(layout, place)
+        return self._open_session(layout, place, track)
 
     def _set_armed(self, armed: bool) -> None:
         self.armed = armed
@@ -295,3 +359,125 @@ class Daemon:
             self._store.athlete(athlete_id)
         self.athlete_queue = athlete_ids
         self.bus.publish("queue", {"athletes": list(athlete_ids)})
+
+    # Workouts ---------------------------------------------------------------------
+
+    def _start_workout(self, plan: WorkoutPlan) -> dict:
+        runner = plan.runner(self.rest_scale)  # a workout that cannot run refuses before the session changes
+        session_id = self._new_session(self.layout, self.place, plan.track)
+        self._store.save_workout(
+            session_id, text=plan.text, kind=plan.kind.value, slug=plan.slug,
+            athletes=[{"id": a.id, "name": a.name} for a in plan.athletes], options={**plan.options(), "rest_scale": self.rest_scale},
+        )  # fmt: skip
+        self.workout = LiveWorkout(plan, session_id, runner, self.rest_scale)
+        self._workout_step(lambda r: r.start(self.source.now_ns()))
+        return self._workout_state(self.source.now_ns())
+
+    def _live_workout(self) -> LiveWorkout:
+        if self.workout is None:
+            raise WorkoutError("No workout is running: start one on the Workouts page.")
+        return self.workout
+
+    def _workout_input(self, action: str, athlete_id: int | None) -> dict:
+        self._live_workout()
+        now = self.source.now_ns()
+        if action == "go":
+            self._go(now)
+        elif action in WORKOUT_STEPS:
+            self._workout_step(lambda r: WORKOUT_STEPS[action](r, now, athlete_id))
+        else:
+            raise WorkoutError(f"Unknown workout action {action!r}; use one of {', '.join(WORKOUT_ACTIONS)}.")
+        return self._workout_state(now)
+
+    def _workout_state(self, now: int) -> dict | None:
+        if self.workout is None:
+            return None
+        return page_state(self.workout, now, timer=self.timing.timer.state if self.track else None)
+
+    def _workout_step(self, step: Callable[[WorkoutRunner], Step]) -> None:
+        """Give the runner one input; then the queue, the lap gate and the page follow it."""
+        live = self.workout
+        if live is None:
+            return
+        live.runner, effects = step(live.runner)
+        now = self.source.now_ns()
+        view = live.runner.view(now)
+        if list(view.queue) != self.athlete_queue:
+            self._set_queue(list(view.queue))  # the daemon gives each finished run to its head
+        if self.track is not None:
+            self._steer_lap_gate(live, view)
+        self._store.update_workout(live.session_id, summary_json(live.runner.summary()), ended=view.status is Status.FINISHED)
+        self.bus.publish("workout", page_state(live, now, timer=self.timing.timer.state if self.track else None, effects=effects))
+
+    def _workout_run(self, run: Run | LapRep, run_id: int) -> None:
+        """A stored run reaches the workout: an attempt at its owner's next rep, labelled with it."""
+        live = self.workout
+        if live is None or run.status is RunStatus.REJECTED or self._disarmed_runs.get(run.number):
+            return
+        if isinstance(run, LapRep):
+            live.lap, live.splits = None, []
+        result = run if isinstance(run, LapRep) else self._store.run(run_id)
+        self._workout_step(lambda r: r.run_finished(run_id, self._owners.get(run.number), result, self.source.now_ns()))
+        for attempt in (a for row in live.runner.attempts for a in row if a.run_id == run_id):
+            self._store.set_run_rep(run_id, attempt.set_no, attempt.rep_no)
+
+    def _lap_news(self, event: LapStart | LapSplit) -> None:
+        live = self.workout
+        if live is None:
+            return
+        if isinstance(event, LapStart):
+            live.lap, live.splits, live.armed_for = event, [], None
+            self._workout_step(lambda r: r.run_started(self.source.now_ns()))
+        else:
+            live.splits.append(event)
+            now = self.source.now_ns()
+            self.bus.publish("workout", page_state(live, now, timer=self.timing.timer.state))
+
+    def _steer_lap_gate(self, live: LiveWorkout, view: RunnerView) -> None:
+        """Arm the lap gate for a rolling start when the next athlete is called; disarm when nobody is."""
+        timer = self.timing.timer
+        called = view.status is Status.READY and view.running is None
+        upcoming = live.next_rep_target(view)
+        if called and upcoming is not None and live.plan.start is StartKind.ROLLING and timer.state != "running":
+            distance, target = upcoming
+            if timer.splits_m(distance)[0] == timer.settings.lap_m and live.armed_for != upcoming:  # else a go starts it
+                target_ns = target.time_ns if target.style is TargetStyle.ON_PACE else None
+                self._lap_command(LapCommand(self._horizon, Command.ARM, distance, target_ns))
+                live.armed_for = upcoming
+        elif timer.state == "armed" or (timer.state == "running" and view.status is Status.FINISHED):
+            self._lap_command(LapCommand(self._horizon, Command.CANCEL, reason="the workout ended" if view.status is Status.FINISHED else "nobody was called"))
+            live.armed_for = None
+
+    def _go(self, now: int) -> None:
+        """The coach's go: the next athlete's rep starts when the countdown ends."""
+        live = self.workout
+        if self.track is None:
+            raise WorkoutError("Go starts track reps on one gate; this workout is timed through the layout's gates.")
+        if self.timing.timer.state == "running":
+            raise WorkoutError("A rep is already running: wait for it to end.")
+        view = live.runner.view(now)
+        if view.status is not Status.READY:  # still resting: the coach's go says they are ready
+            self._workout_step(lambda r: r.ready(None, now))
+        upcoming = live.next_rep_target(live.runner.view(now))
+        if upcoming is None:
+            raise WorkoutError("Nobody is waiting to run.")
+        distance, target = upcoming
+        target_ns = target.time_ns if target.style is TargetStyle.ON_PACE else None
+        self._lap_command(LapCommand(self._horizon, Command.GO, distance, target_ns, start_ns=now + live.plan.countdown_ns))
+        live.armed_for = None
+
+    def _lap_command(self, command: LapCommand) -> None:
+        """Apply a command to the lap timing and keep it, so a recompute replays it at the same point."""
+        self._store.add_lap_command(self.session_id, command)
+        self._record(command.apply(self.timing))
+
+
+# The coach's taps on a workout, about an athlete (None: whoever runs next), and "go" for track reps.
+WORKOUT_STEPS: dict[str, Callable[[WorkoutRunner, int, int | None], Step]] = {
+    "ready": lambda r, now, who: r.ready(who, now),
+    "skip": lambda r, now, who: r.skip(now, who),
+    "repeat": lambda r, now, who: r.repeat(now, who),
+    "end-set": lambda r, now, who: r.end_set(now, who),
+    "end": lambda r, now, who: r.end(now),
+}
+WORKOUT_ACTIONS = (*WORKOUT_STEPS, "go")

@@ -10,6 +10,8 @@ CSV_COLUMNS = (
     "id", "session", "number", "athlete", "status", "voided", "void_reason", "reason",
     "fly_distance_m", "fly_time_s", "fly_velocity_mps", "fly_kmh", "pct_400m_pace", "pct_800m_pace",
     "accel_time_s", "crossings",
+    "set", "rep",  # the workout rep a run was
+    "lap_distance_m", "lap_time_s", "lap_target_s", "lap_diff_s", "lap_splits_s",  # track reps on one gate
 )
 
 
@@ -31,8 +33,27 @@ def runs_csv(runs: list[dict]) -> str:
             _round(fly.get("kmh"), 2), pct["400m"] or "", pct["800m"] or "",
             _seconds(first.get("time_ns")),
             " ".join(f"{gate}={t}" for gate, t in run["crossings"].items()),
+            _blank(run.get("set")), _blank(run.get("rep")),
+            *_lap_cells(run.get("lap")),
         ])
     return out.getvalue()
+
+
+def _lap_cells(lap: dict | None) -> list:
+    if lap is None:
+        return [""] * 5
+    time_ns, target_ns = lap["time_ns"], lap["target_ns"]
+    diff = _signed_seconds(time_ns - target_ns) if time_ns is not None and target_ns is not None else ""
+    splits = " ".join(_seconds(s) for s in lap["splits_ns"])
+    return [lap["distance_m"], _seconds(time_ns), _seconds(target_ns), diff, splits]
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
+def _signed_seconds(ns: int) -> str:
+    return ("-" if ns < 0 else "") + _seconds(abs(ns))
 
 
 def runs_json(runs: list[dict]) -> str:

@@ -23,17 +23,23 @@ Nothing is dropped; what is not timed is kept with the reason, as an ``Anomaly``
 ``LapTimer`` works on crossings; ``LapTiming`` puts a ``GateDetector`` in
 front of it, so that edges go in, exactly as ``Timing`` does for a line of gates.
 The recovery before each rep (from the previous rep's end to this start) is timed too.
+
+A ``Track`` names the gate of the day's layout that stands on the line, and the
+lap. The coach's arms, goes and cancels are ``LapCommand`` values stamped with
+how far the timing had got when they came, so ``time_laps`` can replay a
+record of edges and commands into exactly the reps timed live.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .detect import GateDetector
-from .errors import WorkoutError
-from .model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Gate, Method, RunStatus
+from .errors import LayoutError, WorkoutError
+from .model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method, RunStatus
 from .quality import ON_TARGET_PER_400M_NS, TargetCheck, check_pace
 
 
@@ -342,3 +348,97 @@ class LapTiming:
         """No crossing earlier than this can still come from the gate."""
         since = self.detector.undecided_since()
         return now_ns if since is None else min(now_ns, since)
+
+
+# ---- Track reps in a session: the gate, the coach's commands, a record replayed ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """Track reps: ``gate`` (one of the day's layout) on the start/finish line of a ``lap_m`` lap.
+
+    >>> Track("M1", 400).describe()
+    'gate M1 on the line, 400 m lap'
+    """
+
+    gate: str
+    lap_m: float = 400.0
+
+    def __post_init__(self) -> None:
+        LapSettings(lap_m=self.lap_m)  # the lap is checked where lap timing checks it
+
+    def describe(self) -> str:
+        return f"gate {self.gate} on the line, {self.lap_m:g} m lap"
+
+    def timing(self, layout: Layout) -> LapTiming:
+        """Lap timing on the layout's gate, with its detection method and thresholds."""
+        try:
+            gate = layout.gate(self.gate)
+        except LayoutError:
+            raise LayoutError(
+                f"Track reps need a gate of today's layout on the line; {self.gate!r} is not one of "
+                f"{', '.join(g.name for g in layout.gates)}."
+            ) from None
+        return LapTiming(gate, layout.method, layout.settings, LapSettings(lap_m=self.lap_m))
+
+
+class Command(StrEnum):
+    ARM = "arm"  # the next crossing starts a rep: a rolling start
+    GO = "go"  # a rep starts at the end of the countdown
+    CANCEL = "cancel"  # disarm; a rep still running ends incomplete
+    CLOSE = "close"  # the session closed: time had reached t_ns
+
+
+@dataclass(frozen=True, slots=True)
+class LapCommand:
+    """An input to lap timing at ``t_ns``: how far the timing had got (edges fed, clock advanced)."""
+
+    t_ns: int
+    kind: Command
+    distance_m: float | None = None
+    target_ns: int | None = None
+    start_ns: int | None = None  # a go: the instant the countdown ends
+    reason: str = "cancelled"
+
+    def apply(self, timing: LapTiming) -> list[LapTimingEvent]:
+        if self.kind is Command.ARM:
+            timing.arm(self.distance_m, self.target_ns)
+            return []
+        if self.kind is Command.GO:
+            return timing.go(self.start_ns, self.distance_m, self.target_ns)
+        if self.kind is Command.CANCEL:
+            return timing.cancel(self.t_ns, self.reason)
+        return timing.advance(self.t_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class LapResult:
+    crossings: tuple[Crossing, ...]
+    reps: tuple[LapRep, ...]
+    anomalies: tuple[Anomaly, ...]
+
+
+def time_laps(edges: Iterable[Edge], commands: Iterable[LapCommand], timing: LapTiming) -> LapResult:
+    """A record replayed: each command after the edges up to its instant, as the daemon applied it.
+
+    Edges of beams that are not the lap gate's (the day's other gates) are not timed.
+    """
+    beams = set(timing.detector.gate.beams)
+    pending = sorted(commands, key=lambda c: c.t_ns)
+    events: list[LapTimingEvent] = []
+    i = 0
+    for beam, t_ns, broken in edges:  # Edge values, or rows shaped like them
+        if beam not in beams:
+            continue
+        while i < len(pending) and pending[i].t_ns < t_ns:
+            events += timing.advance(pending[i].t_ns) + pending[i].apply(timing)
+            i += 1
+        events += timing.feed(Edge(beam, t_ns, bool(broken)))
+    for command in pending[i:]:
+        events += timing.advance(command.t_ns) + command.apply(timing)
+    events += timing.flush()
+    return LapResult(
+        tuple(e for e in events if isinstance(e, Crossing)),
+        tuple(e for e in events if isinstance(e, LapRep)),
+        tuple(e for e in events if isinstance(e, Anomaly)),
+    )

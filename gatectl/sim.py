@@ -381,6 +381,31 @@ def simulate(
     )
 
 
+def lap_edges(
+    gate: Gate, marks_ns: Sequence[int], *, speed_mps: float, seed: int = 0, options: SimOptions = SimOptions()
+) -> tuple[Edge, ...]:
+    """A runner lapping a track through one gate: the torso crosses the line at each of ``marks_ns``.
+
+    Track reps are timed by one gate on the start/finish line; each pass is a
+    body at ``speed_mps`` (limbs and faults as ``options`` ask, as at any gate).
+    The truth is the marks, before the sensor delay, as for ``simulate``.
+
+    >>> edges = lap_edges(Gate("L", 0.0, ("L",)), [0, 75 * NS_PER_S], speed_mps=5.3)
+    >>> [(e.beam, e.broken) for e in edges]
+    [('L', True), ('L', False), ('L', True), ('L', False)]
+    """
+    if not 0 < speed_mps < math.inf:
+        raise ConfigError(f"speed_mps must be a positive number, not {speed_mps!r}.")
+    if list(marks_ns) != sorted(marks_ns):
+        raise ConfigError("The marks of a lapping runner must be in time order.")
+    body = random.Random(f"{seed}:laps:body")
+    breaks: list[_Break] = []
+    for mark in marks_ns:
+        torso, limbs = _passage(gate, mark, speed_mps, body, options.limbs)
+        breaks += torso + limbs
+    return tuple(_edges(breaks, options, random.Random(f"{seed}:laps:sensor")))
+
+
 def _check(reps: int | None, athletes: Sequence[Athlete], gap_ns: int) -> None:
     if reps is not None and (not isinstance(reps, int) or isinstance(reps, bool) or reps < 1):
         raise ConfigError(f"The number of reps must be a whole number of at least 1, not {reps!r}.")

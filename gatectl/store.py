@@ -3,7 +3,11 @@
 ``edges`` is the append-only raw log; everything else about a session
 (``crossings``, ``runs``, ``anomalies``) is derived from it and can be rebuilt
 with ``recompute``, which keeps what people decided about runs (the athlete a
-run belongs to, a void and its reason).
+run belongs to, a void and its reason, the workout rep it was).
+
+A track session (``lap_gate`` and ``lap_m`` set) times lap reps on one gate;
+the coach's arms and goes are kept in ``session_events`` so that its reps
+rebuild exactly. ``workouts`` holds the workout run in a session and its summary.
 
 One ``Store`` is one connection, used from one thread; the daemon writes
 through its own, and each web request opens another. WAL lets readers run
@@ -23,7 +27,9 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from .errors import StoreError
-from .model import Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
+from .laps import Command, LapCommand, LapRep, Track, time_laps
+from .model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
+from .quality import check_pace
 from .results import report
 from .timing import time_edges
 
@@ -114,6 +120,33 @@ def m001_initial(db: Database) -> None:
     db["settings"].create({"key": str, "value": str}, pk="key")
 
 
+@migrations()
+def m002_workouts(db: Database) -> None:
+    """Track reps on one gate, workout reps, the coach's lap commands, workouts and their summaries."""
+    db["sessions"].add_column("lap_gate", str)  # set for a track session: the gate on the line
+    db["sessions"].add_column("lap_m", float)
+    # A lap rep: its distance, splits (JSON list of ns), target, how it started, the rest before it.
+    for column, kind in (
+        ("distance_m", float), ("splits", str), ("target_ns", int), ("start_kind", str), ("recovery_ns", int),
+        ("set_no", int), ("rep_no", int),  # the workout rep a run was (any session)
+    ):  # fmt: skip
+        db["runs"].add_column(column, kind)
+    db["session_events"].create(
+        {"id": int, "session_id": int, "t_ns": int, "kind": str, "data": str},
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "t_ns", "kind", "data"},
+    )
+    db["session_events"].create_index(["session_id", "t_ns"])
+    db["workouts"].create(
+        {"session_id": int, "text": str, "kind": str, "slug": str, "athletes": str, "options": str, "summary": str, "ended": int},
+        pk="session_id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"text", "kind", "athletes", "options", "ended"},
+        defaults={"ended": 0},
+    )
+
+
 class Store:
     """The gatectl database. ``Store(":memory:")`` for tests."""
 
@@ -155,9 +188,14 @@ class Store:
 
     # Sessions ---------------------------------------------------------------
 
-    def start_session(self, layout: Layout, *, place: str = "", notes: str = "", started_at: datetime | None = None) -> int:
+    def start_session(
+        self, layout: Layout, *, place: str = "", notes: str = "", started_at: datetime | None = None, track: Track | None = None
+    ) -> int:
+        """A new session on ``layout``; with ``track``, one of its gates times lap reps."""
         started = started_at or datetime.now().astimezone()
         s = layout.settings
+        if track is not None:
+            track.timing(layout)  # the gate must be one of the layout's
         return self.db["sessions"].insert(
             {
                 "started_at": started.isoformat(timespec="seconds"),
@@ -167,6 +205,8 @@ class Store:
                 "method": layout.method.value,
                 "settings": json.dumps({k: getattr(s, k) for k in ("rearm_ns", "window_ns", "glitch_ns", "bridge_ns")}),
                 "notes": notes,
+                "lap_gate": track.gate if track else None,
+                "lap_m": track.lap_m if track else None,
             }
         ).last_pk
 
@@ -190,6 +230,19 @@ class Store:
         row = self.session(session_id)
         settings = DetectionSettings(**json.loads(row["settings"])) if row["settings"] else None
         return Layout.parse(row["layout"], row["method"], settings)
+
+    def track(self, session_id: int) -> Track | None:
+        """The track of a session timing lap reps; None for runs along a line of gates."""
+        row = self.session(session_id)
+        return Track(row["lap_gate"], row["lap_m"]) if row["lap_gate"] else None
+
+    def add_lap_command(self, session_id: int, command: LapCommand) -> None:
+        data = {"distance_m": command.distance_m, "target_ns": command.target_ns, "start_ns": command.start_ns, "reason": command.reason}
+        self.db["session_events"].insert({"session_id": session_id, "t_ns": command.t_ns, "kind": command.kind.value, "data": json.dumps(data)})
+
+    def lap_commands(self, session_id: int) -> list[LapCommand]:
+        rows = self.db["session_events"].rows_where("session_id = ?", [session_id], order_by="t_ns, id")
+        return [LapCommand(row["t_ns"], Command(row["kind"]), **json.loads(row["data"])) for row in rows]
 
     def update_session(self, session_id: int, *, date: str | None = None, place: str | None = None, notes: str | None = None) -> None:
         changes = {k: v for k, v in {"date": date, "place": place, "notes": notes}.items() if v is not None}
@@ -227,14 +280,17 @@ class Store:
 
     # What the core derived ----------------------------------------------------
 
-    def add_derived(self, session_id: int, events: Iterable[Crossing | Anomaly | Run]) -> list[int]:
-        """Store crossings, anomalies and finished runs; returns the ids of the runs, in order."""
+    def add_derived(self, session_id: int, events: Iterable[object]) -> list[int]:
+        """Store crossings, anomalies and finished runs (or lap reps); returns the ids of the runs, in order.
+
+        Other events (a lap rep starting, a lap split) are live news only: the rep's row has them.
+        """
         run_ids = []
         events = list(events)
         with self.db.atomic():
             self._insert_crossings(session_id, [e for e in events if isinstance(e, Crossing)])
             self._insert_anomalies(session_id, [e for e in events if isinstance(e, Anomaly)])
-            for run in (e for e in events if isinstance(e, Run)):
+            for run in (e for e in events if isinstance(e, (Run, LapRep))):
                 run_ids.append(self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run)).lastrowid)
         return run_ids
 
@@ -259,23 +315,31 @@ class Store:
     def recompute(self, session_id: int) -> dict[str, int]:
         """Rebuild a session's crossings, runs and anomalies from its edges.
 
-        A rebuilt run that starts at the same crossing as an old one keeps its
-        id (links to it still work), its athlete and its void.
+        A track session's lap reps are rebuilt too, from its edges and the
+        coach's lap commands. A rebuilt run that starts at the same instant as
+        an old one keeps its id (links to it still work), its athlete, its void
+        and the workout rep it was.
         """
         layout = self.layout(session_id)
         kept: dict[tuple, dict] = {}
         for row in self.db["runs"].rows_where("session_id = ?", [session_id], order_by="id"):
             kept.setdefault((row["started_ns"], row["status"]), row)
-        result = time_edges(self._edge_rows(session_id), layout)
+        track = self.track(session_id)
+        if track is None:
+            result = time_edges(self._edge_rows(session_id), layout)
+            runs = result.runs
+        else:  # lap reps: the edges and the coach's arms and goes, replayed as the daemon applied them
+            result = time_laps(self._edge_rows(session_id), self.lap_commands(session_id), track.timing(layout))
+            runs = result.reps
         with self.db.atomic():
             for table in ("crossings", "runs", "anomalies"):
                 self.db.execute(f"delete from {table} where session_id = ?", [session_id])
             self._insert_crossings(session_id, result.crossings)
             self._insert_anomalies(session_id, result.anomalies)
-            rows = [_run_values(session_id, run, kept.pop((run.started_ns, run.status.value), None)) for run in result.runs]
+            rows = [_run_values(session_id, run, kept.pop((run.started_ns, run.status.value), None)) for run in runs]
             # Runs keeping their id go in first, so a new run's fresh id cannot take one of theirs.
             self.db.conn.executemany(_INSERT_RUN, sorted(rows, key=lambda row: row[0] is None))
-        return {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(result.runs), "anomalies": len(result.anomalies)}
+        return {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(runs), "anomalies": len(result.anomalies)}
 
     # Runs ---------------------------------------------------------------------
 
@@ -329,6 +393,35 @@ class Store:
     def unvoid_run(self, run_id: int) -> None:
         self.run(run_id)
         self.db["runs"].update(run_id, {"voided": 0, "void_reason": None})
+
+    def set_run_rep(self, run_id: int, set_no: int | None, rep_no: int | None) -> None:
+        """Label a run with the workout rep it was (set and rep numbers)."""
+        self.run(run_id)
+        self.db["runs"].update(run_id, {"set_no": set_no, "rep_no": rep_no})
+
+    # Workouts -------------------------------------------------------------------
+
+    def save_workout(self, session_id: int, *, text: str, kind: str, slug: str | None, athletes: list[dict], options: dict) -> None:
+        """The workout run in a session, as the coach chose it; its summary comes with ``update_workout``."""
+        self.session(session_id)
+        self.db["workouts"].insert({
+            "session_id": session_id, "text": text, "kind": kind, "slug": slug,
+            "athletes": json.dumps(athletes), "options": json.dumps(options), "summary": None, "ended": 0,
+        })  # fmt: skip
+
+    def update_workout(self, session_id: int, summary: list[dict], *, ended: bool) -> None:
+        self.db["workouts"].update(session_id, {"summary": json.dumps(summary), "ended": int(ended)})
+
+    def workout(self, session_id: int) -> dict | None:
+        """The session's workout (JSON fields decoded), or None."""
+        rows = list(self.db["workouts"].rows_where("session_id = ?", [session_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        return {
+            **row, "ended": bool(row["ended"]), "athletes": json.loads(row["athletes"]), "options": json.loads(row["options"]),
+            "summary": json.loads(row["summary"]) if row["summary"] else None,
+        }  # fmt: skip
 
     def anomalies(self, session_id: int) -> list[dict]:
         return list(self.db["anomalies"].rows_where("session_id = ?", [session_id], order_by="t_ns"))
@@ -410,13 +503,20 @@ class Store:
 
 
 _INSERT_RUN = (
-    "insert into runs (id, session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason)"
-    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "insert into runs (id, session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason,"
+    " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns)"
+    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
-def _run_values(session_id: int, run: Run, kept: dict | None = None) -> tuple:
-    """A run's row; ``kept`` carries over its id and what people decided about it before a recompute."""
+def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) -> tuple:
+    """A run's (or lap rep's) row; ``kept`` carries over its id and what people decided about it before a recompute."""
+    if isinstance(run, LapRep):
+        crossings = {}  # one gate crossed lap after lap: the splits say when
+        lap = (run.distance_m, json.dumps(run.splits_ns), run.target_ns, run.start.value, run.recovery_ns)
+    else:
+        crossings = {c.gate: c.t_ns for c in run.crossings}
+        lap = (None,) * 5
     return (
         kept["id"] if kept else None,
         session_id,
@@ -424,28 +524,76 @@ def _run_values(session_id: int, run: Run, kept: dict | None = None) -> tuple:
         run.status.value,
         run.reason,
         run.started_ns,
-        json.dumps({c.gate: c.t_ns for c in run.crossings}),
+        json.dumps(crossings),
         kept["athlete_id"] if kept else None,
         kept["voided"] if kept else 0,
         kept["void_reason"] if kept else None,
+        kept["set_no"] if kept else None,
+        kept["rep_no"] if kept else None,
+        *lap,
     )
 
 
 def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> dict:
-    """A stored run as the API shows it: the replay report plus who, where and whether voided."""
-    crossings = json.loads(row["crossings"])
-    run = Run(
-        row["number"],
-        tuple(Crossing(gate, t_ns, layout.method) for gate, t_ns in crossings.items()),
-        RunStatus(row["status"]),
-        row["reason"],
-    )
+    """A stored run as the API shows it: the replay report (or a lap rep's) plus who, where and whether voided.
+
+    ``set`` and ``rep`` say which workout rep it was (None outside a workout).
+    """
+    if row["splits"] is not None:
+        result = lap_report(row)
+    else:
+        crossings = json.loads(row["crossings"])
+        run = Run(
+            row["number"],
+            tuple(Crossing(gate, t_ns, layout.method) for gate, t_ns in crossings.items()),
+            RunStatus(row["status"]),
+            row["reason"],
+        )
+        result = report(run, layout, paces)
     return {
-        **report(run, layout, paces),
+        **result,
         "id": row["id"],
         "session": row["session_id"],
         "athlete": row.get("athlete"),
         "athlete_id": row["athlete_id"],
         "voided": bool(row["voided"]),
         "void_reason": row["void_reason"],
+        "set": row["set_no"],
+        "rep": row["rep_no"],
+    }
+
+
+def lap_report(row: dict) -> dict:
+    """A stored lap rep shaped like ``report`` (no segments, no fly zone), with ``lap``: its time,
+    splits and the difference from its target."""
+    splits = json.loads(row["splits"])
+    complete = row["status"] == RunStatus.COMPLETE
+    time_ns = sum(splits) if complete else None
+    check = None
+    if complete and row["target_ns"] is not None:
+        check = check_pace(time_ns, row["target_ns"], row["distance_m"])
+    velocity = row["distance_m"] * NS_PER_S / time_ns if complete else None
+    return {
+        "number": row["number"],
+        "status": row["status"],
+        "crossings": json.loads(row["crossings"]),
+        "segments": [],
+        "fly": None,
+        "vs_pace": {},
+        "reason": row["reason"],
+        "lap": {
+            "distance_m": row["distance_m"],
+            "start": row["start_kind"],
+            "started_ns": row["started_ns"],
+            "time_ns": time_ns,
+            "time_s": None if time_ns is None else time_ns / NS_PER_S,
+            "splits_ns": splits,
+            "splits_s": [s / NS_PER_S for s in splits],
+            "velocity_mps": velocity,
+            "kmh": None if velocity is None else velocity * 3.6,
+            "target_ns": row["target_ns"],
+            "target_s": None if row["target_ns"] is None else row["target_ns"] / NS_PER_S,
+            "check": None if check is None else {"verdict": check.verdict.value, "diff_s": check.diff_ns / NS_PER_S},
+            "recovery_s": None if row["recovery_ns"] is None else row["recovery_ns"] / NS_PER_S,
+        },
     }

@@ -20,6 +20,7 @@ is a set; a plain repeat (``12 x 400``) is one set, and so are the loose reps of
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -633,6 +634,32 @@ def expand(
             reps.append(Rep(set_no, rep_no, effort.distance_m, effort.target, target_ns, recovery))
     reps[-1] = replace(reps[-1], recovery=None)  # nothing follows the final rep
     return tuple(reps)
+
+
+def scale_rests(workout: Workout, factor: float) -> Workout:
+    """The workout with every timed rest ``factor`` times as long; jogs and full rests as written.
+
+    For demonstrations and tests, where a 6:00 rest is too long to watch.
+
+    >>> reps = expand(scale_rests(parse_workout("2 x 30m. 3:00 Rec between reps"), 1 / 12))
+    >>> str(reps[0].recovery)
+    '15 s'
+    """
+    if not 0 < factor < math.inf:
+        raise WorkoutError(f"Rests can be scaled by a positive factor only, not {factor!r}.")
+
+    def rest(recovery: Recovery | None) -> Recovery | None:
+        return _lengthen(recovery, factor)
+
+    def block(part: Block) -> Block:
+        if isinstance(part, Effort):
+            return replace(part, recovery=rest(part.recovery))
+        return replace(
+            part, body=tuple(block(b) for b in part.body), recovery=rest(part.recovery),
+            between_reps=rest(part.between_reps), between_sets=rest(part.between_sets),
+        )  # fmt: skip
+
+    return replace(workout, lines=tuple(tuple(block(b) for b in line) for line in workout.lines))
 
 
 def total_distance_m(reps: tuple[Rep, ...]) -> float:

@@ -96,7 +96,7 @@ def assert_live_equals_recompute(path, session_id):
 def test_start_opens_a_session_and_publishes_it(live):
     session_id = live.daemon.session_id
     assert session_id == 1
-    assert live.events("session") == [{"session": 1, "layout": "M1=0,M2=30,M3=60", "method": "longest", "place": "Club track"}]
+    assert live.events("session") == [{"session": 1, "layout": "M1=0,M2=30,M3=60", "method": "longest", "place": "Club track", "track": None}]
     with live.store() as store:
         assert store.session(session_id)["place"] == "Club track"
         assert store.layout(session_id) == FLY30
@@ -386,7 +386,7 @@ def test_new_session_closes_the_old_one_and_starts_another(live):
     old_runs = live.runs(old)
     assert [r["status"] for r in old_runs] == ["complete", "incomplete"]
     assert old_runs[1]["reason"].startswith("no crossing at M3 after M2")
-    assert live.events("session")[-1] == {"session": new, "layout": "M1=0,M2=30,M3=70", "method": "longest", "place": "Indoor"}
+    assert live.events("session")[-1] == {"session": new, "layout": "M1=0,M2=30,M3=70", "method": "longest", "place": "Indoor", "track": None}
     # The next rep is timed in the new session, on the new layout.
     after = simulate(indoor, 1, seed=2, options=LIMBS, start_ns=sim.edges[-1].t_ns + 10 * S)
     live.play(after.edges)

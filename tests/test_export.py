@@ -6,6 +6,7 @@ import pytest
 
 from gatectl.cli import main
 from gatectl.export import CSV_COLUMNS, _seconds, runs_csv, runs_json
+from gatectl.laps import LapRep, StartKind, Track
 from gatectl.model import NS_PER_S, Crossing, Layout, Method, Run, RunStatus
 from gatectl.store import Store
 
@@ -72,7 +73,19 @@ def test_csv_complete_run(club):
         "fly_distance_m": "30.0", "fly_time_s": "3.100000123", "fly_velocity_mps": "9.677", "fly_kmh": "34.84",
         "pct_400m_pace": "121.0", "pct_800m_pace": "151.2", "accel_time_s": "3.600000001",
         "crossings": "M1=10000000000 M2=13600000001 M3=16700000124",
+        "set": "", "rep": "", "lap_distance_m": "", "lap_time_s": "", "lap_target_s": "", "lap_diff_s": "", "lap_splits_s": "",
     }
+
+
+def test_csv_workout_reps_and_lap_reps(db):
+    session = db.start_session(Layout.flying(), track=Track("M1", 400))
+    rep = LapRep(1, StartKind.GO, 800.0, 5 * S, 5 * S + 161_500_000_001, (80 * S, 81_500_000_001), RunStatus.COMPLETE, None, None, 160 * S, None)
+    [run_id] = db.add_derived(session, [rep])
+    db.set_run_rep(run_id, 1, 3)
+    [row] = rows(runs_csv(db.runs(session_id=session)))
+    assert (row["set"], row["rep"], row["fly_time_s"], row["crossings"]) == ("1", "3", "", "")
+    assert (row["lap_distance_m"], row["lap_time_s"], row["lap_target_s"], row["lap_diff_s"]) == ("800.0", "161.500000001", "160.000000000", "1.500000001")
+    assert row["lap_splits_s"] == "80.000000000 81.500000001"
 
 
 def test_csv_voided_incomplete_and_rejected(club):

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatectl import laps
-from gatectl.errors import WorkoutError
+from gatectl.errors import LayoutError, WorkoutError
 from gatectl.laps import LapRep, LapSettings, LapSplit, LapStart, LapTimer, LapTiming, StartKind
 from gatectl.model import Anomaly, Crossing, Edge, Gate, Layout, Method, RunStatus
 from gatectl.quality import Verdict
@@ -340,3 +340,66 @@ def test_splits_are_the_crossings_apart_however_time_is_advanced(laps, rolling, 
     [rep] = of(events, LapRep)
     assert rep.splits_ns == tuple(laps) and rep.time_ns == sum(laps)
     assert not of(events, Anomaly)
+
+
+# ---- A track session: the gate, the coach's commands, a record replayed ---------------------------
+
+
+def test_a_track_is_a_gate_of_the_layout_and_a_lap():
+    layout = Layout.flying()
+    timing = laps.Track("M1", 200).timing(layout)
+    assert (timing.detector.gate.name, timing.timer.settings.lap_m) == ("M1", 200)
+    with pytest.raises(WorkoutError, match="lap must be"):
+        laps.Track("M1", 0)
+    with pytest.raises(LayoutError, match="'L' is not one of M1, M2, M3"):
+        laps.Track("L").timing(layout)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    go_first=st.booleans(),
+    lap_s=st.lists(st.integers(60, 90), min_size=2, max_size=2),
+    clock_steps_ms=st.integers(20, 2000),
+)
+def test_a_record_replays_into_the_reps_timed_live(go_first, lap_s, clock_steps_ms):
+    """Commands applied where the live timing had got to; time_laps gives the same reps in one go."""
+    layout = Layout.parse("L=0,X=10")
+    gate = layout.gate("L")
+    marks = [20 * S, 20 * S + lap_s[0] * S, 20 * S + (lap_s[0] + lap_s[1]) * S]
+    edges = lapping_edges(*(m / S for m in marks)) + [Edge("X", 5 * S, True), Edge("X", 5 * S + 90 * MS, False)]
+    edges.sort(key=lambda e: e.t_ns)
+    live = laps.Track("L").timing(layout)
+    commands, events, now = [], [], 0
+    pending = [(10 * S, "go" if go_first else "arm"), (marks[1] + 3 * S, "arm")]
+    step = clock_steps_ms * MS
+    for edge in edges:
+        while now + step < edge.t_ns:  # the daemon's clock, moving between edges
+            now += step
+            events += live.advance(now)
+            while pending and pending[0][0] <= now:
+                _, kind = pending.pop(0)
+                command = (
+                    laps.LapCommand(now, laps.Command.GO, 400, None, start_ns=now + 5 * S)
+                    if kind == "go" else laps.LapCommand(now, laps.Command.ARM, 400)
+                )
+                commands.append(command)
+                events += command.apply(live)
+        if edge.beam in gate.beams:
+            events += live.feed(edge)
+    commands.append(laps.LapCommand(now, laps.Command.CLOSE))
+    events += commands[-1].apply(live) + live.flush()
+    replayed = laps.time_laps(edges, commands, laps.Track("L").timing(layout))
+    assert replayed.reps == tuple(of(events, LapRep))
+    assert replayed.crossings == tuple(of(events, Crossing))
+    assert replayed.anomalies == tuple(of(events, Anomaly))
+    assert len(replayed.reps) == 2
+
+
+def test_a_cancel_ends_the_rep_running_and_disarms():
+    timing = LapTiming(GATE)
+    timing.arm(400)
+    assert laps.LapCommand(S, laps.Command.CANCEL, reason="nobody was called").apply(timing) == []
+    assert timing.timer.state == "idle"
+    timing.go(2 * S, 400)
+    [rep] = laps.LapCommand(3 * S, laps.Command.CANCEL, reason="the workout ended").apply(timing)
+    assert (rep.status, rep.reason) == (RunStatus.INCOMPLETE, "the workout ended waiting for crossing 1 of 1")

@@ -3,8 +3,9 @@ import itertools
 import pytest
 
 from gatectl.errors import ConfigError
+from gatectl.laps import LapRep, LapTiming
 from gatectl.model import NS_PER_MS, NS_PER_S, Layout
-from gatectl.sim import Athlete, Fault, SimOptions, heats, simulate
+from gatectl.sim import Athlete, Fault, SimOptions, heats, lap_edges, simulate
 
 FLY30 = Layout.parse("M1=0,M2=30,M3=60")
 DUAL = Layout.parse("M1=0,M2=30,M3=60", method="dual")
@@ -213,3 +214,21 @@ def test_heats_match_simulate():
 def test_bad_input_is_a_config_error(make):
     with pytest.raises(ConfigError):
         make()
+
+
+def test_a_lapping_runner_through_one_gate():
+    gate = Layout.parse("L=0,X=1").gate("L")
+    marks = [10 * NS_PER_S, 88 * NS_PER_S, 165 * NS_PER_S]
+    edges = lap_edges(gate, marks, speed_mps=5.2, seed=3, options=SimOptions(limbs=True))
+    assert lap_edges(gate, marks, speed_mps=5.2, seed=3, options=SimOptions(limbs=True)) == edges  # deterministic
+    timing = LapTiming(gate)
+    timing.arm(800)
+    events = [e for edge in edges for e in timing.feed(edge)] + timing.flush()
+    [rep] = [e for e in events if isinstance(e, LapRep)]
+    assert [abs(t - (b - a)) < 1 * NS_PER_MS for t, a, b in zip(rep.splits_ns, marks, marks[1:])] == [True, True]
+
+
+@pytest.mark.parametrize("marks, speed, message", [([0], 0, "speed_mps"), ([5, 1], 5, "time order")])
+def test_a_lapping_runner_needs_a_speed_and_marks_in_order(marks, speed, message):
+    with pytest.raises(ConfigError, match=message):
+        lap_edges(Layout.flying().gate("M1"), marks, speed_mps=speed)

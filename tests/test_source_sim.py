@@ -6,7 +6,7 @@ import pytest
 
 from gatectl.errors import SourceError
 from gatectl.model import NS_PER_S, Layout
-from gatectl.sim import SimOptions, heats
+from gatectl.sim import SimOptions, heats, simulate
 from gatectl.sources.sim import ROSTER, SimSource
 
 FLY30 = Layout.parse("M1=0,M2=30,M3=60")
@@ -130,3 +130,40 @@ def test_clock_never_runs_past_an_edge_still_to_be_emitted():
     assert len(seen) >= 40
     for (_, now), (next_t, _) in zip(seen, seen[1:]):
         assert now <= next_t
+
+
+class _Script:
+    """Two heats of one sprint each; the first is given up after its first three edges."""
+
+    def __init__(self):
+        self.first, self.second = (simulate(FLY30, 1, seed=n, start_ns=n * 60 * NS_PER_S) for n in (1, 2))
+        self.heats = [self.first, self.second]
+        self.emitted = 0
+
+    def next_heat(self, now_ns):
+        return self.heats.pop(0) if self.heats else None
+
+    def keep(self, heat):
+        return heat is not self.first or self.emitted < 3
+
+
+def test_a_script_chooses_the_heats_and_can_call_a_runner_off():
+    clock = FakeClock(0)
+    script = _Script()
+    seen = []
+
+    def emit(edge):
+        seen.append(edge)
+        script.emitted += 1
+
+    source = SimSource(FLY30, script=script, clock=clock, sleep=clock.sleep)
+    source.start(emit)
+    deadline = time.monotonic() + 5
+    while len(seen) < 4 + len(script.second.edges) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    source.stop()
+    assert seen[:3] == list(script.first.edges[:3])
+    # The runner leaves the beam it was in (a clear edge), then the next heat runs in full.
+    left = seen[3]
+    assert (left.beam, left.broken) == (script.first.edges[2].beam, False) and left.t_ns > script.first.edges[2].t_ns
+    assert seen[4:] == list(script.second.edges)

@@ -379,3 +379,11 @@ def test_sets_of_reps_expand_to_every_rep_with_its_rest(sets, per_set, distance,
 @given(st.integers(min_value=1, max_value=3 * 3600 - 1), st.sampled_from(["Rec", "rest", "recovery"]))
 def test_every_formatted_rest_reads_back(seconds, word):
     assert plan(f"2 x 200m. {format_duration_ns(seconds * S, 0)} {word}")[0].recovery == Rest(seconds * S, seconds * S)
+
+
+def test_rests_scaled_for_a_demo():
+    text = "2 x (2 x 100m). 2:30 Rec between reps. 5:00 Rec between sets\n400 /R35-45s\n400 / R-Full\n300m. 200m jog recovery. 100m"
+    reps = expand(workout.scale_rests(parse_workout(text), 0.1))
+    assert [str(r.recovery) for r in reps] == ["15 s", "30 s", "15 s", "None", "3.5 s–4.5 s", "full", "200 m jog", "None"]
+    with pytest.raises(WorkoutError, match="positive factor"):
+        workout.scale_rests(parse_workout("30m"), 0)

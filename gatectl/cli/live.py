@@ -5,15 +5,22 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Config, load_config
 from ..daemon import Daemon
+from ..demo import DemoClub, enrol
+from ..errors import WorkoutError
 from ..events import EventBus
-from ..model import NS_PER_S, Layout
+from ..laps import Track
+from ..live_workout import WorkoutPlan, group
+from ..model import Layout
+from ..paces import format_duration_ns
 from ..sim import SimOptions
 from ..sources.sim import ROSTER, SimSource
 from ..store import Store
+from ..workout_library import LIBRARY, WorkoutKind
 from ..trace import read_trace
 from ._common import add_db_option, db_path, open_text
 
@@ -26,11 +33,17 @@ detection method, the database and where the dashboard listens; see
 gatectl/config.py or the README for a full example.
 """
 
-DEMO_EXAMPLE = """example:
+DEMO_EXAMPLE = """examples:
   gatectl demo                 # dashboard on http://127.0.0.1:8000
   gatectl demo --port 8080 --db /tmp/demo.db
+  gatectl demo --workout "3 x 3 x 30m. 3:00 Rec between reps. 6:00 Rec between sets." --fast-rests 6
+  gatectl demo --track --fast-rests 4   # 12 x 400m @ 3K pace on one gate
 Simulated athletes run flying 30s (30 m build-up, 30 m fly) every 15 s or so.
+Once a workout is started (here, or on the dashboard's Workouts page) they run
+when it calls them; the last of the group tires in the second rep of each set.
 """
+DEMO_TRACK_WORKOUT = "12 x 400m @ 3K pace, 200m jog recovery"
+DEMO_GROUP = 3  # --workout is for the first three simulated athletes
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -54,6 +67,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--port", type=int, default=8000, help="dashboard port (default 8000)")
     demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for phones on the same Wi-Fi)")
     demo.add_argument("--seed", type=int, default=None, help="simulator seed (default: different every time)")
+    demo.add_argument("--workout", metavar="TEXT", help="start this workout at once for the first three athletes (workout notation)")
+    demo.add_argument("--track", action="store_true", help=f"track reps on one gate (M1 on the line, 400 m lap); the workout defaults to {DEMO_TRACK_WORKOUT!r}")
+    demo.add_argument("--fast-rests", type=float, default=1.0, metavar="N", help="make every workout rest N times shorter (6: 3:00 becomes 30 s), to watch a session go by")
     add_db_option(demo, "demo.db")
     demo.set_defaults(run=demo_command)
 
@@ -66,32 +82,39 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    if not 1 <= args.fast_rests <= 60:
+        raise WorkoutError(f"--fast-rests: give a number from 1 (real rests) to 60, not {args.fast_rests:g}.")
     path = db_path(args, "demo.db")
     layout = Layout.flying(30, 30)
-    store = Store(path)
-    athlete_ids = {}
-    for athlete in ROSTER:
-        found = store.find_athlete(athlete.name)
-        athlete_ids[athlete.name] = found["id"] if found else store.add_athlete(athlete.name, notes="simulated demo athlete")
-        if not store.paces(athlete_ids[athlete.name]):
-            # 400 m best of a sprinter with this top speed, roughly: 400 m at 79 % of it.
-            store.set_race_time(athlete_ids[athlete.name], 400, round(400 * NS_PER_S / (athlete.vmax_mps * 0.79)))
-            store.set_race_time(athlete_ids[athlete.name], 800, round(800 * NS_PER_S / (athlete.vmax_mps * 0.66)))
-    _set_demo_pin(store)
-    store.close()
+    with Store(path) as store:
+        athlete_ids = enrol(store)
+        _set_demo_pin(store)
+        plan = _demo_plan(args, store, athlete_ids)  # a typo in --workout is told before anything starts
+    seed = args.seed if args.seed is not None else _fresh_seed()
+    club = DemoClub(athlete_ids, seed=seed, options=SimOptions(limbs=True), free_running=plan is None)
+    source = SimSource(layout, seed=seed, options=SimOptions(limbs=True), script=club)
+    daemon = Daemon(source, lambda: Store(path), layout, place="Demo track", rest_scale=1 / args.fast_rests)
+    club.follow(daemon)
+    intro = ["simulated athletes run flying 30s (M1=0, M2=30, M3=60, torso detection); a new rep every ~15 s"]
+    if plan is not None:
+        intro = [f"workout: {plan.text!r} for {', '.join(a.name for a in plan.athletes)}" + (f"; {plan.track.describe()}" if plan.track else "")]
+    if args.fast_rests != 1:
+        intro.append(f"fast rests: every rest {args.fast_rests:g} times shorter")
+    start = None if plan is None else lambda: daemon.start_workout(plan)
+    return _serve(daemon, path, args.host, args.port, intro=intro + [f"coach PIN: {DEMO_PIN}"], then=start)
 
-    daemon: Daemon | None = None
 
-    def queue_athlete(rep) -> None:  # the sim says who runs next; a coach would tap the name
-        if daemon is not None:
-            daemon.call(lambda: daemon.athlete_queue.append(athlete_ids[rep.athlete.name]))
-
-    source = SimSource(layout, seed=args.seed if args.seed is not None else _fresh_seed(), options=SimOptions(limbs=True), on_rep=queue_athlete)
-    daemon = Daemon(source, lambda: Store(path), layout, place="Demo track")
-    return _serve(daemon, path, args.host, args.port, intro=[
-        "simulated athletes run flying 30s (M1=0, M2=30, M3=60, torso detection); a new rep every ~15 s",
-        f"coach PIN: {DEMO_PIN}",
-    ])
+def _demo_plan(args: argparse.Namespace, store: Store, athlete_ids: dict[str, int]) -> WorkoutPlan | None:
+    """The workout of --workout / --track, for the first three athletes; None for the free-running demo."""
+    if args.workout is None and not args.track:
+        return None
+    text = args.workout or DEMO_TRACK_WORKOUT
+    known = next((w for w in LIBRARY if w.text == text), None)
+    kind = known.kind if known else WorkoutKind.TRACK_REPS if args.track else WorkoutKind.MAX_VELOCITY
+    athletes = group(store, [athlete_ids[a.name] for a in ROSTER[:DEMO_GROUP]])
+    plan = WorkoutPlan(text, kind, athletes, slug=known.slug if known else None, track=Track("M1", 400) if args.track else None)
+    plan.runner()  # targets the group cannot run ("leaves no time") are told now too
+    return plan
 
 
 def _fresh_seed() -> int:
@@ -121,7 +144,7 @@ def _source(config: Config):
     return GpioSource(config.wiring)
 
 
-def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str]) -> int:
+def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str], then: Callable[[], object] | None = None) -> int:
     from web import create_app, serve
 
     def terminate(signum, frame):
@@ -129,6 +152,12 @@ def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str]) -
 
     signal.signal(signal.SIGTERM, terminate)
     daemon.start()
+    if then is not None:
+        try:
+            then()
+        except BaseException:
+            daemon.stop()
+            raise
     printer = threading.Thread(target=_print_runs, args=(daemon.bus,), daemon=True)
     printer.start()
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -160,7 +189,11 @@ def _print_runs(bus: EventBus) -> None:
 
 def format_run(run: dict) -> str:
     who = run.get("athlete") or "unassigned"
-    fly = run.get("fly")
+    fly, lap = run.get("fly"), run.get("lap")
+    if run["status"] == "complete" and lap:
+        check = lap["check"]
+        against = f"  {check['diff_s']:+.2f} s vs {format_duration_ns(lap['target_ns'], 1)} ({check['verdict']})" if check else ""
+        return f"run {run['number']:>3}  complete    {who:<12}  {lap['distance_m']:g} m {format_duration_ns(lap['time_ns'], 2)}  {lap['velocity_mps']:.2f} m/s{against}"
     if run["status"] != "complete" or not fly:
         return f"run {run['number']:>3}  {run['status']:<10}  {who:<12}  {run['reason']}"
     pace = run["vs_pace"].get("400m")

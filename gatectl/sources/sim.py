@@ -6,6 +6,11 @@ to the instant the source started) and delivered when that clock reaches them.
 ``on_rep`` hears of each rep, with its athlete and truth, before its first edge,
 so the demo can label the runs it detects.
 
+With a ``script`` (a ``HeatScript``), who runs and when is decided outside:
+the source asks it for the next heat (every ``poll_ns`` while it has none),
+and stops a heat half run if the script no longer wants it (the athletes
+leave the track), so the demo's athletes can follow a workout.
+
 >>> from gatectl.model import Layout
 >>> source = SimSource(Layout.flying(), seed=1)
 >>> source.start(print)  # doctest: +SKIP
@@ -18,8 +23,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
+from typing import Protocol
+
 from ..errors import SourceError
-from ..model import NS_PER_S, Layout
+from ..model import NS_PER_MS, NS_PER_S, Edge, Layout
 from ..sim import Athlete, SimOptions, SimRep, Simulation, heats
 from . import Emit
 
@@ -30,6 +37,16 @@ ROSTER = (
     Athlete("Chloe", vmax_mps=8.4, tau_s=1.3),
     Athlete("Dmitri", vmax_mps=7.7, tau_s=1.4),
 )
+
+
+class HeatScript(Protocol):
+    """Who runs next, decided outside the source."""
+
+    def next_heat(self, now_ns: int) -> Simulation | None:
+        """The next heat to play, its edges from ``now_ns`` on; None to be asked again shortly."""
+
+    def keep(self, heat: Simulation) -> bool:
+        """Whether to go on playing ``heat`` (asked before each of its edges)."""
 
 
 class SimSource:
@@ -54,10 +71,14 @@ class SimSource:
         options: SimOptions = SimOptions(),
         gap_ns: int = 15 * NS_PER_S,  # short rests: a demo viewer sees results often
         on_rep: Callable[[SimRep], None] | None = None,
+        script: HeatScript | None = None,
+        poll_ns: int = 250 * NS_PER_MS,
         clock: Callable[[], int] = time.monotonic_ns,
         sleep: Callable[[float], object] | None = None,
     ) -> None:
         self.layout = layout
+        self._script = script
+        self._poll_s = poll_ns / NS_PER_S
         self._athletes = tuple(athletes)
         self._seed = seed
         self._options = options
@@ -80,14 +101,14 @@ class SimSource:
     def start(self, emit: Emit) -> None:
         if self._thread is not None:
             raise SourceError("The simulated gates are already running; make a new SimSource to run again.")
-        runs = heats(
+        runs = self._scripted() if self._script is not None else heats(
             self.layout,
             athletes=self._athletes,
             seed=self._seed,
             options=self._options,
             start_ns=self._clock(),
             gap_ns=self._gap_ns,
-        )
+        )  # fmt: skip
         self._thread = threading.Thread(target=self._run, args=(runs, emit), name="gatectl-sim", daemon=True)
         self._thread.start()
 
@@ -111,12 +132,30 @@ class SimSource:
                 if self._on_rep is not None:
                     self._on_rep(rep)
             edges = heat.edges
+            broken: dict[str, int] = {}  # beams the heat has left broken, since when
             for i, edge in enumerate(edges):
                 self._undelivered_ns = edge.t_ns
                 if not self._wait_until(edge.t_ns):
                     return
+                if self._script is not None and not self._script.keep(heat):
+                    self._undelivered_ns = None
+                    for beam, since in broken.items():  # the body leaves the beam as the athlete leaves
+                        emit(Edge(beam, max(since + 1, self._clock()), False))
+                    break
                 emit(edge)
+                if edge.broken:
+                    broken[edge.beam] = edge.t_ns
+                else:
+                    broken.pop(edge.beam, None)
                 self._undelivered_ns = edges[i + 1].t_ns if i + 1 < len(edges) else None
+
+    def _scripted(self) -> Iterator[Simulation]:
+        while not self._stopping.is_set():
+            heat = self._script.next_heat(self._clock())
+            if heat is None:
+                self._sleep(self._poll_s)
+            else:
+                yield heat
 
     def _wait_until(self, t_ns: int) -> bool:
         """Sleep until the clock reaches ``t_ns``; False if stopped first."""

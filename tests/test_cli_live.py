@@ -1,0 +1,35 @@
+"""``gatectl demo``'s workout options are checked before anything starts; lap reps print like runs."""
+
+import pytest
+
+from gatectl.cli import main
+from gatectl.cli.live import format_run
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--workout", "3 x x"], "Cannot read 'x' at column 5"),
+        (["--fast-rests", "0"], "--fast-rests: give a number from 1 (real rests) to 60, not 0."),
+        (["--track", "--workout", "400 @ 3k pace - 9:00"], "leaves no time"),
+    ],
+)
+def test_demo_refuses_a_workout_it_cannot_run(tmp_path, capsys, args, words):
+    assert main(["demo", "--db", str(tmp_path / "demo.db"), "--port", "1", *args]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_demo_help_shows_the_workout_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = capsys.readouterr().out
+    assert "--workout TEXT" in text and "--track" in text and "--fast-rests N" in text and "gatectl demo --track --fast-rests 4" in text
+
+
+def test_a_lap_rep_prints_its_time_against_the_target():
+    lap = {"distance_m": 400.0, "time_ns": 79_400_000_000, "target_ns": 80_000_000_000, "velocity_mps": 5.04, "check": {"diff_s": -0.6, "verdict": "on-target"}}
+    run = {"number": 3, "status": "complete", "athlete": "Ana", "fly": None, "lap": lap, "reason": None}
+    assert format_run(run) == "run   3  complete    Ana           400 m 1:19.40  5.04 m/s  -0.60 s vs 1:20.0 (on-target)"
+    run["lap"] = {**lap, "target_ns": None, "check": None}
+    assert format_run(run).endswith("400 m 1:19.40  5.04 m/s")
