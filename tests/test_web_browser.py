@@ -4,13 +4,16 @@ Waits for a simulated run to reach the live page over the event stream, checks
 the fly time shown is the API's latest run, that the page loads nothing from
 elsewhere and weighs under 150 KB, and saves screenshots of every page at phone
 (390×844) and HDMI (1920×1080) sizes into tests/screenshots/ (git-ignored) for
-people to look at.
+people to look at. Last, a coach starts "3 x 3 x 30m" for three athletes on the
+Workouts page (the demo runs with fast rests) and the live page walks them
+through it: who is next, a result against 400 m pace, the recovery countdown.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -51,7 +54,7 @@ def demo(tmp_path_factory):
     db = tmp_path_factory.mktemp("demo") / "demo.db"
     log = open(db.with_suffix(".log"), "w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gatectl", "demo", "--port", str(port), "--db", str(db), "--seed", "7"],
+        [sys.executable, "-m", "gatectl", "demo", "--port", str(port), "--db", str(db), "--seed", "7", "--fast-rests", "4"],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     base = f"http://127.0.0.1:{port}"
@@ -179,3 +182,63 @@ def test_screenshots_of_every_page(demo, browser):
             assert seen["errors"] == [], seen["errors"]
             context.close()
     assert len(list(SHOTS.glob("*.png"))) >= 2 * (len(pages) + 3)
+
+
+def log_in(page, base: str) -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=password]", DEMO_PIN)
+    page.click("button.primary")
+    page.wait_for_url("**/control")
+
+
+def test_a_workout_walked_through_on_the_live_page(demo, browser):
+    """The issue's flow, last: the workout ends the demo's free running."""
+    hdmi = browser.new_context(viewport={"width": 1920, "height": 1080}, color_scheme="dark")
+    page = hdmi.new_page()
+    seen = watch(page, demo)
+    log_in(page, demo)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="light")
+    pocket = phone.new_page()
+    log_in(pocket, demo)
+    pocket.goto(demo + "/workouts")
+    shoot(pocket, "workouts-phone-light")
+    page.goto(demo + "/workouts")
+    page.select_option("#slug", "flying-30s")
+    assert page.input_value("#text") == "3 x 3 x 30m. 3:00 Rec between reps. 6:00 Rec between sets."
+    for name in ("Amara", "Ben", "Chloe"):  # ticked in running order
+        page.check(f"label.pick:has-text('{name}') input")
+    assert page.inner_text("label.pick:has-text('Chloe') .order").strip() == "3"
+    shoot(page, "workouts-hdmi-dark")
+    page.click("#start-form button.primary")
+    page.wait_for_url("**/workouts")
+    assert "Amara is called first" in page.inner_text(".flash")
+    shoot(page, "workouts-running-hdmi-dark")
+
+    # The live page: the next athlete and the target, on the HDMI screen and a phone.
+    page.goto(demo + "/")
+    pocket.goto(demo + "/")
+    page.wait_for_selector("#workout:not([hidden])", timeout=10_000)
+    assert page.text_content("#wk-name") == "Amara" and page.text_content("#wk-label") in ("Your turn", "Running")
+    assert re.match(r"30 m · faster than 400m pace \(\d\.\d\d s\)", page.text_content("#wk-target"))
+    # A result against 400 m pace, labelled with its set and rep.
+    page.wait_for_function("!document.getElementById('result').hidden && document.getElementById('name').textContent === 'Amara'", timeout=60_000)
+    assert page.text_content("#setrep") == "Set 1 · Rep 1"
+    assert re.match(r"▲ \d+\.\d % of 400 m pace · FASTER", page.text_content("#pace"))
+    assert page.text_content("#wk-name") == "Ben"  # called next
+    pocket.wait_for_selector("#result:not([hidden])")
+    shoot(page, "live-result-hdmi-dark", full_page=False)
+    shoot(pocket, "live-result-phone-light", full_page=False)
+    # The recovery countdown: Amara rests (3:00 / 4) while Ben and Chloe run, then she is next.
+    page.wait_for_selector('#workout[data-status="resting"]', timeout=90_000)
+    first = page.text_content("#wk-clock")
+    assert re.fullmatch(r"0:\d\d", first) and page.text_content("#wk-name") == "Amara"
+    page.wait_for_timeout(1500)
+    assert page.text_content("#wk-clock") < first  # counting down on the browser's clock
+    pocket.wait_for_selector('#workout[data-status="resting"]')
+    shoot(page, "live-rest-hdmi-dark", full_page=False)
+    shoot(pocket, "live-rest-phone-light", full_page=False)
+    assert page.locator("#wk-taps button[data-action=ready]").is_visible()  # the coach can call her early
+    assert seen["errors"] == [], seen["errors"]
+    assert all(url.startswith(demo) or url.startswith("data:") for url in seen["requests"]), seen["requests"]
+    hdmi.close()
+    phone.close()

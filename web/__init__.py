@@ -4,7 +4,8 @@
 waitress (``serve``) in the daemon's process, ``gatectl web --db FILE`` serves
 a copied database read-only. One blueprint per area: ``live`` (the big
 display), ``api`` (JSON and the event stream), ``control`` (the coach's
-page), ``athletes``, ``history``, ``export`` and ``auth`` (login).
+page), ``workouts`` (start and run a workout), ``athletes``, ``history``,
+``export`` and ``auth`` (login).
 
 >>> app = create_app(db_path="club.db", daemon=daemon)  # doctest: +SKIP
 >>> serve(app, host="0.0.0.0", port=8000)  # doctest: +SKIP
@@ -85,13 +86,13 @@ def create_app(
     _prepare_database(app)
     app.extensions["gatectl"] = LiveLink(daemon, app.config["MAX_STREAMS"])
 
-    from . import api, athletes, auth, control, db, errors, export, format, history, live
+    from . import api, athletes, auth, control, db, errors, export, format, history, live, workouts
 
     db.init_app(app)
     errors.init_app(app)
     format.init_app(app)
     auth.init_app(app)
-    for blueprint in (live.bp, api.bp, control.bp, athletes.bp, history.bp, export.bp, auth.bp):
+    for blueprint in (live.bp, api.bp, control.bp, workouts.bp, athletes.bp, history.bp, export.bp, auth.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -13,16 +13,24 @@ from typing import Any
 
 from flask import current_app
 
-from gatectl.errors import LayoutError, PaceError
-from gatectl.model import Layout, Method
+from gatectl.daemon import WORKOUT_ACTIONS
+from gatectl.errors import LayoutError, PaceError, WorkoutError
+from gatectl.laps import StartKind, Track
+from gatectl.live_workout import WorkoutPlan, group
+from gatectl.model import NS_PER_S, Layout, Method
 from gatectl.paces import parse_race_distance, parse_race_time, pace_velocity
 from gatectl.store import Store
+from gatectl.workout import parse_workout
+from gatectl.workout_library import WorkoutKind, library_workout
 
 from . import clock
 from .forms import FieldError, boolean, choice, id_list, integer, number, text
 from .link import publish_run, require_daemon
 
 METHODS = tuple(m.value for m in Method)
+WORKOUT_KINDS = tuple(k.value for k in WorkoutKind)
+TIMINGS = ("flying", "track")  # through the layout's gates, or lap reps on one gate
+STARTS = tuple(s.value for s in StartKind)
 KINDS = ("best", "goal")
 QUEUE_OPS = ("add", "next", "remove", "up", "clear", "set")
 FASTEST_RACE_MPS = 11.0  # no race is run faster on average (100 m record: 10.44 m/s)
@@ -122,9 +130,14 @@ def start_session(store: Store, data: Mapping[str, Any]) -> dict:
     layout = read_layout(data, daemon.layout)
     place = text(data, "place", "Place", required=False, max_len=80, default=None)
     session_id = daemon.new_session(layout, place)
+    _date_session(store, session_id)
+    return {"session": session_id, "layout": layout.describe(), "method": layout.method.value}
+
+
+def _date_session(store: Store, session_id: int) -> None:
+    """A new session is dated by the phone's clock when one was given: the Pi's may be wrong."""
     if clock.correction(store) is not None:
         store.update_session(session_id, date=clock.now(store).date().isoformat())
-    return {"session": session_id, "layout": layout.describe(), "method": layout.method.value}
 
 
 def set_clock(store: Store, data: Mapping[str, Any]) -> dict:
@@ -146,6 +159,9 @@ def set_clock(store: Store, data: Mapping[str, Any]) -> dict:
 def void_run(store: Store, run_id: int, data: Mapping[str, Any]) -> dict:
     reason = text(data, "reason", "Reason for voiding", max_len=200)
     store.void_run(run_id, reason)
+    daemon = current_app.extensions["gatectl"].daemon
+    if daemon is not None:
+        daemon.run_voided(run_id)  # a workout runs the rep again
     run = store.run(run_id)
     publish_run(run)
     return run
@@ -220,6 +236,76 @@ def set_race_time(store: Store, athlete_id: int, data: Mapping[str, Any]) -> dic
             )
     store.set_race_time(athlete_id, distance, time_ns, kind)
     return store.athlete(athlete_id)
+
+
+# Workouts ------------------------------------------------------------------------------
+
+
+def read_plan(store: Store, data: Mapping[str, Any], layout: Layout) -> WorkoutPlan:
+    """The workout the coach chose: a library ``slug`` or typed ``text``, the group, how it is timed."""
+    slug = text(data, "slug", "Library session", required=False, max_len=60)
+    written = text(data, "text", "Workout", required=False, max_len=2000)
+    known = None
+    if slug:
+        try:
+            known = library_workout(slug)
+        except WorkoutError as exc:
+            raise FieldError("slug", f"Library session: {exc}") from None
+    if not written and known is None:
+        raise FieldError("text", "Workout: pick a session from the library or write one, e.g. 3 x 3 x 30m. 3:00 Rec between reps.")
+    if written and known is not None and written != known.text:
+        known = None  # the coach changed the session: it is theirs now
+    notation = written or known.text
+    try:
+        parse_workout(notation)
+    except WorkoutError as exc:
+        raise FieldError("text", f"Workout: {exc}") from None
+    timing = choice(data, "timing", "Timing", TIMINGS, default="flying")
+    default_kind = known.kind.value if known else ("track-reps" if timing == "track" else "max-velocity")
+    kind = choice(data, "kind", "Kind of workout", WORKOUT_KINDS, default=default_kind)
+    ids = id_list(data, "athletes", "Athletes")
+    if not ids:
+        raise FieldError("athletes", "Athletes: choose at least one athlete for the group.")
+    if len(set(ids)) != len(ids):
+        raise FieldError("athletes", "Athletes: each athlete can be in the group once only.")
+    for athlete_id in ids:
+        _active_athlete(store, athlete_id, "athletes")
+    track, start, countdown_s = None, StartKind.ROLLING, 5
+    if timing == "track":
+        gates = tuple(g.name for g in layout.gates)
+        gate = choice(data, "lap_gate", "Gate on the line", gates, default=gates[0])
+        lap_m = number(data, "lap_m", "Lap", unit="m", minimum=50, maximum=1000, required=False) or 400.0
+        start = StartKind(choice(data, "start", "Start", STARTS, default=StartKind.ROLLING.value))
+        countdown_s = integer(data, "countdown_s", "Countdown", required=False, minimum=3, maximum=60) or countdown_s
+        track = Track(gate, lap_m)
+    return WorkoutPlan(
+        notation, WorkoutKind(kind), group(store, ids), slug=known.slug if known else None,
+        track=track, start=start, countdown_ns=countdown_s * NS_PER_S,
+    )  # fmt: skip
+
+
+def start_workout(store: Store, data: Mapping[str, Any]) -> dict:
+    """Start a workout in a new session; the live page follows it."""
+    daemon = require_daemon()
+    plan = read_plan(store, data, daemon.layout)
+    try:
+        state = daemon.start_workout(plan)
+    except WorkoutError as exc:  # a target the group cannot run ("leaves no time")
+        raise FieldError("text", f"Workout: {exc}") from None
+    _date_session(store, state["session"])
+    return state
+
+
+def workout_action(action: str, data: Mapping[str, Any]) -> dict:
+    """A tap on a running workout: ``WORKOUT_ACTIONS``, about ``athlete`` or whoever runs next."""
+    daemon = require_daemon()
+    if action not in WORKOUT_ACTIONS:
+        raise FieldError("action", f"Workout action must be one of {', '.join(WORKOUT_ACTIONS)}, not {action!r}.")
+    athlete_id = integer(data, "athlete", "Athlete", required=False)
+    try:
+        return daemon.workout_input(action, athlete_id)
+    except WorkoutError as exc:
+        raise FieldError("athlete" if athlete_id is not None else "action", str(exc)) from None
 
 
 def _store_call(field: str, call):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from gatectl.workout_library import LIBRARY
+
 from . import actions
 from .auth import coach_required
 from .db import get_store
@@ -153,6 +155,37 @@ def edit_queue():
 @coach_required
 def set_clock():
     return actions.set_clock(get_store(), payload())
+
+
+# Workouts ------------------------------------------------------------------------------------
+
+
+@bp.get("/workouts")
+def library():
+    """The built-in sessions (``gatectl workout list``): slug, name, kind, notation, note."""
+    return {"workouts": [{"slug": w.slug, "name": w.name, "kind": w.kind.value, "text": w.text, "note": w.note} for w in LIBRARY]}
+
+
+@bp.get("/workout")
+def workout():
+    """The workout of the current session as the live page shows it (null if none)."""
+    daemon = current_link().daemon
+    return {"connected": daemon is not None, "workout": daemon.workout_state() if daemon is not None else None}
+
+
+@bp.post("/workout")
+@coach_required
+def start_workout():
+    """Start a workout: ``slug`` or ``text``, ``athletes`` (ids, running order), ``kind``, ``timing``
+    (flying | track: ``lap_gate``, ``lap_m``, ``start`` rolling | go, ``countdown_s``)."""
+    return {"workout": actions.start_workout(get_store(), payload())}, 201
+
+
+@bp.post("/workout/<action>")
+@coach_required
+def workout_action(action: str):
+    """ready, skip, repeat, end-set, end (optional ``athlete``: whoever runs next by default) or go."""
+    return {"workout": actions.workout_action(action, payload())}
 
 
 # Athletes ------------------------------------------------------------------------------------

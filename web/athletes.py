@@ -1,26 +1,68 @@
-"""Athletes: add, edit, archive; race times by distance (bests and goals)."""
+"""Athletes: add, edit, archive; race times by distance (bests and goals) and their paces.
+
+Each race time is shown every way a runner thinks of it (per km, per 400 m,
+m/s, km/h: ``paces.equivalents``), and the Athletes page has a pace
+calculator: a race time, or a pace per km or per 400 m, or a velocity,
+over any distance, to all the others.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from gatectl.paces import pace_velocity, scale_to_distance
+from gatectl.errors import PaceError
+from gatectl.paces import equivalents, parse_race_distance, parse_race_time, scale_to_distance, time_at_velocity
 
 from . import actions
 from .auth import coach_required
 from .db import get_store
-from .forms import boolean, payload
+from .forms import FieldError, boolean, number, payload, text
 
 bp = Blueprint("athletes", __name__, url_prefix="/athletes")
 
 COMMON_DISTANCES = ("100", "200", "400", "800", "1500", "mile", "3000", "5k", "10k")
+PACE_FIELDS = ("time", "per_km", "per_400m", "mps")  # what the calculator starts from, one of them
 
 
 @bp.get("")
 def index():
     show_archived = boolean(request.args, "archived", "archived", required=False)
     athletes = get_store().athletes(include_archived=show_archived)
-    return render_template("athletes/index.html", athletes=athletes, show_archived=show_archived)
+    paces = error = None
+    if any(request.args.get(name) for name in ("distance", *PACE_FIELDS)):
+        try:
+            paces = pace_calculator(request.args)
+        except FieldError as exc:
+            error = exc
+    return render_template(
+        "athletes/index.html", athletes=athletes, show_archived=show_archived, distances=COMMON_DISTANCES,
+        paces=paces, pace_error=error, pace_form=request.args,
+    ), 400 if error else 200
+
+
+def pace_calculator(data: Mapping[str, str]) -> dict:
+    """A race over ``distance`` from its ``time``, a pace ``per_km`` or ``per_400m``, or ``mps``: every equivalent."""
+    distance_text = text(data, "distance", "Distance", max_len=30)
+    try:
+        distance = parse_race_distance(distance_text)
+    except PaceError as exc:
+        raise FieldError("distance", f"Distance: {exc}") from None
+    given = [name for name in PACE_FIELDS if (data.get(name) or "").strip()]
+    if len(given) != 1:
+        raise FieldError("time", "Give one of: the race time, a pace per km, a pace per 400 m or a velocity in m/s.")
+    field = given[0]
+    try:
+        if field == "mps":
+            time_ns = time_at_velocity(distance, number(data, "mps", "Velocity", unit="m/s", minimum=0.1, maximum=15))
+        else:
+            time_ns = parse_race_time(data[field])
+            if field != "time":
+                time_ns = scale_to_distance(time_ns, 1000 if field == "per_km" else 400, distance)
+    except PaceError as exc:
+        raise FieldError(field, str(exc)) from None
+    return {"distance_m": distance, "time_ns": time_ns, "paces": equivalents(distance, time_ns)}
 
 
 @bp.post("")
@@ -34,10 +76,7 @@ def add():
 @bp.get("/<int:athlete_id>")
 def detail(athlete_id: int):
     athlete = get_store().athlete(athlete_id)
-    times = [
-        {**t, "velocity_mps": pace_velocity(t["distance_m"], t["time_ns"]), "per_400m_ns": scale_to_distance(t["time_ns"], t["distance_m"], 400)}
-        for t in athlete["race_times"]
-    ]
+    times = [{**t, "paces": equivalents(t["distance_m"], t["time_ns"])} for t in athlete["race_times"]]
     return render_template("athletes/detail.html", athlete=athlete, times=times, distances=COMMON_DISTANCES)
 
 

@@ -50,7 +50,13 @@ def index():
         clock_fixed=clock.correction(store) is not None,
         set_system_clock=current_app.config["SET_SYSTEM_CLOCK"],
         methods=actions.METHODS,
+        workout_running=_workout_running(daemon),
     )
+
+
+def _workout_running(daemon) -> bool:
+    live = daemon.workout if daemon is not None else None  # read once: the daemon thread may replace it
+    return live is not None and not live.runner.over
 
 
 def _back(message: str):

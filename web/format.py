@@ -34,6 +34,24 @@ def race(distance_m: float) -> str:
     return race_label(distance_m)
 
 
+def minutes(ns: int | None) -> str:
+    """``m:ss`` (or ``h:mm:ss``): how a coach reads a rest.
+
+    >>> minutes(83_000_000_000), minutes(7_000_000_000)
+    ('1:23', '0:07')
+    """
+    if ns is None:
+        return ""
+    text = format_duration_ns(max(ns, 0), 0)
+    return text if ":" in text else f"0:{int(text):02d}"
+
+
+def signed(value: float | None) -> str:
+    """A difference from a target in seconds: ``+0.42``, ``−1.30`` (a real minus sign)."""
+    return "" if value is None else f"{'+' if value >= 0 else '−'}{abs(value):.2f}"
+
+
 def init_app(app: Flask) -> None:
-    for name, fn in {"seconds": seconds, "mps": mps, "percent": percent, "race_time": race_time, "race": race}.items():
+    filters = {"seconds": seconds, "mps": mps, "percent": percent, "race_time": race_time, "race": race, "minutes": minutes, "signed": signed}
+    for name, fn in filters.items():
         app.add_template_filter(fn, name)

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 from flask import Blueprint, render_template, request
 
-from gatectl.paces import format_duration_ns, pace_velocity
+from gatectl.paces import pace_velocity
 
 from .charts import Point, RefLine, line_chart
 from .db import get_store
+from .format import minutes
 from .forms import boolean, integer
 
 bp = Blueprint("history", __name__, url_prefix="/history")
@@ -91,16 +92,9 @@ def session(session_id: int):
     charts = []
     for who, reps in by_athlete.items():
         name = reps[0]["athlete"] or "Unassigned runs"
-        points = [
-            Point(
-                str(i),
-                r["fly"]["velocity_mps"] if r["fly"] else None,
-                _note(i, r),
-                hollow=r["voided"],
-            )
-            for i, r in enumerate(reps, start=1)
-        ]
-        charts.append(line_chart(points, _pace_lines(store.paces(who)), title=f"{name}: fly velocity of each rep"))
+        points = [Point(str(i), _timed(r)["velocity_mps"] if _timed(r) else None, _note(i, r), hollow=r["voided"]) for i, r in enumerate(reps, start=1)]
+        what = "lap rep" if session["lap_gate"] else "fly"
+        charts.append(line_chart(points, _pace_lines(store.paces(who)), title=f"{name}: {what} velocity of each rep"))
     return render_template(
         "history/session.html",
         session=session,
@@ -110,15 +104,22 @@ def session(session_id: int):
         athlete_id=athlete_id,
         show_all=show_all,
         anomalies=len(store.anomalies(session_id)),
+        workout=store.workout(session_id),
     )
 
 
+def _timed(run: dict) -> dict | None:
+    """What was timed of a run: its fly zone, or the whole of a lap rep."""
+    lap = run.get("lap")
+    return run["fly"] or (lap if lap and lap["time_s"] is not None else None)
+
+
 def _note(rep: int, run: dict) -> str:
-    if not run["fly"]:
+    timed = _timed(run)
+    if not timed:
         return f"rep {rep}: {run['status']}"
-    fly = run["fly"]
     void = " (void)" if run["voided"] else ""
-    return f"rep {rep}{void}: {fly['time_s']:.2f} s, {fly['velocity_mps']:.2f} m/s"
+    return f"rep {rep}{void}: {timed['time_s']:.2f} s, {timed['velocity_mps']:.2f} m/s"
 
 
 def _add_rest(runs: list[dict]) -> None:
@@ -128,16 +129,11 @@ def _add_rest(runs: list[dict]) -> None:
     starts = [min(r["crossings"].values()) if r["crossings"] else None for r in runs]
     first = next((s for s in starts if s is not None), 0)
     for run, started in zip(runs, starts):
-        run["since_start"] = _minutes(started - first) if started is not None else ""
+        run["since_start"] = minutes(started - first) if started is not None else ""
         run["rest"] = ""
         if started is None or run["athlete_id"] is None or run["status"] == "rejected":
             continue
         if run["athlete_id"] in previous:
-            run["rest"] = _minutes(started - previous[run["athlete_id"]])
+            run["rest"] = minutes(started - previous[run["athlete_id"]])
         previous[run["athlete_id"]] = started
 
-
-def _minutes(ns: int) -> str:
-    """``m:ss`` (or ``h:mm:ss``): how a coach reads rest."""
-    text = format_duration_ns(ns, 0)
-    return text if ":" in text else f"0:{int(text):02d}"

@@ -1,16 +1,19 @@
-"""The live page: the last run in huge digits, the session's reps, gate lights.
+"""The live page: the last run in huge digits, the session's reps, gate lights, the workout.
 
 The page is rendered with its state as JSON (``live_state``) and kept up to
-date by the event stream; ``/api/live`` returns the same state.
+date by the event stream; ``/api/live`` returns the same state. When a workout
+runs, the state has it (``workout``: who runs next, the target, the recovery
+left) and, for the coach's browser, the token its taps are sent with.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 from gatectl.store import Store
 
 from . import clock
+from .auth import csrf_token, is_coach
 from .db import get_store
 from .link import NO_GATES, current_link
 from .stream import bus_position
@@ -31,7 +34,10 @@ def live_state(store: Store) -> dict:
     session = store.session(session_id) if session_id is not None else None
     runs = store.runs(session_id=session_id, statuses=SHOWN_STATUSES, limit=STRIP_RUNS) if session_id else []
     layout = daemon.layout if daemon is not None else (store.layout(session_id) if session_id else None)
+    track = daemon.track if daemon is not None else (store.track(session_id) if session_id else None)
+    gates = (layout.gate(track.gate),) if track is not None else layout.gates if layout is not None else ()
     athletes = {a["id"]: a["name"] for a in store.athletes(include_archived=True)}
+    coach = not current_app.config["READ_ONLY"] and is_coach()
     return {
         "connected": daemon is not None,
         "message": None if daemon is not None else NO_GATES,
@@ -42,7 +48,8 @@ def live_state(store: Store) -> dict:
             "text": layout.describe(),
             "method": layout.method.value,
             "fly_m": layout.fly_zone.distance_m,
-            "gates": [{"gate": g.name, "position_m": g.position_m} for g in layout.gates],
+            "gates": [{"gate": g.name, "position_m": g.position_m} for g in gates],
+            "track": None if track is None else {"gate": track.gate, "lap_m": track.lap_m},
         },
         "armed": daemon.armed if daemon is not None else None,
         "queue": [{"id": i, "name": athletes.get(i, f"#{i}")} for i in (list(daemon.athlete_queue) if daemon else [])],
@@ -50,6 +57,9 @@ def live_state(store: Store) -> dict:
         "runs": list(reversed(runs)),  # oldest first, as the strip reads
         "athletes": {str(k): v for k, v in athletes.items()},
         "clock": clock.now(store).isoformat(timespec="seconds"),
+        "workout": daemon.workout_state() if daemon is not None else None,
+        "coach": coach,
+        "csrf": csrf_token() if coach else None,  # same-origin only: another site cannot read it
     }
 
 

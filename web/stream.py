@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from gatectl.events import EventBus
 
 RETRY_MS = 2000
-KINDS = ("crossing", "run", "gate", "session", "queue", "armed", "anomaly")
+KINDS = ("crossing", "run", "gate", "session", "queue", "armed", "anomaly", "workout")
 
 
 def format_event(event_id: int | None, kind: str, data: str) -> str:

@@ -1,5 +1,6 @@
-/* The control page: send this device's clock with the date form, and reload
-   when runs, the queue or the gates change (unless the coach is typing). */
+/* The coach's pages: send this device's clock with the date form, and reload
+   when what the page shows changes (the event kinds in its data-reload-on),
+   unless the coach is typing. */
 (function () {
   "use strict";
   var form = document.getElementById("clock-form");
@@ -12,7 +13,8 @@
     document.getElementById("tz_minutes").value = String(-now.getTimezoneOffset());
   });
 
-  if (!window.EventSource || !document.getElementById("status")) return;
+  var watched = document.querySelector("[data-reload-on]");
+  if (!window.EventSource || !watched) return;
   var dirty = false, pending = null;
   document.addEventListener("input", function () { dirty = true; });
   function busy() { var a = document.activeElement; return dirty || (a && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName)); }
@@ -21,7 +23,7 @@
     pending = setTimeout(function again() { if (busy()) pending = setTimeout(again, 2000); else location.reload(); }, 400);
   }
   var es = new EventSource("/api/stream"), first = true;
-  ["run", "queue", "armed", "session"].forEach(function (kind) { es.addEventListener(kind, reload); });
+  watched.dataset.reloadOn.split(" ").forEach(function (kind) { es.addEventListener(kind, reload); });
   es.addEventListener("gate", function (e) {
     var g = JSON.parse(e.data), li = document.querySelector('.gates-inline [data-gate="' + g.gate + '"]');
     if (li) { li.className = "gate " + g.state; li.querySelector(".st").textContent = g.state; }

@@ -1,4 +1,7 @@
 /* The live page: state from the page, then Server-Sent Events from /api/stream.
+   A workout adds its panel: who runs next, the target, the recovery countdown
+   (counted on this device's clock from what the server said was left), the
+   group, quality warnings, the coach's taps, and the summary at the end.
    No library, no network but this server. */
 (function () {
   "use strict";
@@ -20,24 +23,34 @@
   function f2(x) { return x == null ? "—" : x.toFixed(2); }
   function f1(x) { return x == null ? "—" : x.toFixed(1); }
   function shown(run) { return run.status === "complete" || run.status === "incomplete"; }
+  function timed(run) { return run.fly || (run.lap && run.lap.time_s != null ? run.lap : null); }
+  // A duration in seconds as a coach reads it: 3.42, 1:19.4, or m:ss for a rest.
+  function clock(s, tenths) {
+    if (s < 60 && tenths) return s.toFixed(2);
+    var sign = s < 0 ? "-" : "", a = Math.abs(s), m = Math.floor(a / 60), r = a - 60 * m;
+    var sec = tenths ? r.toFixed(1) : String(Math.floor(r));
+    return sign + m + ":" + (r < 10 ? "0" : "") + sec;
+  }
+  function diff(s) { return (s < 0 ? "−" : "+") + Math.abs(s).toFixed(2) + " s"; }
+  function seconds(s) { return clock(s, true) + (s < 60 ? " s" : ""); }
 
   /* Rendering ------------------------------------------------------------------------- */
 
   function render() {
-    renderHeader(); renderResult(); renderStrip(); renderGates(); renderNext();
+    renderHeader(); renderResult(); renderStrip(); renderGates(); renderNext(); renderWorkout();
   }
 
   function renderHeader() {
     var s = S.session, l = S.layout, txt = "";
     if (s) txt = "Session " + s.id + (s.place ? " · " + s.place : "") + (s.date ? " · " + s.date : "");
-    if (l) txt += " · fly " + l.fly_m + " m · " + l.method;
+    if (l) txt += l.track ? " · track: " + l.track.gate + " on the line, " + l.track.lap_m + " m lap" : " · fly " + l.fly_m + " m · " + l.method;
     $("session").textContent = txt;
     $("disarmed").hidden = S.armed !== false;
     if (!S.connected) setConn("idle", "history only");
   }
 
   function latestComplete() {
-    for (var i = S.runs.length - 1; i >= 0; i--) if (S.runs[i].status === "complete" && S.runs[i].fly) return S.runs[i];
+    for (var i = S.runs.length - 1; i >= 0; i--) if (S.runs[i].status === "complete" && timed(S.runs[i])) return S.runs[i];
     return null;
   }
 
@@ -56,6 +69,16 @@
     box.title = p8 ? "800 m pace: " + p8.percent.toFixed(1) + " %" : "";
   }
 
+  // A track rep against its target time: the difference in seconds, coloured by the verdict.
+  function targetBadge(run) {
+    var box = $("pace"), c = run.lap.check;
+    box.textContent = "";
+    if (!c) { box.className = "pace none"; box.textContent = "No target time for this rep"; return; }
+    box.className = "pace verdict-" + c.verdict;
+    box.appendChild(document.createTextNode(diff(c.diff_s) + " "));
+    box.appendChild(el("small", null, "vs " + seconds(run.lap.target_s) + " · " + c.verdict.replace("-", " ").toUpperCase()));
+  }
+
   function renderResult() {
     var run = latestComplete(), newest = S.runs[S.runs.length - 1];
     var notice = $("notice");
@@ -66,10 +89,10 @@
     } else notice.hidden = true;
     if (!run) {
       $("result").hidden = true; $("empty").hidden = false;
-      $("empty-title").textContent = S.connected ? "Waiting for the first run" : (S.message || "History only — no gates connected").replace(/\.$/, "");
+      $("empty-title").textContent = S.connected ? "Waiting for the first " + (S.workout ? "rep" : "run") : (S.message || "History only — no gates connected").replace(/\.$/, "");
       var l = S.layout, text = $("empty-text");
-      text.textContent = S.connected && l
-        ? "Gates " + l.gates.map(function (g) { return g.gate + " " + g.position_m + " m"; }).join(" → ") + ". The fly time appears here as soon as an athlete passes the last gate."
+      text.textContent = S.workout ? S.workout.text : S.connected && l
+        ? "Gates " + l.gates.map(function (g) { return g.gate + " " + g.position_m + " m"; }).join(" → ") + ". The " + (l.track ? "rep's time" : "fly time") + " appears here as soon as " + (l.track ? "it ends at the line." : "an athlete passes the last gate.")
         : "";
       if (!S.connected) {
         var a = el("a", null, "History");
@@ -80,24 +103,34 @@
       return;
     }
     $("empty").hidden = true; $("result").hidden = false;
-    var fly = run.fly;
+    var fly = timed(run);
     $("name").textContent = run.athlete || "Unassigned";
     var sr = [];
     if (run.set != null) sr.push("Set " + run.set);
     if (run.rep != null) sr.push("Rep " + run.rep);
     if (!sr.length) sr.push("Run " + run.number);
     $("setrep").textContent = sr.join(" · ");
-    $("fly").textContent = f2(fly.time_s);
+    $("fly").textContent = run.lap ? clock(fly.time_s, true) : f2(fly.time_s);
+    var digits = $("fly").textContent.length;  // 3.42 fits; 29.00 and a lap time, 1:19.4, need smaller digits
+    $("fly").classList.toggle("long", digits === 5);
+    $("fly").classList.toggle("longer", digits > 5);
+    document.querySelector("#result .unit").hidden = $("fly").textContent.indexOf(":") >= 0;
     $("fly").dataset.timeS = fly.time_s;
     $("void").hidden = !run.voided;
     $("void").title = run.void_reason || "";
-    var segs = run.segments || [];
-    var last = segs[segs.length - 1];
-    $("flylabel").textContent = "fly " + fly.distance_m + " m" + (last ? " · " + last.from + "→" + last.to : "");
     $("mps").textContent = f2(fly.velocity_mps);
     $("kmh").textContent = f1(fly.kmh);
-    paceBadge(run);
-    $("accel").textContent = segs.slice(0, -1).map(function (s) { return s.from + "→" + s.to + " " + f2(s.time_s) + " s"; }).join("   ");
+    if (run.lap) {
+      $("flylabel").textContent = run.lap.distance_m + " m · " + run.lap.start + " start";
+      targetBadge(run);
+      $("accel").textContent = run.lap.splits_s.length > 1 ? "splits " + run.lap.splits_s.map(function (s) { return clock(s, true); }).join(" · ") : "";
+    } else {
+      var segs = run.segments || [];
+      var last = segs[segs.length - 1];
+      $("flylabel").textContent = "fly " + fly.distance_m + " m" + (last ? " · " + last.from + "→" + last.to : "");
+      paceBadge(run);
+      $("accel").textContent = segs.slice(0, -1).map(function (s) { return s.from + "→" + s.to + " " + f2(s.time_s) + " s"; }).join("   ");
+    }
     shownId = run.id;
   }
 
@@ -107,7 +140,11 @@
     S.runs.forEach(function (run) {
       var li = el("li", "rep " + run.status + (run.voided ? " voided" : "") + (run.id === shownId ? " current" : ""));
       li.appendChild(el("div", "n", "#" + run.number + " " + (run.athlete || "—")));
-      if (run.fly) {
+      if (run.lap && run.lap.time_s != null) {
+        li.appendChild(el("div", "t", clock(run.lap.time_s, true)));
+        var c = run.lap.check;
+        li.appendChild(el("div", "v " + (c && (c.verdict === "slow") ? "down" : "up"), c ? diff(c.diff_s) : run.lap.distance_m + " m"));
+      } else if (run.fly) {
         li.appendChild(el("div", "t", f2(run.fly.time_s)));
         var v = el("div", "v", f2(run.fly.velocity_mps) + " m/s");
         var before = prev[run.athlete_id];
@@ -145,12 +182,205 @@
 
   function renderNext() {
     var box = $("next");
-    if (!S.queue || !S.queue.length) { box.hidden = true; return; }
+    if (!S.queue || !S.queue.length || S.workout) { box.hidden = true; return; }  // a workout shows its group
     box.hidden = false;
     box.textContent = "";
     box.appendChild(el("small", null, "Next up"));
     box.appendChild(document.createTextNode(S.queue.map(function (a) { return a.name; }).join(", ")));
   }
+
+  /* The workout ---------------------------------------------------------------------------- */
+
+  var wAt = performance.now();   // when S.workout's "left" and "elapsed" times were true
+  var goLap = null, goBeeped = null;
+
+  function heldNs() { return (performance.now() - wAt) * 1e6; }  // ns since S.workout came, on this device's clock
+  function member(id) { return (S.workout.athletes || []).filter(function (a) { return a.id === id; })[0] || null; }
+
+  function renderWorkout() {
+    var W = S.workout, box = $("workout");
+    box.hidden = !W;
+    document.querySelector(".stage").classList.toggle("with-workout", !!W);
+    renderSummary();
+    if (!W) return;
+    var head = W.next, runner = W.running != null ? member(W.running) : null, label = "", name = "", setrep = "";
+    if (W.finished) label = "Workout over";
+    else if (W.lap) label = W.lap.elapsed_ns + heldNs() < 0 ? "Go in" : "On the track";
+    else if (runner) label = "Running";
+    else if (head) label = { resting: "Recovery · next", recovering: "Recovery · next", ready: W.needs_go ? "Ready for the go" : "Your turn" }[head.status] || head.status;
+    if (runner) name = runner.name;
+    else if (head && !W.finished) name = head.name;
+    var who = runner || head;
+    if (who && who.next && !W.finished) setrep = "Set " + who.next.set + "/" + who.next.sets + " · Rep " + who.next.rep + "/" + who.next.reps_in_set;
+    $("wk-label").textContent = label;
+    $("wk-setrep").textContent = setrep;
+    $("wk-name").textContent = name;
+    var t = $("wk-target");
+    t.textContent = "";
+    if (who && who.next && !W.finished) {
+      var rep = who.next;
+      t.appendChild(el("span", "wk-aim", rep.distance_m + " m" + (rep.target.style === "on-pace" ? " at " : " · ") + rep.target.text));
+      if (rep.target.paces.length) t.appendChild(el("small", null, rep.target.paces.map(function (p) { return p.race + " pace " + seconds(p.time_s); }).join(" · ")));
+      if (W.armed) t.appendChild(el("small", "wk-armed", "The line is armed: the rep starts as they cross it"));
+    }
+    box.dataset.status = W.finished ? "finished" : W.lap || runner ? "running" : head ? head.status : "";
+    renderWarning(W); renderGroup(W); renderTaps(W);
+    tickWorkout();
+  }
+
+  // The clocks: the next athlete's recovery (down to the call), a jog's time (up), a track rep's time.
+  function tickWorkout() {
+    var W = S.workout;
+    if (!W) return;
+    var c = $("wk-clock"), head = W.next, ns = heldNs(), text = "", cls = "wk-clock";
+    if (W.finished) text = "";
+    else if (W.lap) {
+      var e = (W.lap.elapsed_ns + ns) / 1e9;
+      text = e < 0 ? String(Math.ceil(-e)) : clock(e, true);
+      cls += e < 0 ? " soon" : "";
+      $("wk-label").textContent = e < 0 ? "Go in" : "On the track";
+      goCountdown(W.lap.number, e);
+    } else if (W.running == null && head && head.status === "resting") {
+      var left = Math.max(0, Math.ceil((head.rest_left_ns - ns) / 1e9));
+      text = clock(left, false);
+      if (left <= 10) cls += " soon";
+    } else if (W.running == null && head && head.status === "recovering") {
+      text = clock((head.rest_elapsed_ns + ns) / 1e9, false);
+      cls += " up";
+    }
+    c.textContent = text;
+    c.className = cls;
+    c.hidden = !text;
+    Array.prototype.forEach.call($("wk-group").querySelectorAll("[data-left]"), function (span) {
+      span.textContent = clock(Math.max(0, Math.ceil((parseFloat(span.dataset.left) - ns) / 1e9)), false);
+    });
+  }
+
+  // A go: short beeps at 3, 2, 1, a long one at the start.
+  function goCountdown(lap, e) {
+    if (lap !== goLap) { goLap = lap; goBeeped = null; }
+    var s = Math.ceil(-e);
+    if (e < 0 && s <= 3 && s !== goBeeped) { goBeeped = s; beep(false); }
+    else if (e >= 0 && e < 1 && goBeeped !== 0 && goBeeped !== null) { goBeeped = 0; beep(true, true); }
+  }
+
+  function renderWarning(W) {
+    var box = $("wk-warn");
+    box.textContent = "";
+    W.athletes.forEach(function (a) {
+      var l = a.last;
+      if (!l || !l.drop_off || !(a.suggest_end_set || (W.last && W.last.run === l.run))) return;
+      var p = el("p", null, a.name + " · set " + l.set + " rep " + l.rep + ": " + l.drop_off.percent_slower + " % slower than the " +
+        (l.drop_off.against === "best" ? "best of the set" : "rep before") + (a.suggest_end_set ? ". End the set?" : "."));
+      if (a.suggest_end_set && S.coach && !W.finished) p.appendChild(tapButton("end-set", "End set", a.id, "danger"));
+      box.appendChild(p);
+    });
+    box.hidden = !box.childNodes.length;
+  }
+
+  function renderGroup(W) {
+    var ol = $("wk-group");
+    ol.textContent = "";
+    W.athletes.forEach(function (a) {
+      var li = el("li", "g-" + a.status + (W.next && a.id === W.next.id ? " g-next" : ""));
+      li.appendChild(el("span", "g-name", a.name));
+      var state = el("span", "g-state", { ready: "ready", running: "running", finished: "done", "not-started": "" }[a.status] || "");
+      if (a.status === "resting") {
+        state.textContent = "rest ";
+        var left = el("span", null, "");
+        left.dataset.left = a.rest_left_ns;
+        state.appendChild(left);
+      } else if (a.status === "recovering") state.textContent = a.jog_m ? a.jog_m + " m jog" : "recovering";
+      li.appendChild(state);
+      var l = a.last;
+      if (l && l.time_s != null) {
+        var shown = l.distance_m > 100 ? clock(l.time_s, true) : l.time_s.toFixed(2);
+        li.appendChild(el("span", "g-last" + (l.check ? " verdict-" + l.check.verdict : ""), shown + (l.check ? " " + diff(l.check.diff_s) : "")));
+      } else if (l) li.appendChild(el("span", "g-last", l.outcome));
+      li.appendChild(el("span", "g-done", a.done + "/" + a.planned));
+      ol.appendChild(li);
+    });
+  }
+
+  function renderTaps(W) {
+    var box = $("wk-taps");
+    box.textContent = "";
+    box.hidden = !S.coach || W.finished;
+    if (box.hidden) return;
+    var head = W.next;
+    if (head && (head.status === "resting" || head.status === "recovering")) box.appendChild(tapButton("ready", "Ready", head.id, "primary"));
+    if (W.mode === "track" && head && !W.lap) box.appendChild(tapButton("go", "Go", null, "primary"));
+    if (head) box.appendChild(tapButton("skip", "Skip", head.id));
+    if (W.last) box.appendChild(tapButton("repeat", "Repeat " + W.last.name, W.last.athlete));
+    box.appendChild(tapButton("end", "End", null, "danger"));
+  }
+
+  function tapButton(action, label, athlete, cls) {
+    var b = el("button", cls || null, label);
+    b.type = "button";
+    b.dataset.action = action;
+    b.addEventListener("click", function () { tap(action, athlete, b); });
+    return b;
+  }
+
+  function tap(action, athlete, button) {
+    if (action === "end" && !window.confirm("End the workout for everyone?")) return;
+    button.disabled = true;
+    var error = $("wk-error");
+    fetch("/api/workout/" + action, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": S.csrf },
+      body: JSON.stringify(athlete != null ? { athlete: athlete } : {}),
+    }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw new Error(body.error || "The dashboard said no (" + r.status + ").");
+        error.hidden = true;
+        S.workout = body.workout; wAt = performance.now(); renderWorkout();
+      });
+    }).catch(function (e) { error.hidden = false; error.textContent = e.message; })
+      .then(function () { button.disabled = false; });
+  }
+
+  function renderSummary() {
+    var W = S.workout, box = $("summary"), show = !!(W && W.finished && W.summary);
+    box.hidden = !show;
+    if (!show) return;
+    $("result").hidden = true; $("empty").hidden = true;
+    box.textContent = "";
+    box.appendChild(el("h2", null, "Workout over"));
+    box.appendChild(el("p", "sum-text", W.text));
+    var table = el("table"), head = el("tr");
+    ["", "Reps", "Best", "Mean", "On target", "Drop-offs"].forEach(function (h) { head.appendChild(el("th", null, h)); });
+    table.appendChild(head);
+    W.summary.forEach(function (s) {
+      var tr = el("tr"), best = s.distances.map(function (d) { return (d.distance_m > 100 ? clock(d.best_s, true) : d.best_s.toFixed(2)) + (s.distances.length > 1 ? " (" + d.distance_m + " m)" : ""); });
+      var mean = s.distances.map(function (d) { return d.distance_m > 100 ? clock(d.mean_s, true) : d.mean_s.toFixed(2); });
+      [s.name, s.done + "/" + s.planned, best.join(" · ") || "—", mean.join(" · ") || "—", s.checked ? s.on_target + "/" + s.checked : "—",
+       s.drop_offs.map(function (d) { return "S" + d.set + " R" + d.rep + " +" + d.percent_slower + "%"; }).join(" ") || "none"].forEach(function (v, i) {
+        tr.appendChild(el(i ? "td" : "th", null, v));
+      });
+      table.appendChild(tr);
+      if (s.top_speed) { var hint = el("tr", "hint"), td = el("td", null, s.name + ": " + s.top_speed); td.colSpan = 6; hint.appendChild(td); table.appendChild(hint); }
+    });
+    box.appendChild(table);
+  }
+
+  function onWorkout(d, fresh) {
+    if (!fresh) { refetchSoon(); return; }  // caught up after a reconnect: its clocks are stale
+    S.workout = d; wAt = performance.now();
+    if (S.session && d.session !== S.session.id) refetch();  // a workout's new session
+    renderWorkout();
+    d.effects.forEach(function (e) {
+      if (e.cue === "rest-warning" || e.cue === "drop-off") beep(false);
+      else if (e.cue === "rest-over") beep(true, true);
+      else if (e.cue === "call") say(e.message, false);
+    });
+    document.dispatchEvent(new CustomEvent("gatectl:workout", { detail: { status: d.status } })); // for tests
+  }
+
+  var refetchTimer = null;
+  function refetchSoon() { clearTimeout(refetchTimer); refetchTimer = setTimeout(refetch, 300); }
+  setInterval(tickWorkout, 100);
 
   /* Events -------------------------------------------------------------------------------- */
 
@@ -163,12 +393,12 @@
     if (S.runs.length > 60) S.runs.shift();
     render();
     document.dispatchEvent(new CustomEvent("gatectl:run", { detail: { id: run.id } })); // for tests and the benchmark
-    if (fresh && !found && run.status === "complete" && run.fly && !run.voided) say(run);
+    if (fresh && !found && run.status === "complete" && timed(run) && !run.voided) sayRun(run);
   }
 
   function refetch() {
     fetch("/api/live", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (state) {
-      var since = last; S = state; last = Math.max(since, state.since); render();
+      var since = last; S = state; wAt = performance.now(); last = Math.max(since, state.since); render();
     }).catch(function () {});
   }
 
@@ -189,6 +419,7 @@
     on("reset", function () { refetch(); });
     on("ping", function () {});
     on("run", onRun);
+    on("workout", onWorkout);
     on("session", function () { refetch(); });
     on("armed", function (d) { S.armed = d.armed; renderHeader(); });
     on("queue", function (d) {
@@ -231,24 +462,28 @@
   /* Sound: per device, off by default; both work offline. -------------------------------- */
 
   var audio = null;
-  function beep(high) {
+  function beep(high, long) {
     if (!prefs.beep) return;
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      var o = audio.createOscillator(), g = audio.createGain(), t = audio.currentTime;
+      var o = audio.createOscillator(), g = audio.createGain(), t = audio.currentTime, d = long ? 0.6 : 0.12;
       o.frequency.value = high ? 1320 : 880;
-      g.gain.setValueAtTime(0.3, t); g.gain.exponentialRampToValueAtTime(0.001, t + 0.12);
-      o.connect(g); g.connect(audio.destination); o.start(t); o.stop(t + 0.13);
+      g.gain.setValueAtTime(0.3, t); g.gain.exponentialRampToValueAtTime(0.001, t + d);
+      o.connect(g); g.connect(audio.destination); o.start(t); o.stop(t + d + 0.01);
     } catch (e) {}
   }
-  function say(run) {
+  function say(text, interrupt) {
     if (!prefs.speak || !window.speechSynthesis) return;
-    var text = run.fly.time_s.toFixed(2) + ", " + run.fly.velocity_mps.toFixed(1) + " metres per second";
-    if (run.athlete) text = run.athlete + ", " + text;
     var u = new SpeechSynthesisUtterance(text);
     u.lang = "en-GB";
-    window.speechSynthesis.cancel();
+    if (interrupt) window.speechSynthesis.cancel();
     window.speechSynthesis.speak(u);
+  }
+  function sayRun(run) {
+    var t = timed(run), text = run.lap
+      ? clock(t.time_s, true).replace(":", " ") + (run.lap.check ? ", " + run.lap.check.verdict.replace("-", " ") : "")
+      : t.time_s.toFixed(2) + ", " + t.velocity_mps.toFixed(1) + " metres per second";
+    say((run.athlete ? run.athlete + ", " : "") + text, true);
   }
   function toggle(name, button) {
     prefs[name] = !prefs[name];
