@@ -136,6 +136,11 @@ def race_label(distance_m: float) -> str:
     return f"{distance_m:g}m"
 
 
+def seconds(ns: int | None) -> float | None:
+    """A duration in seconds, for display and JSON only: ``None`` stays ``None``."""
+    return None if ns is None else ns / NS_PER_S
+
+
 def format_duration_ns(ns: int, decimals: int = 1) -> str:
     """``[h:]m:ss.f`` or ``s.f`` for a duration, rounded half up to ``decimals`` places.
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -193,7 +194,6 @@ class Store:
     ) -> int:
         """A new session on ``layout``; with ``track``, one of its gates times lap reps."""
         started = started_at or datetime.now().astimezone()
-        s = layout.settings
         if track is not None:
             track.timing(layout)  # the gate must be one of the layout's
         return self.db["sessions"].insert(
@@ -203,7 +203,7 @@ class Store:
                 "place": place,
                 "layout": layout.describe(),
                 "method": layout.method.value,
-                "settings": json.dumps({k: getattr(s, k) for k in ("rearm_ns", "window_ns", "glitch_ns", "bridge_ns")}),
+                "settings": json.dumps(asdict(layout.settings)),
                 "notes": notes,
                 "lap_gate": track.gate if track else None,
                 "lap_m": track.lap_m if track else None,

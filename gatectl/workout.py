@@ -28,7 +28,7 @@ from typing import Any
 
 from .errors import WorkoutError
 from .model import NS_PER_S
-from .paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance
+from .paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, seconds
 
 
 def _clock(ns: int) -> str:
@@ -503,7 +503,7 @@ class _Parser:
         """A number and its unit: ``400m``, ``3k``, ``3:00``, ``90s``, ``2min``, ``1'30"``, ``12 x``."""
         token = self.take()
         if token.kind == "clock":
-            return _Amount("time", self.clock_seconds(token), None, token, token)
+            return _Amount("time", self.clockseconds(token), None, token, token)
         if token.kind != "number":
             raise self._error(token, token, f"expected {expected}")
         value, after = Decimal(token.text), self.peek()
@@ -529,7 +529,7 @@ class _Parser:
                 raise self._error(token, after, f"unknown unit {after.text!r}; {_UNITS_HINT}")
         return _Amount("bare", value, None, token, token)
 
-    def clock_seconds(self, token: _Token) -> Decimal:
+    def clockseconds(self, token: _Token) -> Decimal:
         *whole, seconds = token.text.split(":")
         parts = [Decimal(w) for w in whole] + [Decimal(seconds)]
         if any(p >= 60 for p in parts[1:]):
@@ -667,10 +667,6 @@ def total_distance_m(reps: tuple[Rep, ...]) -> float:
     return sum((rep.distance_m for rep in reps), 0.0)
 
 
-def _seconds(ns: int | None) -> float | None:
-    return None if ns is None else ns / NS_PER_S
-
-
 def reps_as_json(reps: tuple[Rep, ...]) -> dict[str, Any]:
     """The plan as JSON-ready data: ``{"reps": [...], "total_distance_m": d}``; times in seconds.
 
@@ -684,10 +680,10 @@ def reps_as_json(reps: tuple[Rep, ...]) -> dict[str, Any]:
             "set": rep.set_no,
             "rep": rep.rep_no,
             "distance_m": rep.distance_m,
-            "target_s": _seconds(rep.target_ns),
+            "target_s": seconds(rep.target_ns),
             "target": None if rep.target is None else str(rep.target),
-            "recovery_after_s": None if rest is None else _seconds(rest.min_ns),
-            "recovery_max_s": None if rest is None else _seconds(rest.max_ns),
+            "recovery_after_s": None if rest is None else seconds(rest.min_ns),
+            "recovery_max_s": None if rest is None else seconds(rest.max_ns),
             "recovery": None if rep.recovery is None else str(rep.recovery),
             "recovery_distance_m": rep.recovery.distance_m if isinstance(rep.recovery, JogRest) else None,
         })  # fmt: skip
