@@ -23,11 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from gatectl.model import Layout, RunStatus
-from gatectl.sim import SimOptions, simulate
+from gatectl.timing.model import Layout, RunStatus
+from gatectl.sim.sprinters import SimOptions, simulate
 from gatectl.store import Store
-from gatectl.timing import time_edges
-from gatectl.trace import write_trace
+from gatectl.timing.pipeline import time_edges
+from gatectl.timing.trace import write_trace
 
 NS_PER_MS = 1_000_000
 

@@ -42,9 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, GatectlError
-from .model import NS_PER_MS, DetectionSettings, Layout, Method
-from .sources.gpio import BeamPin
+from gatectl.errors import ConfigError, GatectlError
+from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout, Method
+from gatectl.sources.gpio import BeamPin
 
 SOURCE_KINDS = ("gpio", "sim", "replay")
 

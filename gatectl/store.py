@@ -27,12 +27,12 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from .errors import StoreError
-from .laps import Command, LapCommand, LapRep, Track, time_laps
-from .model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
-from .quality import check_pace
-from .results import report
-from .timing import time_edges
+from gatectl.errors import StoreError
+from gatectl.coaching.laps import Command, LapCommand, LapRep, Track, time_laps
+from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
+from gatectl.coaching.quality import check_pace
+from gatectl.timing.results import report
+from gatectl.timing.pipeline import time_edges
 
 migrations = Migrations("gatectl")
 

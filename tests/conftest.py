@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from gatectl.model import NS_PER_MS, NS_PER_S, DetectionSettings, Edge, Layout
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, DetectionSettings, Edge, Layout
 
 MS = NS_PER_MS
 S = NS_PER_S

@@ -11,13 +11,13 @@ import threading
 
 import pytest
 
-from gatectl.daemon import Daemon
-from gatectl.model import NS_PER_MS, NS_PER_S, Edge, Layout
+from gatectl.daemon.daemon import Daemon
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 from gatectl.store import Store
 from werkzeug.security import generate_password_hash
 
-from web import create_app
-from web.auth import PASSWORD_SETTING
+from gatectl.web import create_app
+from gatectl.web.auth import PASSWORD_SETTING
 
 __all__ = [
     "PIN", "FLY30", "FakeGates", "db_path", "gates", "daemon", "app", "client", "coach", "history_app",

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from gatectl.model import Edge
+from gatectl.timing.model import Edge
 from gatectl.sources import Emit
 
 

@@ -1,8 +1,8 @@
 import pytest
 from conftest import S
 
-from gatectl.assemble import AssemblySettings, RunAssembler
-from gatectl.model import Crossing, Layout, Method, RunStatus
+from gatectl.timing.assemble import AssemblySettings, RunAssembler
+from gatectl.timing.model import Crossing, Layout, Method, RunStatus
 
 FLYING = Layout.flying()
 

@@ -1,10 +1,10 @@
 import pytest
 
 from gatectl.cli import main
-from gatectl.model import NS_PER_S, Layout
-from gatectl.sim import SimOptions, simulate
+from gatectl.timing.model import NS_PER_S, Layout
+from gatectl.sim.sprinters import SimOptions, simulate
 from gatectl.store import Store
-from gatectl.timing import time_edges
+from gatectl.timing.pipeline import time_edges
 
 S = NS_PER_S
 FLY30 = Layout.flying(30, 30)

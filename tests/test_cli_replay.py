@@ -4,8 +4,8 @@ import pytest
 from conftest import breaks, ns, sprint
 
 from gatectl.cli import main
-from gatectl.model import Layout
-from gatectl.trace import write_trace
+from gatectl.timing.model import Layout
+from gatectl.timing.trace import write_trace
 
 FLYING = "M1=0,M2=30,M3=60"
 RUN_KEYS = {"number", "status", "crossings", "segments", "fly", "vs_pace", "reason"}

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from gatectl.cli import main
-from gatectl.model import Layout
-from gatectl.trace import read_trace
+from gatectl.timing.model import Layout
+from gatectl.timing.trace import read_trace
 
 LAYOUT = "M1=0,M2=30,M3=60"
 

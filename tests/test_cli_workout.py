@@ -4,7 +4,7 @@ import json
 import pytest
 
 from gatectl.cli import main
-from gatectl.workout_library import LIBRARY
+from gatectl.coaching.library import LIBRARY
 
 
 def run_json(capsys, *args):

@@ -7,8 +7,9 @@ from conftest import MS, S, passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatectl import coaching, sim
-from gatectl.coaching import (
+from gatectl.coaching import runner as coaching
+from gatectl.sim import sprinters as sim
+from gatectl.coaching.runner import (
     Athlete,
     CoachingOptions,
     Cue,
@@ -17,13 +18,13 @@ from gatectl.coaching import (
     WorkoutRunner,
 )
 from gatectl.errors import WorkoutError
-from gatectl.laps import LapRep, LapStart, LapTiming
-from gatectl.model import Crossing, Gate, Layout, Method, Run, RunStatus
-from gatectl.quality import Against, Verdict
-from gatectl.results import report
-from gatectl.timing import time_edges
-from gatectl.workout import parse_workout
-from gatectl.workout_library import WorkoutKind, library_workout
+from gatectl.coaching.laps import LapRep, LapStart, LapTiming
+from gatectl.timing.model import Crossing, Gate, Layout, Method, Run, RunStatus
+from gatectl.coaching.quality import Against, Verdict
+from gatectl.timing.results import report
+from gatectl.timing.pipeline import time_edges
+from gatectl.coaching.notation import parse_workout
+from gatectl.coaching.library import WorkoutKind, library_workout
 
 FLY = Layout.flying()
 ADA = Athlete(1, "Ada", {400.0: 50 * S, 800.0: 110 * S})

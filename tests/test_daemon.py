@@ -5,14 +5,14 @@ import pytest
 from fakes import BrokenSource, FakeSource, SteppingClock
 
 from gatectl.cli.live import format_run
-from gatectl.daemon import Daemon
+from gatectl.daemon.daemon import Daemon
 from gatectl.errors import SourceError, StoreError
-from gatectl.events import EventBus
-from gatectl.model import NS_PER_MS, NS_PER_S, Edge, Layout
-from gatectl.sim import Athlete, Fault, SimOptions, heats, simulate
-from gatectl.sources.sim import ROSTER, SimSource
+from gatectl.daemon.events import EventBus
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
+from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, simulate
+from gatectl.sim.source import ROSTER, SimSource
 from gatectl.store import Store
-from gatectl.timing import time_edges
+from gatectl.timing.pipeline import time_edges
 
 S, MS = NS_PER_S, NS_PER_MS
 FLY30 = Layout.flying(30, 30)
@@ -253,7 +253,7 @@ def test_sim_source_end_to_end(tmp_path):
 
 
 def test_a_bad_batch_does_not_stop_the_daemon(live, caplog):
-    with caplog.at_level(logging.ERROR, logger="gatectl.daemon"):
+    with caplog.at_level(logging.ERROR, logger="gatectl.daemon.daemon"):
         live.source.emit(Edge("M1", None, True))  # no time: cannot be stored
         live.settle()
     assert "could not process 1 edges" in caplog.text
@@ -275,7 +275,7 @@ def test_a_failing_write_does_not_stop_the_daemon(tmp_path, caplog):
     live = Live(tmp_path / "g.db", store_factory=lambda: FlakyStore(tmp_path / "g.db"))
     live.daemon.start()
     sim = reps(3, gap_ns=30 * S)
-    with caplog.at_level(logging.ERROR, logger="gatectl.daemon"):
+    with caplog.at_level(logging.ERROR, logger="gatectl.daemon.daemon"):
         for rep in range(3):
             live.play([e for e in sim.edges if sim.reps[rep].start_ns <= e.t_ns < sim.reps[rep].start_ns + 25 * S])
     live.daemon.stop()

@@ -3,8 +3,8 @@ from conftest import MS, S, SETTINGS, beam_edges, breaks, layout, ns, stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatectl.detect import GateDetector, LayoutDetector, detect
-from gatectl.model import Anomaly, Crossing, Edge, Method
+from gatectl.timing.detect import GateDetector, LayoutDetector, detect
+from gatectl.timing.model import Anomaly, Crossing, Edge, Method
 
 GLITCH, BRIDGE, WINDOW, REARM = (SETTINGS.glitch_ns, SETTINGS.bridge_ns, SETTINGS.window_ns, SETTINGS.rearm_ns)
 

@@ -1,7 +1,7 @@
 import threading
 import time
 
-from gatectl.events import EventBus
+from gatectl.daemon.events import EventBus
 
 
 def test_ids_increase_from_one():

@@ -6,8 +6,8 @@ import pytest
 
 from gatectl.cli import main
 from gatectl.export import CSV_COLUMNS, _seconds, runs_csv, runs_json
-from gatectl.laps import LapRep, StartKind, Track
-from gatectl.model import NS_PER_S, Crossing, Layout, Method, Run, RunStatus
+from gatectl.coaching.laps import LapRep, StartKind, Track
+from gatectl.timing.model import NS_PER_S, Crossing, Layout, Method, Run, RunStatus
 from gatectl.store import Store
 
 S = NS_PER_S

@@ -5,12 +5,12 @@ from conftest import MS, S, passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatectl import laps
+from gatectl.coaching import laps
 from gatectl.errors import LayoutError, WorkoutError
-from gatectl.laps import LapRep, LapSettings, LapSplit, LapStart, LapTimer, LapTiming, StartKind
-from gatectl.model import Anomaly, Crossing, Edge, Gate, Layout, Method, RunStatus
-from gatectl.quality import Verdict
-from gatectl.sim import Athlete, SimOptions, simulate
+from gatectl.coaching.laps import LapRep, LapSettings, LapSplit, LapStart, LapTimer, LapTiming, StartKind
+from gatectl.timing.model import Anomaly, Crossing, Edge, Gate, Layout, Method, RunStatus
+from gatectl.coaching.quality import Verdict
+from gatectl.sim.sprinters import Athlete, SimOptions, simulate
 
 GATE = Gate("L", 0.0, ("L",))
 

@@ -3,15 +3,15 @@
 import pytest
 from test_daemon import LIMBS, Live, assert_live_equals_recompute
 
-from gatectl.coaching import Athlete
+from gatectl.coaching.runner import Athlete
 from gatectl.errors import LayoutError, WorkoutError
-from gatectl.laps import StartKind, Track
-from gatectl.live_workout import WorkoutPlan, group
-from gatectl.model import NS_PER_MS, NS_PER_S, Edge, Layout
-from gatectl.sim import Athlete as SimAthlete
-from gatectl.sim import lap_edges, simulate
+from gatectl.coaching.laps import StartKind, Track
+from gatectl.daemon.workout import WorkoutPlan, group
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
+from gatectl.sim.sprinters import Athlete as SimAthlete
+from gatectl.sim.sprinters import lap_edges, simulate
 from gatectl.store import Store
-from gatectl.workout_library import WorkoutKind, library_workout
+from gatectl.coaching.library import WorkoutKind, library_workout
 
 S, MS = NS_PER_S, NS_PER_MS
 FLY30 = Layout.flying(30, 30)

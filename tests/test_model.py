@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatectl.errors import GatectlError, LayoutError
-from gatectl.model import Crossing, DetectionSettings, Gate, Layout, Method, Run, RunStatus
+from gatectl.timing.model import Crossing, DetectionSettings, Gate, Layout, Method, Run, RunStatus
 
 
 def test_parse_flying_preset():

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gatectl import paces
+from gatectl.coaching import paces
 from gatectl.errors import PaceError
-from gatectl.paces import (
+from gatectl.coaching.paces import (
     equivalents,
     format_duration_ns,
     pace_velocity,

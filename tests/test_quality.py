@@ -5,8 +5,8 @@ from conftest import MS, S
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gatectl import quality
-from gatectl.quality import (
+from gatectl.coaching import quality
+from gatectl.coaching.quality import (
     Against,
     TargetStyle,
     Verdict,
@@ -21,8 +21,8 @@ from gatectl.quality import (
     top_speed_hint,
     top_speed_race,
 )
-from gatectl.workout import expand, parse_workout
-from gatectl.workout_library import WorkoutKind, library_workout
+from gatectl.coaching.notation import expand, parse_workout
+from gatectl.coaching.library import WorkoutKind, library_workout
 
 MILE = 1609.344
 MAXV, PACE400, TRACK = WorkoutKind.MAX_VELOCITY, WorkoutKind.PACE_400M, WorkoutKind.TRACK_REPS

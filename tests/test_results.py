@@ -1,9 +1,9 @@
 import pytest
 from conftest import S
 
-from gatectl.model import Crossing, Layout, Method, Run, RunStatus
-from gatectl.paces import parse_race_time
-from gatectl.results import pace_comparison, report, velocity_mps
+from gatectl.timing.model import Crossing, Layout, Method, Run, RunStatus
+from gatectl.coaching.paces import parse_race_time
+from gatectl.timing.results import pace_comparison, report, velocity_mps
 
 FLYING = Layout.flying()
 

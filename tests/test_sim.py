@@ -3,9 +3,9 @@ import itertools
 import pytest
 
 from gatectl.errors import ConfigError
-from gatectl.laps import LapRep, LapTiming
-from gatectl.model import NS_PER_MS, NS_PER_S, Layout
-from gatectl.sim import Athlete, Fault, SimOptions, heats, lap_edges, simulate
+from gatectl.coaching.laps import LapRep, LapTiming
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Layout
+from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, lap_edges, simulate
 
 FLY30 = Layout.parse("M1=0,M2=30,M3=60")
 DUAL = Layout.parse("M1=0,M2=30,M3=60", method="dual")

@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatectl.errors import SourceError
-from gatectl.model import NS_PER_MS, Edge
+from gatectl.timing.model import NS_PER_MS, Edge
 from gatectl.sources.gpio import DEFAULT_LATENCY_NS, BeamPin, GpioSource, ticks_to_ns
 
 T0 = 5_000_000_000_123  # ns since boot: about 83 minutes

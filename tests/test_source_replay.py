@@ -3,13 +3,13 @@ import time
 
 import pytest
 
-from gatectl.daemon import Daemon
+from gatectl.daemon.daemon import Daemon
 from gatectl.errors import SourceError
-from gatectl.model import NS_PER_MS, NS_PER_S, Edge, Layout
-from gatectl.sim import SimOptions, simulate
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
+from gatectl.sim.sprinters import SimOptions, simulate
 from gatectl.sources.replay import ReplaySource
 from gatectl.store import Store
-from gatectl.timing import time_edges
+from gatectl.timing.pipeline import time_edges
 
 S, MS = NS_PER_S, NS_PER_MS
 SPEED = 1000.0  # a millisecond of the fake clock is a second of the trace

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 import pytest
 
 from gatectl.errors import StoreError
-from gatectl.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
-from gatectl.sim import Athlete, Fault, SimOptions, simulate
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
+from gatectl.sim.sprinters import Athlete, Fault, SimOptions, simulate
 from gatectl.store import Store
-from gatectl.timing import Timing
+from gatectl.timing.pipeline import Timing
 
 S = NS_PER_S
 FLY30 = Layout.flying(30, 30)

@@ -8,9 +8,9 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from gatectl.errors import LayoutError, StoreError
-from gatectl.laps import Command, LapCommand, LapRep, StartKind, Track
-from gatectl.model import Layout, RunStatus
-from gatectl.sim import SimOptions, lap_edges
+from gatectl.coaching.laps import Command, LapCommand, LapRep, StartKind, Track
+from gatectl.timing.model import Layout, RunStatus
+from gatectl.sim.sprinters import SimOptions, lap_edges
 from gatectl.store import Store, m001_initial
 
 FLY = Layout.flying()

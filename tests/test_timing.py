@@ -3,9 +3,9 @@ from conftest import MS, S, beam_edges, breaks, layout, ns, sprint, stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatectl.model import Anomaly, Crossing, Edge, Run, RunStatus
-from gatectl.results import report
-from gatectl.timing import Timing, time_edges
+from gatectl.timing.model import Anomaly, Crossing, Edge, Run, RunStatus
+from gatectl.timing.results import report
+from gatectl.timing.pipeline import Timing, time_edges
 
 FLYING = layout("M1=0,M2=30,M3=60")
 

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatectl.errors import GatectlError, TraceError
-from gatectl.model import Edge
-from gatectl.trace import read_trace, write_trace
+from gatectl.timing.model import Edge
+from gatectl.timing.trace import read_trace, write_trace
 
 BEAMS = {"M1", "M2", "M3"}
 HEAD = "gate,t_ns,state\n"

@@ -5,7 +5,7 @@ import base64
 import pytest
 
 from conftest_web import *  # noqa: F403
-from gatectl.model import NS_PER_S
+from gatectl.timing.model import NS_PER_S
 from gatectl.store import Store
 
 
@@ -160,7 +160,7 @@ def test_read_only_copy_refuses_every_change(read_only_app, method, url, body):
 
 
 def test_without_a_password_nothing_can_change(db_path, daemon):
-    from web import create_app
+    from gatectl.web import create_app
 
     app = create_app({"TESTING": True, "SECRET_KEY": "t"}, db_path=db_path, daemon=daemon)
     response = app.test_client().post("/api/armed", json={"armed": False}, headers=basic("anything"))

@@ -112,7 +112,7 @@ def test_control_for_a_viewer(client):
 
 
 def test_control_without_a_password_says_how_to_set_one(db_path, daemon):
-    from web import create_app
+    from gatectl.web import create_app
 
     html = create_app({"TESTING": True, "SECRET_KEY": "t"}, db_path=db_path, daemon=daemon).test_client().get("/control").get_data(as_text=True)
     assert "gatectl set-password" in html
@@ -237,7 +237,7 @@ def test_a_new_password_logs_every_device_out(coach, db_path):
 
 
 def test_login_without_a_password_set(db_path, daemon):
-    from web import create_app
+    from gatectl.web import create_app
 
     c = create_app({"TESTING": True, "SECRET_KEY": "t"}, db_path=db_path, daemon=daemon).test_client()
     assert "No coach password is set yet" in c.get("/login").get_data(as_text=True)
@@ -245,7 +245,7 @@ def test_login_without_a_password_set(db_path, daemon):
 
 
 def test_set_coach_password_hashes_and_checks(tmp_path):
-    from web.auth import check_coach_password, has_coach_password, set_coach_password
+    from gatectl.web.auth import check_coach_password, has_coach_password, set_coach_password
 
     with Store(tmp_path / "p.db") as store:
         assert not has_coach_password(store)
@@ -259,7 +259,7 @@ def test_set_coach_password_hashes_and_checks(tmp_path):
 
 
 def test_the_session_key_is_made_once_and_kept(tmp_path):
-    from web import create_app
+    from gatectl.web import create_app
 
     first = create_app({"TESTING": True}, db_path=tmp_path / "k.db").secret_key
     assert len(first) == 64 and create_app({"TESTING": True}, db_path=tmp_path / "k.db").secret_key == first
@@ -389,7 +389,7 @@ def test_read_only_copy_serves_history(read_only_app, db_path):
 
 
 def test_read_only_needs_an_existing_database(tmp_path):
-    from web import create_app
+    from gatectl.web import create_app
 
     with pytest.raises(StoreError, match="There is no database"):
         create_app(db_path=tmp_path / "missing.db", read_only=True)
@@ -397,7 +397,7 @@ def test_read_only_needs_an_existing_database(tmp_path):
 
 def test_a_database_is_required(monkeypatch):
     from gatectl.errors import ConfigError
-    from web import create_app
+    from gatectl.web import create_app
 
     monkeypatch.delenv("GATECTL_DB", raising=False)
     with pytest.raises(ConfigError, match="needs a database"):

@@ -8,9 +8,9 @@ import pytest
 from conftest_web import *  # noqa: F403
 from gatectl.cli import main
 from gatectl.store import Store
-from web import SERVE_THREADS, clock, serve
-from web.charts import Point, RefLine, line_chart
-from web.forms import FieldError, boolean, choice, id_list, integer, number, text
+from gatectl.web import SERVE_THREADS, clock, serve
+from gatectl.web.charts import Point, RefLine, line_chart
+from gatectl.web.forms import FieldError, boolean, choice, id_list, integer, number, text
 
 
 # Serving ---------------------------------------------------------------------------------
@@ -29,7 +29,7 @@ def test_serve_has_threads_for_50_viewers_and_the_api(monkeypatch, history_app):
 
 
 def test_streams_leave_threads_for_the_api():
-    from web import MAX_STREAMS
+    from gatectl.web import MAX_STREAMS
 
     assert 50 <= MAX_STREAMS <= SERVE_THREADS - 10
 
@@ -42,7 +42,7 @@ def test_set_password_from_stdin(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("8642\n"))
     assert main(["set-password", "--db", str(db), "--password-stdin"]) == 0
     assert "coach password set" in capsys.readouterr().out
-    from web.auth import check_coach_password
+    from gatectl.web.auth import check_coach_password
 
     with Store(db) as store:
         assert check_coach_password(store, "8642")
@@ -62,8 +62,7 @@ def test_set_password_refuses_a_short_pin(tmp_path, monkeypatch, capsys):
 
 
 def test_web_serves_a_copy_read_only(db_path, monkeypatch, capsys):
-    import web
-
+    from gatectl import web
     seen = {}
     monkeypatch.setattr(web, "serve", lambda app, host, port: seen.update(app=app, host=host, port=port))
     assert main(["web", "--db", str(db_path), "--port", "8123"]) == 0

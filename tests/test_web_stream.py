@@ -3,8 +3,8 @@
 import json
 
 from conftest_web import *  # noqa: F403
-from gatectl.events import EventBus
-from web.stream import bus_position, event_stream, format_event, parse_last_id
+from gatectl.daemon.events import EventBus
+from gatectl.web.stream import bus_position, event_stream, format_event, parse_last_id
 
 
 def messages(chunks):
@@ -177,7 +177,7 @@ def test_stream_without_gates_tells_the_browser_to_stop(history_app):
 
 
 def test_too_many_streams_are_refused_with_a_sentence(db_path, daemon):
-    from web import create_app
+    from gatectl.web import create_app
 
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "MAX_STREAMS": 0}, db_path=db_path, daemon=daemon)
     response = app.test_client().get("/api/stream")

@@ -3,8 +3,8 @@
 import pytest
 
 from conftest_web import *  # noqa: F403
-from gatectl.model import NS_PER_MS, NS_PER_S, Edge
-from gatectl.sim import lap_edges
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
+from gatectl.sim.sprinters import lap_edges
 from gatectl.store import Store
 from test_web_api import basic, error, post
 from test_web_pages import form, page_error, state_of

@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gatectl import workout
+from gatectl.coaching import notation as workout
 from gatectl.errors import WorkoutError
-from gatectl.paces import format_duration_ns, parse_race
-from gatectl.workout import (
+from gatectl.coaching.paces import format_duration_ns, parse_race
+from gatectl.coaching.notation import (
     FullRest,
     JogRest,
     MaxEffort,

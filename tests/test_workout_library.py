@@ -2,11 +2,11 @@ import doctest
 
 import pytest
 
-from gatectl import workout_library
+from gatectl.coaching import library as workout_library
 from gatectl.errors import WorkoutError
-from gatectl.paces import parse_race
-from gatectl.workout import Rest, expand, parse_workout
-from gatectl.workout_library import LIBRARY, LibraryWorkout, WorkoutKind, library_workout
+from gatectl.coaching.paces import parse_race
+from gatectl.coaching.notation import Rest, expand, parse_workout
+from gatectl.coaching.library import LIBRARY, LibraryWorkout, WorkoutKind, library_workout
 
 S = 1_000_000_000
 

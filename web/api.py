@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from gatectl.workout_library import LIBRARY
+from gatectl.coaching.library import LIBRARY
 
 from . import actions
 from .auth import coach_required

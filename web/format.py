@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gatectl.paces import format_duration_ns, race_label
+from gatectl.coaching.paces import format_duration_ns, race_label
 
 
 def seconds(value: float | None, digits: int = 2) -> str:

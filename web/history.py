@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, render_template, request
 
-from gatectl.paces import pace_velocity
+from gatectl.coaching.paces import pace_velocity
 
 from .charts import Point, RefLine, line_chart
 from .db import get_store

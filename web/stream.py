@@ -19,7 +19,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 
-from gatectl.events import EventBus
+from gatectl.daemon.events import EventBus
 
 RETRY_MS = 2000
 KINDS = ("crossing", "run", "gate", "session", "queue", "armed", "anomaly", "workout")

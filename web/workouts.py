@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from gatectl.workout_library import LIBRARY
+from gatectl.coaching.library import LIBRARY
 
 from . import actions
 from .auth import coach_required

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..errors import GatectlError
+from gatectl.errors import GatectlError
 
 _COMMAND_MODULES = ("replay", "simulate", "live", "data", "workout", "web")
 

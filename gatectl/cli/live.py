@@ -8,21 +8,21 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config import Config, load_config
-from ..daemon import Daemon
-from ..demo import DemoClub, enrol
-from ..errors import WorkoutError
-from ..events import EventBus
-from ..laps import Track
-from ..live_workout import WorkoutPlan, group
-from ..model import Layout
-from ..paces import format_duration_ns
-from ..sim import SimOptions
-from ..sources.sim import ROSTER, SimSource
-from ..store import Store
-from ..workout_library import LIBRARY, WorkoutKind
-from ..trace import read_trace
-from ._common import add_db_option, db_path, open_text
+from gatectl.config import Config, load_config
+from gatectl.daemon.daemon import Daemon
+from gatectl.demo import DemoClub, enrol
+from gatectl.errors import WorkoutError
+from gatectl.daemon.events import EventBus
+from gatectl.coaching.laps import Track
+from gatectl.daemon.workout import WorkoutPlan, group
+from gatectl.timing.model import Layout
+from gatectl.coaching.paces import format_duration_ns
+from gatectl.sim.sprinters import SimOptions
+from gatectl.sim.source import ROSTER, SimSource
+from gatectl.store import Store
+from gatectl.coaching.library import LIBRARY, WorkoutKind
+from gatectl.timing.trace import read_trace
+from gatectl.cli._common import add_db_option, db_path, open_text
 
 DEMO_PIN = "1234"
 
@@ -124,7 +124,7 @@ def _fresh_seed() -> int:
 
 
 def _set_demo_pin(store: Store) -> None:
-    from web.auth import has_coach_password, set_coach_password
+    from gatectl.web.auth import has_coach_password, set_coach_password
 
     if not has_coach_password(store):
         set_coach_password(store, DEMO_PIN)
@@ -134,18 +134,18 @@ def _source(config: Config):
     if config.source == "sim":
         return SimSource(config.layout, seed=config.sim_seed, options=SimOptions(limbs=config.sim_limbs))
     if config.source == "replay":
-        from ..sources.replay import ReplaySource
+        from gatectl.sources.replay import ReplaySource
 
         with open_text(str(config.trace)) as lines:
             edges = read_trace(lines, beams=set(config.layout.beams))
         return ReplaySource(edges, speed=config.replay_speed)
-    from ..sources.gpio import GpioSource
+    from gatectl.sources.gpio import GpioSource
 
     return GpioSource(config.wiring)
 
 
 def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str], then: Callable[[], object] | None = None) -> int:
-    from web import create_app, serve
+    from gatectl.web import create_app, serve
 
     def terminate(signum, frame):
         raise SystemExit(0)

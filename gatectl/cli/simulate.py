@@ -7,11 +7,11 @@ import json
 import math
 from dataclasses import replace
 
-from ..errors import ConfigError
-from ..model import Layout, Method
-from ..sim import RUNNER, Fault, SimOptions, Simulation, simulate
-from ..trace import write_trace
-from ._common import open_text
+from gatectl.errors import ConfigError
+from gatectl.timing.model import Layout, Method
+from gatectl.sim.sprinters import RUNNER, Fault, SimOptions, Simulation, simulate
+from gatectl.timing.trace import write_trace
+from gatectl.cli._common import open_text
 
 EXAMPLE = """example:
   gatectl simulate --layout M1=0,M2=30,M3=60 --reps 5 --limbs --fault spurious \\
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def truth_document(layout: Layout, seed: int, options: SimOptions, sim: Simulation) -> dict:
-    """What really happened, to check detection against (truth as defined in ``gatectl.sim``)."""
+    """What really happened, to check detection against (truth as defined in ``gatectl.sim.sprinters``)."""
     return {
         "layout": layout.describe(),
         "method": layout.method.value,

@@ -6,9 +6,9 @@ import argparse
 import getpass
 import sys
 
-from ..errors import GatectlError
-from ..store import Store
-from ._common import add_db_option, db_path
+from gatectl.errors import GatectlError
+from gatectl.store import Store
+from gatectl.cli._common import add_db_option, db_path
 
 WEB_EXAMPLE = """example:
   scp pi@gatectl.local:/var/lib/gatectl/gatectl.db club.db
@@ -50,7 +50,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def web_command(args: argparse.Namespace) -> int:
-    from web import create_app, serve
+    from gatectl.web import create_app, serve
 
     if not 1 <= args.port <= 65535:
         raise GatectlError(f"--port must be from 1 to 65535, not {args.port}.")
@@ -66,7 +66,7 @@ def web_command(args: argparse.Namespace) -> int:
 
 
 def set_password_command(args: argparse.Namespace) -> int:
-    from web.auth import set_coach_password
+    from gatectl.web.auth import set_coach_password
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

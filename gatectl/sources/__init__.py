@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from ..model import Edge
+from gatectl.timing.model import Edge
 
 Emit = Callable[[Edge], None]
 

@@ -14,9 +14,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from ..errors import SourceError
-from ..model import NS_PER_S, Edge
-from . import Emit
+from gatectl.errors import SourceError
+from gatectl.timing.model import NS_PER_S, Edge
+from gatectl.sources import Emit
 
 
 class ReplaySource:

@@ -35,7 +35,7 @@ How the runner decides, for coaches and for whoever wires it to the dashboard:
   a rep with a target in the notation (``@ 1:20``, ``@ 3K pace``) is run on it,
   ±1 s per 400 m. Race paces resolve from each athlete's own race times, and a
   400 m sprinter's rests are lengthened for them alone (``Athlete.sprinter400``).
-* **Quality** (``gatectl.quality``): a rep more than the margin slower than the
+* **Quality** (``gatectl.coaching.quality``): a rep more than the margin slower than the
   best earlier rep it is compared with is a drop-off: a warning, and the
   suggestion to end the set while reps remain in it. A paced rep on or faster
   than its target is never a drop-off: it did what was asked.
@@ -52,17 +52,17 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from typing import NamedTuple
 
-from .errors import WorkoutError
-from .laps import LapRep
-from .model import NS_PER_S, RunStatus
-from .paces import scale_to_distance
-from .quality import (
+from gatectl.errors import WorkoutError
+from gatectl.coaching.laps import LapRep
+from gatectl.timing.model import NS_PER_S, RunStatus
+from gatectl.coaching.paces import scale_to_distance
+from gatectl.coaching.quality import (
     CLEARLY, DEFAULT_MARGIN, ON_TARGET_PER_400M_NS, Against, DistanceSummary, DropOff, RepTarget, TargetCheck,
     TargetStyle, TopSpeedHint, Verdict, check_faster_than, check_pace, comparison_groups, drop_off, summarize,
     target_for, top_speed_hint,
 )  # fmt: skip
-from .workout import JogRest, Recovery, Rep, Rest, Workout, expand
-from .workout_library import WorkoutKind
+from gatectl.coaching.notation import JogRest, Recovery, Rep, Rest, Workout, expand
+from gatectl.coaching.library import WorkoutKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +292,7 @@ class _Stage(IntEnum):
 class WorkoutRunner:
     """A workout under way for a group. Build it with ``create``; inputs return a ``Step``.
 
-    >>> from gatectl.workout import parse_workout
+    >>> from gatectl.coaching.notation import parse_workout
     >>> runner = WorkoutRunner.create(parse_workout("2 x 30m. 3:00 Rec"), WorkoutKind.MAX_VELOCITY,
     ...                               [Athlete(1, "Ada", {400: 50_000_000_000})])
     >>> runner, effects = runner.start(0)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .assemble import AssemblySettings, RunAssembler
-from .detect import Event, LayoutDetector, detect_record
-from .model import Anomaly, Crossing, Edge, Layout, Run
+from gatectl.timing.assemble import AssemblySettings, RunAssembler
+from gatectl.timing.detect import Event, LayoutDetector, detect_record
+from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run
 
 TimingEvent = Crossing | Anomaly | Run
 

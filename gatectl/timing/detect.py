@@ -27,7 +27,7 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .model import NS_PER_MS, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method
+from gatectl.timing.model import NS_PER_MS, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method
 
 Event = Crossing | Anomaly
 

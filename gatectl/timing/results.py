@@ -3,7 +3,7 @@
 Times stay integer nanoseconds until here; ``report`` converts to seconds and
 m/s for display (JSON, dashboard), which is the only place floats appear.
 
->>> from gatectl.model import Crossing, Layout, Run, RunStatus
+>>> from gatectl.timing.model import Crossing, Layout, Run, RunStatus
 >>> layout = Layout.parse("M1=0,M2=30,M3=60")
 >>> run = Run(1, tuple(Crossing(g, t, "longest") for g, t in
 ...     [("M1", 0), ("M2", 3_600_000_000), ("M3", 6_700_000_000)]), RunStatus.COMPLETE)
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .model import NS_PER_S, Layout, Run
-from .paces import race_label
+from gatectl.timing.model import NS_PER_S, Layout, Run
+from gatectl.coaching.paces import race_label
 
 
 def velocity_mps(distance_m: float, time_ns: int) -> float:

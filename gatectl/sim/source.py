@@ -11,7 +11,7 @@ the source asks it for the next heat (every ``poll_ns`` while it has none),
 and stops a heat half run if the script no longer wants it (the athletes
 leave the track), so the demo's athletes can follow a workout.
 
->>> from gatectl.model import Layout
+>>> from gatectl.timing.model import Layout
 >>> source = SimSource(Layout.flying(), seed=1)
 >>> source.start(print)  # doctest: +SKIP
 >>> source.stop()
@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterator, Sequence
 
 from typing import Protocol
 
-from ..errors import SourceError
-from ..model import NS_PER_MS, NS_PER_S, Edge, Layout
-from ..sim import Athlete, SimOptions, SimRep, Simulation, heats
-from . import Emit
+from gatectl.errors import SourceError
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
+from gatectl.sim.sprinters import Athlete, SimOptions, SimRep, Simulation, heats
+from gatectl.sources import Emit
 
 # A small club: different top speeds, so the demo's results differ.
 ROSTER = (

@@ -2,7 +2,7 @@
 
 Pure and deterministic: the same layout, athletes, options and seed give the
 same edges on any machine; nothing here reads a clock or does I/O. The demo's
-real-time source (``gatectl.sources.sim``) and ``gatectl simulate`` wrap it.
+real-time source (``gatectl.sim.source``) and ``gatectl simulate`` wrap it.
 
 **Truth** is the instant the athlete's torso front crosses the gate line at hip
 height (the lower beam of a dual gate), *before* the sensor delay. Every edge
@@ -13,7 +13,7 @@ time, where the delay cancels, or subtract ``sensor_delay_ns`` first.
 Each rep draws from its own random streams (motion, body, each fault), so the
 same seed gives the same athletes' runs and truth with or without limbs or faults.
 
->>> from gatectl.model import Layout
+>>> from gatectl.timing.model import Layout
 >>> sim = simulate(Layout.parse("M1=0,M2=30,M3=60"), reps=1, seed=1)
 >>> [(e.beam, e.broken) for e in sim.edges]
 [('M1', True), ('M1', False), ('M2', True), ('M2', False), ('M3', True), ('M3', False)]
@@ -29,8 +29,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from .errors import ConfigError
-from .model import NS_PER_MS, NS_PER_S, Edge, Gate, Layout
+from gatectl.errors import ConfigError
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Gate, Layout
 
 DEFAULT_GAP_NS = 20 * NS_PER_S
 
@@ -365,7 +365,7 @@ def simulate(
 ) -> Simulation:
     """``reps`` reps along ``layout``: every edge in time order, and the truth of each rep.
 
-    >>> from gatectl.model import Layout
+    >>> from gatectl.timing.model import Layout
     >>> sim = simulate(Layout.flying(), 3, athletes=[Athlete("Ada", vmax_mps=10.0)], seed=7)
     >>> [rep.athlete.name for rep in sim.reps], len(sim.edges)
     (['Ada', 'Ada', 'Ada'], 18)

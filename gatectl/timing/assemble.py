@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import NS_PER_S, Crossing, Layout, Run, RunStatus
+from gatectl.timing.model import NS_PER_S, Crossing, Layout, Run, RunStatus
 
 
 @dataclass(frozen=True, slots=True)

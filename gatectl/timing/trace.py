@@ -17,8 +17,8 @@ import re
 from collections.abc import Collection, Iterable
 from typing import TextIO
 
-from .errors import TraceError
-from .model import Edge
+from gatectl.errors import TraceError
+from gatectl.timing.model import Edge
 
 HEADER = ("gate", "t_ns", "state")
 _INTEGER = re.compile(r"-?[0-9]+")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from .errors import PaceError
-from .model import NS_PER_S
+from gatectl.errors import PaceError
+from gatectl.timing.model import NS_PER_S
 
 # Races known by name rather than by metres; keys are lower case.
 NAMED_DISTANCES_M = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from .errors import LayoutError
+from gatectl.errors import LayoutError
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .errors import WorkoutError
+from gatectl.errors import WorkoutError
 
 
 class WorkoutKind(StrEnum):

@@ -28,16 +28,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .coaching import RunnerView, Status, Step, WorkoutRunner
-from .errors import WorkoutError
-from .events import EventBus
-from .laps import Command, LapCommand, LapRep, LapSplit, LapStart, StartKind, Track
-from .live_workout import LiveWorkout, WorkoutPlan, page_state, summary_json
-from .model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, Edge, Layout, Run, RunStatus
-from .quality import TargetStyle
-from .sources import EdgeSource
-from .store import Store
-from .timing import Timing
+from gatectl.coaching.runner import RunnerView, Status, Step, WorkoutRunner
+from gatectl.errors import WorkoutError
+from gatectl.daemon.events import EventBus
+from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, StartKind, Track
+from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, page_state, summary_json
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, Edge, Layout, Run, RunStatus
+from gatectl.coaching.quality import TargetStyle
+from gatectl.sources import EdgeSource
+from gatectl.store import Store
+from gatectl.timing.pipeline import Timing
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .model import NS_PER_S
-from .paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance
-from .workout import MaxEffort, RacePace, Rep, TimeTarget
-from .workout_library import WorkoutKind
+from gatectl.timing.model import NS_PER_S
+from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance
+from gatectl.coaching.notation import MaxEffort, RacePace, Rep, TimeTarget
+from gatectl.coaching.library import WorkoutKind
 
 DEFAULT_MARGIN = 0.02  # a rep more than 2 % slower than its reference drops off
 CLEARLY = 0.02  # "clearly faster" than a pace: at least 2 % faster
@@ -128,7 +128,7 @@ def _clock(ns: int) -> str:
 def target_for(kind: WorkoutKind, rep: Rep, races: Mapping[float, int], clearly: float = CLEARLY) -> RepTarget:
     """What one athlete aims at in ``rep`` (expanded with their ``races``).
 
-    >>> from gatectl.workout import expand, parse_workout
+    >>> from gatectl.coaching.notation import expand, parse_workout
     >>> [rep] = expand(parse_workout("30m"))
     >>> target_for(WorkoutKind.MAX_VELOCITY, rep, {400: 45_280_000_000}).text
     'faster than 400m pace (3.40 s)'
@@ -202,7 +202,7 @@ def comparison_groups(plan: Sequence[Rep]) -> tuple[int, ...]:
     holding a single rep of a distance (``3 x (100m. 200m)``) has nothing to
     compare within, so such reps are compared across sets instead.
 
-    >>> from gatectl.workout import expand, parse_workout
+    >>> from gatectl.coaching.notation import expand, parse_workout
     >>> comparison_groups(expand(parse_workout("2 x 3 x 30m")))
     (0, 0, 0, 1, 1, 1)
     >>> comparison_groups(expand(parse_workout("3 x (100m. 200m)")))
