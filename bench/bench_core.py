@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from gatectl.timing.model import Layout, RunStatus
 from gatectl.sim.sprinters import SimOptions, simulate
 from gatectl.store import Store
+from gatectl.timing.model import Layout, RunStatus
 from gatectl.timing.pipeline import time_edges
 from gatectl.timing.trace import write_trace
 

@@ -39,11 +39,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gatectl.daemon.daemon import Daemon  # noqa: E402
-from gatectl.daemon.events import EventBus  # noqa: E402
-from gatectl.timing.model import NS_PER_MS, Edge, Layout  # noqa: E402
-from gatectl.store import Store  # noqa: E402
-from gatectl.web import SERVE_THREADS, create_app, serve  # noqa: E402
+from gatectl.web import SERVE_THREADS, create_app, serve
+
+from gatectl.daemon.daemon import Daemon
+from gatectl.daemon.events import EventBus
+from gatectl.store import Store
+from gatectl.timing.model import Edge, Layout
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]

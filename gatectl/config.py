@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from gatectl.errors import ConfigError, GatectlError
-from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout, Method
 from gatectl.sources.gpio import BeamPin
+from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout, Method
 
 SOURCE_KINDS = ("gpio", "sim", "replay")
 
@@ -216,7 +216,7 @@ def _get(table: dict, where: str, kind: type | tuple[type, ...], default: Any = 
         return default
     value = table[key]
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         names = " or ".join(k.__name__.replace("str", "text").replace("int", "whole number").replace("float", "number") for k in kinds)
         raise ConfigError(f"{where}: must be a {names}, not {value!r}.")
     return value

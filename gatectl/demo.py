@@ -23,12 +23,12 @@ import random
 from collections.abc import Sequence
 from dataclasses import replace
 
-from gatectl.daemon.daemon import Daemon
 from gatectl.coaching.laps import LapSettings, LapTimer
-from gatectl.timing.model import NS_PER_S
-from gatectl.sim.sprinters import Athlete, SimOptions, Simulation, lap_edges, simulate
+from gatectl.daemon.daemon import Daemon
 from gatectl.sim.source import ROSTER
+from gatectl.sim.sprinters import Athlete, SimOptions, Simulation, lap_edges, simulate
 from gatectl.store import Store
+from gatectl.timing.model import NS_PER_S
 
 FREE_GAP_NS = 15 * NS_PER_S  # free running: from one runner's finish to the next one's jog-in
 FADE = 0.94  # the tiring athlete's top speed in their second rep of a set

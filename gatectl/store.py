@@ -27,12 +27,12 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from gatectl.errors import StoreError
 from gatectl.coaching.laps import Command, LapCommand, LapRep, Track, time_laps
-from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
 from gatectl.coaching.quality import check_pace
-from gatectl.timing.results import report
+from gatectl.errors import StoreError
+from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
 from gatectl.timing.pipeline import time_edges
+from gatectl.timing.results import report
 
 migrations = Migrations("gatectl")
 

@@ -10,18 +10,31 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-from gatectl.daemon.daemon import Daemon
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
-from gatectl.store import Store
-from werkzeug.security import generate_password_hash
-
 from gatectl.web import create_app
 from gatectl.web.auth import PASSWORD_SETTING
+from werkzeug.security import generate_password_hash
+
+from gatectl.daemon.daemon import Daemon
+from gatectl.store import Store
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 __all__ = [
-    "PIN", "FLY30", "FakeGates", "db_path", "gates", "daemon", "app", "client", "coach", "history_app",
-    "read_only_app", "csrf", "login", "run_once", "athlete_id", "set_pin",
+    "FLY30",
+    "PIN",
+    "FakeGates",
+    "app",
+    "athlete_id",
+    "client",
+    "coach",
+    "csrf",
+    "daemon",
+    "db_path",
+    "gates",
+    "history_app",
+    "login",
+    "read_only_app",
+    "run_once",
+    "set_pin",
 ]
 
 PIN = "2468"

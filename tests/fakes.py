@@ -7,8 +7,8 @@ import threading
 import time
 from collections.abc import Iterable
 
-from gatectl.timing.model import Edge
 from gatectl.sources import Emit
+from gatectl.timing.model import Edge
 
 
 class FakeSource:

@@ -1,9 +1,9 @@
 import pytest
 
 from gatectl.cli import main
-from gatectl.timing.model import NS_PER_S, Layout
 from gatectl.sim.sprinters import SimOptions, simulate
 from gatectl.store import Store
+from gatectl.timing.model import NS_PER_S, Layout
 from gatectl.timing.pipeline import time_edges
 
 S = NS_PER_S

@@ -8,7 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatectl.coaching import runner as coaching
-from gatectl.sim import sprinters as sim
+from gatectl.coaching.laps import LapRep, LapStart, LapTiming
+from gatectl.coaching.library import WorkoutKind, library_workout
+from gatectl.coaching.notation import parse_workout
+from gatectl.coaching.quality import Against, Verdict
 from gatectl.coaching.runner import (
     Athlete,
     CoachingOptions,
@@ -18,13 +21,10 @@ from gatectl.coaching.runner import (
     WorkoutRunner,
 )
 from gatectl.errors import WorkoutError
-from gatectl.coaching.laps import LapRep, LapStart, LapTiming
+from gatectl.sim import sprinters as sim
 from gatectl.timing.model import Crossing, Gate, Layout, Method, Run, RunStatus
-from gatectl.coaching.quality import Against, Verdict
-from gatectl.timing.results import report
 from gatectl.timing.pipeline import time_edges
-from gatectl.coaching.notation import parse_workout
-from gatectl.coaching.library import WorkoutKind, library_workout
+from gatectl.timing.results import report
 
 FLY = Layout.flying()
 ADA = Athlete(1, "Ada", {400.0: 50 * S, 800.0: 110 * S})

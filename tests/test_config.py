@@ -7,9 +7,9 @@ from gatectl.cli import main
 from gatectl.cli.live import _source
 from gatectl.config import load_config, parse_config
 from gatectl.errors import ConfigError, SourceError
-from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout
-from gatectl.sources.replay import ReplaySource
 from gatectl.sim.source import SimSource
+from gatectl.sources.replay import ReplaySource
+from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout
 
 FULL_GPIO = """
 place = "Club track"

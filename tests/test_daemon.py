@@ -6,12 +6,12 @@ from fakes import BrokenSource, FakeSource, SteppingClock
 
 from gatectl.cli.live import format_run
 from gatectl.daemon.daemon import Daemon
-from gatectl.errors import SourceError, StoreError
 from gatectl.daemon.events import EventBus
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, simulate
+from gatectl.errors import SourceError, StoreError
 from gatectl.sim.source import ROSTER, SimSource
+from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, simulate
 from gatectl.store import Store
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 from gatectl.timing.pipeline import time_edges
 
 S, MS = NS_PER_S, NS_PER_MS

@@ -10,14 +10,14 @@ import pytest
 from fakes import SteppingClock
 from test_daemon import FLY30, LIMBS, START, assert_live_equals_recompute
 
-from gatectl.daemon.daemon import Daemon
-from gatectl.demo import DemoClub, enrol
 from gatectl.coaching.laps import StartKind, Track
+from gatectl.coaching.library import WorkoutKind
+from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.workout import WorkoutPlan, group
-from gatectl.timing.model import NS_PER_MS, NS_PER_S
+from gatectl.demo import DemoClub, enrol
 from gatectl.sim.source import ROSTER, SimSource
 from gatectl.store import Store
-from gatectl.coaching.library import WorkoutKind
+from gatectl.timing.model import NS_PER_MS, NS_PER_S
 
 S, MS = NS_PER_S, NS_PER_MS
 

@@ -1,5 +1,5 @@
 import pytest
-from conftest import MS, S, SETTINGS, beam_edges, breaks, layout, ns, stream
+from conftest import MS, SETTINGS, S, beam_edges, breaks, layout, ns, stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from gatectl.cli import main
-from gatectl.export import CSV_COLUMNS, _seconds, runs_csv, runs_json
 from gatectl.coaching.laps import LapRep, StartKind, Track
-from gatectl.timing.model import NS_PER_S, Crossing, Layout, Method, Run, RunStatus
+from gatectl.export import CSV_COLUMNS, _seconds, runs_csv, runs_json
 from gatectl.store import Store
+from gatectl.timing.model import NS_PER_S, Crossing, Layout, Method, Run, RunStatus
 
 S = NS_PER_S
 FLY30 = Layout.flying(30, 30)

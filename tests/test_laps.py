@@ -6,11 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatectl.coaching import laps
-from gatectl.errors import LayoutError, WorkoutError
 from gatectl.coaching.laps import LapRep, LapSettings, LapSplit, LapStart, LapTimer, LapTiming, StartKind
-from gatectl.timing.model import Anomaly, Crossing, Edge, Gate, Layout, Method, RunStatus
 from gatectl.coaching.quality import Verdict
+from gatectl.errors import LayoutError, WorkoutError
 from gatectl.sim.sprinters import Athlete, SimOptions, simulate
+from gatectl.timing.model import Anomaly, Crossing, Edge, Gate, Layout, Method, RunStatus
 
 GATE = Gate("L", 0.0, ("L",))
 

@@ -3,15 +3,15 @@
 import pytest
 from test_daemon import LIMBS, Live, assert_live_equals_recompute
 
-from gatectl.coaching.runner import Athlete
-from gatectl.errors import LayoutError, WorkoutError
 from gatectl.coaching.laps import StartKind, Track
+from gatectl.coaching.library import WorkoutKind, library_workout
+from gatectl.coaching.runner import Athlete
 from gatectl.daemon.workout import WorkoutPlan, group
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
+from gatectl.errors import LayoutError, WorkoutError
 from gatectl.sim.sprinters import Athlete as SimAthlete
 from gatectl.sim.sprinters import lap_edges, simulate
 from gatectl.store import Store
-from gatectl.coaching.library import WorkoutKind, library_workout
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 S, MS = NS_PER_S, NS_PER_MS
 FLY30 = Layout.flying(30, 30)
@@ -269,9 +269,8 @@ def test_ending_a_track_workout_mid_rep_cancels_the_rep(live):
 
 
 def test_the_plan_checks_its_group(tmp_path):
-    with Store(tmp_path / "x.db") as store:
-        with pytest.raises(WorkoutError, match="at least one athlete"):
-            group(store, [])
+    with Store(tmp_path / "x.db") as store, pytest.raises(WorkoutError, match="at least one athlete"):
+        group(store, [])
     assert WorkoutPlan("30m", WorkoutKind.MAX_VELOCITY, (Athlete(1, "A"),)).options()["mode"] == "line"
 
 

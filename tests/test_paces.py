@@ -6,7 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatectl.coaching import paces
-from gatectl.errors import PaceError
 from gatectl.coaching.paces import (
     equivalents,
     format_duration_ns,
@@ -18,6 +17,7 @@ from gatectl.coaching.paces import (
     scale_to_distance,
     time_at_velocity,
 )
+from gatectl.errors import PaceError
 
 S = 1_000_000_000
 

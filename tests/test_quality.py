@@ -6,6 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatectl.coaching import quality
+from gatectl.coaching.library import WorkoutKind, library_workout
+from gatectl.coaching.notation import expand, parse_workout
 from gatectl.coaching.quality import (
     Against,
     TargetStyle,
@@ -21,8 +23,6 @@ from gatectl.coaching.quality import (
     top_speed_hint,
     top_speed_race,
 )
-from gatectl.coaching.notation import expand, parse_workout
-from gatectl.coaching.library import WorkoutKind, library_workout
 
 MILE = 1609.344
 MAXV, PACE400, TRACK = WorkoutKind.MAX_VELOCITY, WorkoutKind.PACE_400M, WorkoutKind.TRACK_REPS

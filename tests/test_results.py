@@ -1,8 +1,8 @@
 import pytest
 from conftest import S
 
-from gatectl.timing.model import Crossing, Layout, Method, Run, RunStatus
 from gatectl.coaching.paces import parse_race_time
+from gatectl.timing.model import Crossing, Layout, Method, Run, RunStatus
 from gatectl.timing.results import pace_comparison, report, velocity_mps
 
 FLYING = Layout.flying()

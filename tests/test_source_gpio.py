@@ -25,8 +25,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatectl.errors import SourceError
-from gatectl.timing.model import NS_PER_MS, Edge
 from gatectl.sources.gpio import DEFAULT_LATENCY_NS, BeamPin, GpioSource, ticks_to_ns
+from gatectl.timing.model import NS_PER_MS, Edge
 
 T0 = 5_000_000_000_123  # ns since boot: about 83 minutes
 
@@ -210,9 +210,8 @@ def test_a_pin_that_is_no_gpio_names_beam_and_pin(factory, edges):
 
 
 def test_a_pin_in_use_names_beam_and_pin(factory, edges):
-    with Button(17, pin_factory=factory):
-        with pytest.raises(SourceError, match=r"pin 17 for beam M1 \(GPIO17\).*in use"):
-            started(factory, edges)
+    with Button(17, pin_factory=factory), pytest.raises(SourceError, match=r"pin 17 for beam M1 \(GPIO17\).*in use"):
+        started(factory, edges)
 
 
 def test_a_pin_busy_in_the_kernel_names_beam_and_pin(clock, edges):
@@ -220,9 +219,8 @@ def test_a_pin_busy_in_the_kernel_names_beam_and_pin(clock, edges):
         def __init__(self, factory, info):
             raise OSError(errno.EBUSY, "GPIO busy")
 
-    with MockFactory(pin_class=BusyPin) as factory:
-        with pytest.raises(SourceError, match=r"Cannot open pin 17 for beam M1: .*GPIO busy"):
-            started(factory, edges)
+    with MockFactory(pin_class=BusyPin) as factory, pytest.raises(SourceError, match=r"Cannot open pin 17 for beam M1: .*GPIO busy"):
+        started(factory, edges)
 
 
 def test_a_fixed_pull_up_cannot_float(factory, edges):

@@ -5,10 +5,10 @@ import pytest
 
 from gatectl.daemon.daemon import Daemon
 from gatectl.errors import SourceError
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 from gatectl.sim.sprinters import SimOptions, simulate
 from gatectl.sources.replay import ReplaySource
 from gatectl.store import Store
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 from gatectl.timing.pipeline import time_edges
 
 S, MS = NS_PER_S, NS_PER_MS

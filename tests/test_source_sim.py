@@ -5,9 +5,9 @@ import time
 import pytest
 
 from gatectl.errors import SourceError
-from gatectl.timing.model import NS_PER_S, Layout
-from gatectl.sim.sprinters import SimOptions, heats, simulate
 from gatectl.sim.source import ROSTER, SimSource
+from gatectl.sim.sprinters import SimOptions, heats, simulate
+from gatectl.timing.model import NS_PER_S, Layout
 
 FLY30 = Layout.parse("M1=0,M2=30,M3=60")
 

@@ -1,14 +1,14 @@
 import json
 import math
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from gatectl.errors import StoreError
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
 from gatectl.sim.sprinters import Athlete, Fault, SimOptions, simulate
 from gatectl.store import Store
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
 from gatectl.timing.pipeline import Timing
 
 S = NS_PER_S
@@ -92,7 +92,7 @@ def test_not_a_database_is_a_store_error(tmp_path):
 
 
 def test_start_session_records_layout_place_and_labels(db):
-    started = datetime(2025, 6, 1, 18, 30, 5, 123456, tzinfo=timezone.utc)
+    started = datetime(2025, 6, 1, 18, 30, 5, 123456, tzinfo=UTC)
     session_id = db.start_session(FLY30, place="Club track", notes="windy", started_at=started)
     row = db.session(session_id)
     assert row["started_at"] == "2025-06-01T18:30:05+00:00"

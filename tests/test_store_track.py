@@ -7,11 +7,11 @@ from conftest import MS, S
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from gatectl.errors import LayoutError, StoreError
 from gatectl.coaching.laps import Command, LapCommand, LapRep, StartKind, Track
-from gatectl.timing.model import Layout, RunStatus
+from gatectl.errors import LayoutError, StoreError
 from gatectl.sim.sprinters import SimOptions, lap_edges
 from gatectl.store import Store, m001_initial
+from gatectl.timing.model import Layout, RunStatus
 
 FLY = Layout.flying()
 TRACK = Track("M1", 400)

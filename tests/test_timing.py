@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatectl.timing.model import Anomaly, Crossing, Edge, Run, RunStatus
-from gatectl.timing.results import report
 from gatectl.timing.pipeline import Timing, time_edges
+from gatectl.timing.results import report
 
 FLYING = layout("M1=0,M2=30,M3=60")
 

@@ -3,10 +3,10 @@
 import base64
 
 import pytest
-
 from conftest_web import *  # noqa: F403
-from gatectl.timing.model import NS_PER_S
+
 from gatectl.store import Store
+from gatectl.timing.model import NS_PER_S
 
 
 def basic(password):

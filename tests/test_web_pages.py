@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest_web import *  # noqa: F403
+
 from gatectl.errors import StoreError
 from gatectl.store import Store
 
@@ -396,8 +396,9 @@ def test_read_only_needs_an_existing_database(tmp_path):
 
 
 def test_a_database_is_required(monkeypatch):
-    from gatectl.errors import ConfigError
     from gatectl.web import create_app
+
+    from gatectl.errors import ConfigError
 
     monkeypatch.delenv("GATECTL_DB", raising=False)
     with pytest.raises(ConfigError, match="needs a database"):

@@ -3,8 +3,9 @@
 import json
 
 from conftest_web import *  # noqa: F403
-from gatectl.daemon.events import EventBus
 from gatectl.web.stream import bus_position, event_stream, format_event, parse_last_id
+
+from gatectl.daemon.events import EventBus
 
 
 def messages(chunks):

@@ -1,13 +1,13 @@
 """Workouts on the dashboard: the page, its forms, the JSON API, the live state, paces on athlete pages."""
 
 import pytest
-
 from conftest_web import *  # noqa: F403
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
-from gatectl.sim.sprinters import lap_edges
-from gatectl.store import Store
 from test_web_api import basic, error, post
 from test_web_pages import form, page_error, state_of
+
+from gatectl.sim.sprinters import lap_edges
+from gatectl.store import Store
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
 
 S = NS_PER_S
 FLYING = "3 x 3 x 30m. 3:00 Rec between reps. 6:00 Rec between sets."

@@ -5,8 +5,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatectl.coaching import notation as workout
-from gatectl.errors import WorkoutError
-from gatectl.coaching.paces import format_duration_ns, parse_race
 from gatectl.coaching.notation import (
     FullRest,
     JogRest,
@@ -19,6 +17,8 @@ from gatectl.coaching.notation import (
     reps_as_json,
     total_distance_m,
 )
+from gatectl.coaching.paces import format_duration_ns, parse_race
+from gatectl.errors import WorkoutError
 
 S = 1_000_000_000
 

@@ -3,10 +3,10 @@ import doctest
 import pytest
 
 from gatectl.coaching import library as workout_library
-from gatectl.errors import WorkoutError
-from gatectl.coaching.paces import parse_race
-from gatectl.coaching.notation import Rest, expand, parse_workout
 from gatectl.coaching.library import LIBRARY, LibraryWorkout, WorkoutKind, library_workout
+from gatectl.coaching.notation import Rest, expand, parse_workout
+from gatectl.coaching.paces import parse_race
+from gatectl.errors import WorkoutError
 
 S = 1_000_000_000
 

@@ -28,8 +28,8 @@ from flask import Flask
 from gatectl.errors import ConfigError
 from gatectl.store import Store
 
-from .link import LiveLink
 from .auth import ensure_secret_key, has_coach_password, set_coach_password  # noqa: F401  (the demo sets its PIN with these)
+from .link import LiveLink
 
 # Waitress gives each request a worker thread for as long as it runs, and an
 # event stream (/api/stream) runs for as long as a browser shows a page: every

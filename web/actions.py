@@ -13,15 +13,15 @@ from typing import Any
 
 from flask import current_app
 
-from gatectl.daemon.daemon import WORKOUT_ACTIONS
-from gatectl.errors import LayoutError, PaceError, WorkoutError
 from gatectl.coaching.laps import StartKind, Track
-from gatectl.daemon.workout import WorkoutPlan, group
-from gatectl.timing.model import NS_PER_S, Layout, Method
-from gatectl.coaching.paces import parse_race_distance, parse_race_time, pace_velocity
-from gatectl.store import Store
-from gatectl.coaching.notation import parse_workout
 from gatectl.coaching.library import WorkoutKind, library_workout
+from gatectl.coaching.notation import parse_workout
+from gatectl.coaching.paces import pace_velocity, parse_race_distance, parse_race_time
+from gatectl.daemon.daemon import WORKOUT_ACTIONS
+from gatectl.daemon.workout import WorkoutPlan, group
+from gatectl.errors import LayoutError, PaceError, WorkoutError
+from gatectl.store import Store
+from gatectl.timing.model import NS_PER_S, Layout, Method
 
 from . import clock
 from .forms import FieldError, boolean, choice, id_list, integer, number, text

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from gatectl.errors import PaceError
 from gatectl.coaching.paces import equivalents, parse_race_distance, parse_race_time, scale_to_distance, time_at_velocity
+from gatectl.errors import PaceError
 
 from . import actions
 from .auth import coach_required

@@ -8,9 +8,9 @@ from typing import IO
 
 import platformdirs
 
+from gatectl.coaching.paces import parse_race_time
 from gatectl.errors import GatectlError, PaceError
 from gatectl.timing.model import Method
-from gatectl.coaching.paces import parse_race_time
 
 PB_DISTANCES = (100, 200, 400, 800, 1500)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from gatectl.cli._common import add_db_option, db_path, open_text
+from gatectl.coaching.paces import format_duration_ns, parse_race
 from gatectl.errors import GatectlError, PaceError, StoreError
 from gatectl.export import runs_csv, runs_json
-from gatectl.coaching.paces import format_duration_ns, parse_race
 from gatectl.store import Store
-from gatectl.cli._common import add_db_option, db_path, open_text
 
 
 def register(commands: argparse._SubParsersAction) -> None:

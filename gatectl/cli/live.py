@@ -8,21 +8,21 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from gatectl.cli._common import add_db_option, db_path, open_text
+from gatectl.coaching.laps import Track
+from gatectl.coaching.library import LIBRARY, WorkoutKind
+from gatectl.coaching.paces import format_duration_ns
 from gatectl.config import Config, load_config
 from gatectl.daemon.daemon import Daemon
+from gatectl.daemon.events import EventBus
+from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.demo import DemoClub, enrol
 from gatectl.errors import WorkoutError
-from gatectl.daemon.events import EventBus
-from gatectl.coaching.laps import Track
-from gatectl.daemon.workout import WorkoutPlan, group
-from gatectl.timing.model import Layout
-from gatectl.coaching.paces import format_duration_ns
-from gatectl.sim.sprinters import SimOptions
 from gatectl.sim.source import ROSTER, SimSource
+from gatectl.sim.sprinters import SimOptions
 from gatectl.store import Store
-from gatectl.coaching.library import LIBRARY, WorkoutKind
+from gatectl.timing.model import Layout
 from gatectl.timing.trace import read_trace
-from gatectl.cli._common import add_db_option, db_path, open_text
 
 DEMO_PIN = "1234"
 

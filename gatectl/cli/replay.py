@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from gatectl.timing.model import Layout, RunStatus
-from gatectl.timing.results import report
-from gatectl.timing.pipeline import time_edges
-from gatectl.timing.trace import read_trace
 from gatectl.cli._common import add_layout_options, add_pace_options, open_text, paces_from_args
+from gatectl.timing.model import Layout, RunStatus
+from gatectl.timing.pipeline import time_edges
+from gatectl.timing.results import report
+from gatectl.timing.trace import read_trace
 
 EXAMPLE = """example:
   gatectl simulate --layout M1=0,M2=30,M3=60 --limbs --reps 3 --out fly30.csv

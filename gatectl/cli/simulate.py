@@ -7,11 +7,11 @@ import json
 import math
 from dataclasses import replace
 
-from gatectl.errors import ConfigError
-from gatectl.timing.model import Layout, Method
-from gatectl.sim.sprinters import RUNNER, Fault, SimOptions, Simulation, simulate
-from gatectl.timing.trace import write_trace
 from gatectl.cli._common import open_text
+from gatectl.errors import ConfigError
+from gatectl.sim.sprinters import RUNNER, Fault, SimOptions, Simulation, simulate
+from gatectl.timing.model import Layout, Method
+from gatectl.timing.trace import write_trace
 
 EXAMPLE = """example:
   gatectl simulate --layout M1=0,M2=30,M3=60 --reps 5 --limbs --fault spurious \\

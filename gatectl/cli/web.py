@@ -6,9 +6,9 @@ import argparse
 import getpass
 import sys
 
+from gatectl.cli._common import add_db_option, db_path
 from gatectl.errors import GatectlError
 from gatectl.store import Store
-from gatectl.cli._common import add_db_option, db_path
 
 WEB_EXAMPLE = """example:
   scp pi@gatectl.local:/var/lib/gatectl/gatectl.db club.db

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from gatectl.coaching.paces import format_duration_ns, parse_race
-from gatectl.coaching.notation import RacePace, Rep, expand, parse_workout, reps_as_json, total_distance_m
 from gatectl.coaching.library import LIBRARY, library_workout
+from gatectl.coaching.notation import RacePace, Rep, expand, parse_workout, reps_as_json, total_distance_m
+from gatectl.coaching.paces import format_duration_ns, parse_race
 
 _PARSE_EXAMPLES = """\
 examples:

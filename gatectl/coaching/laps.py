@@ -37,10 +37,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from gatectl.timing.detect import GateDetector
-from gatectl.errors import LayoutError, WorkoutError
-from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method, RunStatus
 from gatectl.coaching.quality import ON_TARGET_PER_400M_NS, TargetCheck, check_pace
+from gatectl.errors import LayoutError, WorkoutError
+from gatectl.timing.detect import GateDetector
+from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method, RunStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, seconds
 from gatectl.errors import WorkoutError
 from gatectl.timing.model import NS_PER_S
-from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, seconds
 
 
 def _clock(ns: int) -> str:

@@ -27,10 +27,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gatectl.timing.model import NS_PER_S
-from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance
-from gatectl.coaching.notation import MaxEffort, RacePace, Rep, TimeTarget
 from gatectl.coaching.library import WorkoutKind
+from gatectl.coaching.notation import MaxEffort, RacePace, Rep, TimeTarget
+from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance
+from gatectl.timing.model import NS_PER_S
 
 DEFAULT_MARGIN = 0.02  # a rep more than 2 % slower than its reference drops off
 CLEARLY = 0.02  # "clearly faster" than a pace: at least 2 % faster

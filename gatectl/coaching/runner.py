@@ -52,17 +52,32 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from typing import NamedTuple
 
-from gatectl.errors import WorkoutError
 from gatectl.coaching.laps import LapRep
-from gatectl.timing.model import NS_PER_S, RunStatus
+from gatectl.coaching.library import WorkoutKind
+from gatectl.coaching.notation import JogRest, Recovery, Rep, Rest, Workout, expand
 from gatectl.coaching.paces import scale_to_distance
 from gatectl.coaching.quality import (
-    CLEARLY, DEFAULT_MARGIN, ON_TARGET_PER_400M_NS, Against, DistanceSummary, DropOff, RepTarget, TargetCheck,
-    TargetStyle, TopSpeedHint, Verdict, check_faster_than, check_pace, comparison_groups, drop_off, summarize,
-    target_for, top_speed_hint,
+    CLEARLY,
+    DEFAULT_MARGIN,
+    ON_TARGET_PER_400M_NS,
+    Against,
+    DistanceSummary,
+    DropOff,
+    RepTarget,
+    TargetCheck,
+    TargetStyle,
+    TopSpeedHint,
+    Verdict,
+    check_faster_than,
+    check_pace,
+    comparison_groups,
+    drop_off,
+    summarize,
+    target_for,
+    top_speed_hint,
 )  # fmt: skip
-from gatectl.coaching.notation import JogRest, Recovery, Rep, Rest, Workout, expand
-from gatectl.coaching.library import WorkoutKind
+from gatectl.errors import WorkoutError
+from gatectl.timing.model import NS_PER_S, RunStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,15 +28,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gatectl.coaching.runner import RunnerView, Status, Step, WorkoutRunner
-from gatectl.errors import WorkoutError
-from gatectl.daemon.events import EventBus
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, StartKind, Track
-from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, page_state, summary_json
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, Edge, Layout, Run, RunStatus
 from gatectl.coaching.quality import TargetStyle
+from gatectl.coaching.runner import RunnerView, Status, Step, WorkoutRunner
+from gatectl.daemon.events import EventBus
+from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, page_state, summary_json
+from gatectl.errors import WorkoutError
 from gatectl.sources import EdgeSource
 from gatectl.store import Store
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, Edge, Layout, Run, RunStatus
 from gatectl.timing.pipeline import Timing
 
 log = logging.getLogger(__name__)

@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gatectl.coaching.runner import Athlete, AthleteSummary, AthleteView, Attempt, Effect, Outcome, RunnerView, Status, WorkoutRunner
-from gatectl.errors import WorkoutError
 from gatectl.coaching.laps import LapSplit, LapStart, StartKind, Track
-from gatectl.timing.model import NS_PER_S
+from gatectl.coaching.library import WorkoutKind
+from gatectl.coaching.notation import parse_workout, scale_rests
 from gatectl.coaching.paces import seconds
 from gatectl.coaching.quality import RepTarget
+from gatectl.coaching.runner import Athlete, AthleteSummary, AthleteView, Attempt, Effect, Outcome, RunnerView, Status, WorkoutRunner
+from gatectl.errors import WorkoutError
 from gatectl.store import Store
-from gatectl.coaching.notation import parse_workout, scale_rests
-from gatectl.coaching.library import WorkoutKind
+from gatectl.timing.model import NS_PER_S
 
 DEFAULT_COUNTDOWN_NS = 5 * NS_PER_S
 

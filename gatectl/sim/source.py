@@ -22,13 +22,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-
 from typing import Protocol
 
 from gatectl.errors import SourceError
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 from gatectl.sim.sprinters import Athlete, SimOptions, SimRep, Simulation, heats
 from gatectl.sources import Emit
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 # A small club: different top speeds, so the demo's results differ.
 ROSTER = (

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from gpiozero import Factory, Pin
 
 from gatectl.errors import SourceError
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
 from gatectl.sources import Emit
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
 
 # lgpio's alert thread polls the lines every 0.5 ms and forwards edges through a
 # FIFO to a Python thread, which then needs the GIL; with the dashboard and the

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from gatectl.errors import SourceError
-from gatectl.timing.model import NS_PER_S, Edge
 from gatectl.sources import Emit
+from gatectl.timing.model import NS_PER_S, Edge
 
 
 class ReplaySource:

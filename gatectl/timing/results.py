@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gatectl.timing.model import NS_PER_S, Layout, Run
 from gatectl.coaching.paces import race_label
+from gatectl.timing.model import NS_PER_S, Layout, Run
 
 
 def velocity_mps(distance_m: float, time_ns: int) -> float:
