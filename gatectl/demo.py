@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gatectl.coaching.laps import LapSettings, LapTimer
-from gatectl.daemon.daemon import Daemon
+from gatectl.daemon.control import DaemonControl, DaemonSnapshot
 from gatectl.sim.source import ROSTER
 from gatectl.sim.sprinters import Athlete, SimOptions, Simulation, lap_edges, simulate
 from gatectl.store import Store
@@ -62,64 +62,66 @@ class DemoClub:
         self.seed = seed
         self.options = options
         self.free_running = free_running  # until a workout is started: then they wait for calls
-        self.daemon: Daemon | None = None
+        self.daemon: DaemonControl | None = None
         self._heats = 0
         self._next_free_ns: int | None = None
         self._heat_session: int | None = None
         self._laps_run: set[tuple[int, int]] = set()  # (session, lap number) of go starts already run
 
-    def follow(self, daemon: Daemon) -> None:
+    def follow(self, daemon: DaemonControl) -> None:
         self.daemon = daemon
 
     # HeatScript ------------------------------------------------------------------
 
     def keep(self, heat: Simulation) -> bool:
         # A new session (a workout started) sends whoever is on the course off it.
-        return self.daemon is not None and self.daemon.session_id == self._heat_session
+        return self.daemon is not None and self.daemon.snapshot().session_id == self._heat_session
 
     def next_heat(self, now_ns: int) -> Simulation | None:
-        if self.daemon is None or self.daemon.session_id is None:
+        daemon = self.daemon
+        if daemon is None:
             return None
-        state = self.daemon.workout_state()
+        live = daemon.snapshot()
+        state = live.workout
         if state is None:
-            return self._free_heat(now_ns) if self.free_running else None
+            return self._free_heat(daemon, live, now_ns) if self.free_running else None
         self.free_running = False
         lap = state["lap"]
         if lap is not None and lap["start"] == "go" and (state["session"], lap["number"]) not in self._laps_run:
             self._laps_run.add((state["session"], lap["number"]))  # the coach said go: off they go
             runner = next(a for a in state["athletes"] if a["id"] == state["running"])
-            return self._laps(state, runner, now_ns - lap["elapsed_ns"], roll_in=False)
+            return self._laps(live, state, runner, now_ns - lap["elapsed_ns"], roll_in=False)
         athlete = state["next"]
         if state["finished"] or athlete is None:
             return None
         if athlete["status"] == "recovering":
-            self._maybe_ready(athlete, state["rest_scale"])
+            self._maybe_ready(daemon, athlete, state["rest_scale"])
             return None
         if state["status"] != "ready" or state["running"] is not None:
             return None
         if state["mode"] == "line":
             runner, fresh = self._runner(state, athlete)
             runner = replace(runner, vmax_mps=runner.vmax_mps * fresh)
-            return self._heat(simulate(self.daemon.layout, 1, athletes=[runner], seed=self._seed(), options=self.options, start_ns=now_ns))
+            return self._heat(live, simulate(live.layout, 1, athletes=[runner], seed=self._seed(), options=self.options, start_ns=now_ns))
         if state["armed"]:
-            return self._laps(state, athlete, now_ns + ROLL_IN_NS, roll_in=True)
+            return self._laps(live, state, athlete, now_ns + ROLL_IN_NS, roll_in=True)
         return None  # a go start: waiting for the coach
 
     # The athletes ------------------------------------------------------------------
 
-    def _free_heat(self, now_ns: int) -> Simulation | None:
+    def _free_heat(self, daemon: DaemonControl, live: DaemonSnapshot, now_ns: int) -> Simulation | None:
         if self._next_free_ns is not None and now_ns < self._next_free_ns:
             return None
         athlete = self.roster[self._heats % len(self.roster)]
-        heat = self._heat(simulate(self.daemon.layout, 1, athletes=[athlete], seed=self._seed(), options=self.options, start_ns=now_ns))
+        heat = self._heat(live, simulate(live.layout, 1, athletes=[athlete], seed=self._seed(), options=self.options, start_ns=now_ns))
         self._next_free_ns = heat.edges[-1].t_ns + FREE_GAP_NS
         athlete_id = self.ids[athlete.name]  # a coach would tap the name: the run is theirs
-        self.daemon.call(lambda: self.daemon.athlete_queue.append(athlete_id))
+        daemon.edit_queue(lambda queue: [*queue, athlete_id])
         return heat
 
-    def _heat(self, heat: Simulation) -> Simulation:
+    def _heat(self, live: DaemonSnapshot, heat: Simulation) -> Simulation:
         self._heats += 1
-        self._heat_session = self.daemon.session_id
+        self._heat_session = live.session_id
         return heat
 
     def _seed(self) -> int:
@@ -131,22 +133,22 @@ class DemoClub:
         tired = called["id"] == state["athletes"][-1]["id"] and called["next"]["rep"] == 2
         return athlete, FADE if tired else 1.0
 
-    def _laps(self, state: dict, called: dict, start_ns: int, roll_in: bool) -> Simulation:
+    def _laps(self, live: DaemonSnapshot, state: dict, called: dict, start_ns: int, roll_in: bool) -> Simulation:
         """Laps at the target pace (none: 3000 m race pace) from ``start_ns``, a mark at each split."""
         rep, (athlete, fresh) = called["next"], self._runner(state, called)
         target_s = rep["target"]["time_s"]
         pace_mps = fresh * (athlete.vmax_mps * 0.52 if target_s is None else rep["distance_m"] / target_s)
         pace_mps *= random.Random(self._seed()).uniform(0.99, 1.01)  # nobody runs the target to the hundredth
-        gate = self.daemon.layout.gate(state["lap_gate"])
+        gate = live.layout.gate(state["lap_gate"])
         marks = [start_ns] if roll_in else []
         t = start_ns
         for split_m in LapTimer(gate.name, LapSettings(lap_m=state["lap_m"])).splits_m(rep["distance_m"]):
             t += round(split_m / pace_mps * NS_PER_S)
             marks.append(t)
-        return self._heat(Simulation(lap_edges(gate, marks, speed_mps=pace_mps, seed=self._seed(), options=self.options)))
+        return self._heat(live, Simulation(lap_edges(gate, marks, speed_mps=pace_mps, seed=self._seed(), options=self.options)))
 
-    def _maybe_ready(self, athlete: dict, rest_scale: float) -> None:
+    def _maybe_ready(self, daemon: DaemonControl, athlete: dict, rest_scale: float) -> None:
         """After a jog or a full recovery the athlete says they are ready (the coach would tap Ready)."""
         needed = FULL_RECOVERY_NS if athlete["jog_m"] is None else athlete["jog_m"] / JOG_MPS * NS_PER_S
         if athlete["rest_elapsed_ns"] >= needed * rest_scale:
-            self.daemon.workout_input("ready", athlete["id"])
+            daemon.workout_input("ready", athlete["id"])

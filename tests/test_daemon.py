@@ -52,7 +52,7 @@ class Live:
 
     def runs(self, session_id=None):
         with self.store() as store:
-            return sorted(store.runs(session_id=session_id or self.daemon.session_id), key=lambda r: r["number"])
+            return sorted(store.runs(session_id=session_id or self.daemon.snapshot().session_id), key=lambda r: r["number"])
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def assert_live_equals_recompute(path, session_id):
 
 
 def test_start_opens_a_session_and_publishes_it(live):
-    session_id = live.daemon.session_id
+    session_id = live.daemon.snapshot().session_id
     assert session_id == 1
     assert live.events("session") == [{"session": 1, "layout": "M1=0,M2=30,M3=60", "method": "longest", "place": "Club track", "track": None}]
     with live.store() as store:
@@ -137,7 +137,7 @@ def test_stop_loses_nothing(tmp_path):
     live.source.play(sim.edges)
     live.daemon.stop()
     with live.store() as store:
-        assert store.edges(live.daemon.session_id) == sorted(sim.edges, key=lambda e: e.t_ns)
+        assert store.edges(live.daemon.snapshot().session_id) == sorted(sim.edges, key=lambda e: e.t_ns)
     assert [r["status"] for r in live.runs()] == ["complete", "complete"]
     assert len(live.events("run")) == 2
 
@@ -149,8 +149,8 @@ def test_every_edge_is_logged_and_every_run_stored_and_published(live):
     sim = reps(5)
     live.play(sim.edges)
     with live.store() as store:
-        assert store.edge_count(live.daemon.session_id) == len(live.source.emitted) == len(sim.edges)
-        assert store.edges(live.daemon.session_id) == list(sim.edges)
+        assert store.edge_count(live.daemon.snapshot().session_id) == len(live.source.emitted) == len(sim.edges)
+        assert store.edges(live.daemon.snapshot().session_id) == list(sim.edges)
         crossings = list(store.db["crossings"].rows_where(order_by="t_ns"))
     runs = live.runs()
     assert [r["status"] for r in runs] == ["complete"] * 5
@@ -188,7 +188,7 @@ def test_live_result_equals_recompute(tmp_path):
     live.source.advance_to(edges[-1].t_ns + 2 * S)
     live.settle()
     live.daemon.stop()
-    result = assert_live_equals_recompute(live.path, live.daemon.session_id)
+    result = assert_live_equals_recompute(live.path, live.daemon.snapshot().session_id)
     assert {r["status"] for r in result["runs"]} == {"complete", "incomplete", "rejected"}
     reasons = [a["reason"] for a in result["anomalies"]]
     assert any("glitch" in r for r in reasons) and any("no gate has a beam named X9" in r for r in reasons)
@@ -212,9 +212,9 @@ def test_late_edges_give_the_same_result(tmp_path):
         (run.number, run.status.value, {c.gate: c.t_ns for c in run.crossings}) for run in sorted(expected.runs, key=lambda r: r.number)
     ]
     with live.store() as store:
-        assert not [a for a in store.anomalies(live.daemon.session_id) if "out of order" in a["reason"]]
-        assert store.edge_count(live.daemon.session_id) == len(sim.edges)
-    assert_live_equals_recompute(live.path, live.daemon.session_id)
+        assert not [a for a in store.anomalies(live.daemon.snapshot().session_id) if "out of order" in a["reason"]]
+        assert store.edge_count(live.daemon.snapshot().session_id) == len(sim.edges)
+    assert_live_equals_recompute(live.path, live.daemon.snapshot().session_id)
 
 
 def test_an_edge_later_than_the_latency_allows_is_kept_but_set_aside(live):
@@ -223,8 +223,8 @@ def test_an_edge_later_than_the_latency_allows_is_kept_but_set_aside(live):
     late = Edge("M2", sim.edges[-1].t_ns - 5 * S, True)
     live.play([late], then_ns=0)
     with live.store() as store:
-        assert store.edge_count(live.daemon.session_id) == len(sim.edges) + 1  # the raw log has it
-        assert any("out of order" in a["reason"] for a in store.anomalies(live.daemon.session_id))
+        assert store.edge_count(live.daemon.snapshot().session_id) == len(sim.edges) + 1  # the raw log has it
+        assert any("out of order" in a["reason"] for a in store.anomalies(live.daemon.snapshot().session_id))
     assert [r["status"] for r in live.runs()] == ["complete"]
 
 
@@ -241,9 +241,9 @@ def test_sim_source_end_to_end(tmp_path):
     expected = [e for heat in heats(FLY30, 100, athletes=ROSTER, seed=6, options=LIMBS, start_ns=START, gap_ns=10 * S)
                 for e in heat.edges if e.t_ns <= clock.limit_ns]
     with Store(path) as store:
-        assert store.edges(daemon.session_id) == expected
-        assert not [a for a in store.anomalies(daemon.session_id) if "out of order" in a["reason"]]
-    result = assert_live_equals_recompute(path, daemon.session_id)
+        assert store.edges(daemon.snapshot().session_id) == expected
+        assert not [a for a in store.anomalies(daemon.snapshot().session_id) if "out of order" in a["reason"]]
+    result = assert_live_equals_recompute(path, daemon.snapshot().session_id)
     finished = [rep for rep in source.reps if rep.truth["M3"] + S < clock.limit_ns]
     assert len(finished) >= 20
     assert [r["status"] for r in result["runs"][: len(finished)]] == ["complete"] * len(finished)
@@ -253,7 +253,7 @@ def test_sim_source_end_to_end(tmp_path):
 
 
 def test_a_bad_batch_does_not_stop_the_daemon(live, caplog):
-    with caplog.at_level(logging.ERROR, logger="gatectl.daemon.daemon"):
+    with caplog.at_level(logging.ERROR, logger="gatectl.daemon.loop"):
         live.source.emit(Edge("M1", None, True))  # no time: cannot be stored
         live.settle()
     assert "could not process 1 edges" in caplog.text
@@ -275,15 +275,15 @@ def test_a_failing_write_does_not_stop_the_daemon(tmp_path, caplog):
     live = Live(tmp_path / "g.db", store_factory=lambda: FlakyStore(tmp_path / "g.db"))
     live.daemon.start()
     sim = reps(3, gap_ns=30 * S)
-    with caplog.at_level(logging.ERROR, logger="gatectl.daemon.daemon"):
+    with caplog.at_level(logging.ERROR, logger="gatectl.daemon.loop"):
         for rep in range(3):
             live.play([e for e in sim.edges if sim.reps[rep].start_ns <= e.t_ns < sim.reps[rep].start_ns + 25 * S])
     live.daemon.stop()
     assert "could not process" in caplog.text
     assert len([r for r in live.runs() if r["status"] == "complete"]) >= 2  # the runs after the failure
     with live.store() as store:
-        assert store.edge_count(live.daemon.session_id) == len(sim.edges)  # the raw log is whole: recompute recovers
-        store.recompute(live.daemon.session_id)
+        assert store.edge_count(live.daemon.snapshot().session_id) == len(sim.edges)  # the raw log is whole: recompute recovers
+        store.recompute(live.daemon.snapshot().session_id)
     assert [r["status"] for r in live.runs()] == ["complete"] * 3
 
 
@@ -306,14 +306,14 @@ def athletes(live):
 def test_queue_assigns_finished_runs_in_order(live, athletes):
     ana, ben, chloe = athletes
     live.daemon.set_queue([ana, ben])
-    assert live.daemon.athlete_queue == [ana, ben]
+    assert live.daemon.snapshot().queue == (ana, ben)
     sim = reps(3, gap_ns=30 * S)
     live.play(sim.edges)
     runs = live.runs()
     assert [(r["status"], r["athlete"]) for r in runs] == [("complete", "Ana"), ("complete", "Ben"), ("complete", None)]
     assert [r["athlete"] for r in live.events("run")] == ["Ana", "Ben", None]
     assert live.events("queue") == [{"athletes": [ana, ben]}, {"athletes": [ben]}, {"athletes": []}]
-    assert live.daemon.athlete_queue == []
+    assert live.daemon.snapshot().queue == ()
 
 
 def test_rejected_records_do_not_take_from_the_queue(live, athletes):
@@ -341,7 +341,7 @@ def test_queue_of_an_unknown_athlete_is_refused(live, athletes):
     live.daemon.set_queue([athletes[0]])
     with pytest.raises(StoreError, match="There is no athlete 99."):
         live.daemon.set_queue([athletes[1], 99])
-    assert live.daemon.athlete_queue == [athletes[0]]
+    assert live.daemon.snapshot().queue == (athletes[0],)
 
 
 def test_edit_queue(live, athletes):
@@ -378,11 +378,11 @@ def test_new_session_closes_the_old_one_and_starts_another(live):
     second_start = sim.reps[1].start_ns
     # Rep 1 in full; rep 2 only as far as M2 when the coach starts a new session.
     live.play([e for e in sim.edges if e.t_ns < second_start or (e.beam != "M3")], then_ns=S)
-    old = live.daemon.session_id
+    old = live.daemon.snapshot().session_id
     assert [r["status"] for r in live.runs()] == ["complete"]  # rep 2 still open
     indoor = Layout.flying(30, 40)
     new = live.daemon.new_session(indoor, place="Indoor")
-    assert new == old + 1 == live.daemon.session_id
+    assert new == old + 1 == live.daemon.snapshot().session_id
     old_runs = live.runs(old)
     assert [r["status"] for r in old_runs] == ["complete", "incomplete"]
     assert old_runs[1]["reason"].startswith("no crossing at M3 after M2")
@@ -408,17 +408,17 @@ def test_new_session_keeps_layout_and_place_by_default(live):
 
 
 def states(live):
-    return {g["gate"]: g["state"] for g in live.daemon.gate_status()}
+    return {g.gate: g.state for g in live.daemon.snapshot().gates}
 
 
 def test_gate_status_clear_blocked_stuck(live):
     assert states(live) == {"M1": "clear", "M2": "clear", "M3": "clear"}
-    [m1] = [g for g in live.daemon.gate_status() if g["gate"] == "M1"]
+    [m1] = [g.as_json() for g in live.daemon.snapshot().gates if g.gate == "M1"]
     assert m1 == {"gate": "M1", "position_m": 0.0, "state": "clear", "beams": {"M1": {"state": "clear", "since_ns": None, "for_s": 0.0}}}
     broken_at = START + S
     live.play([Edge("M2", broken_at, True)], then_ns=2 * S - 1)
     assert states(live) == {"M1": "clear", "M2": "blocked", "M3": "clear"}
-    [m2] = [g for g in live.daemon.gate_status() if g["gate"] == "M2"]
+    [m2] = [g.as_json() for g in live.daemon.snapshot().gates if g.gate == "M2"]
     assert m2["beams"]["M2"] == {"state": "blocked", "since_ns": broken_at, "for_s": 1.999999999}
     live.source.advance_to(broken_at + 2 * S)  # held broken for 2 s on the source's clock: stuck
     live.settle()
@@ -438,9 +438,9 @@ def test_dual_gate_status_is_its_worst_beam(tmp_path):
     live.daemon.start()
     try:
         live.play([Edge("M1b", START + S, True)], then_ns=0)
-        [m1] = [g for g in live.daemon.gate_status() if g["gate"] == "M1"]
-        assert m1["state"] == "blocked"
-        assert {beam: b["state"] for beam, b in m1["beams"].items()} == {"M1a": "clear", "M1b": "blocked"}
+        [m1] = [g for g in live.daemon.snapshot().gates if g.gate == "M1"]
+        assert m1.state == "blocked"
+        assert {b.beam: b.state for b in m1.beams} == {"M1a": "clear", "M1b": "blocked"}
         live.source.advance_to(START + 4 * S)
         live.settle()
         assert states(live)["M1"] == "stuck"

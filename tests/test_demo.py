@@ -44,7 +44,7 @@ class Club:
     def until(self, done, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = self.daemon.workout_state()
+            state = self.daemon.snapshot().workout
             if done(state):
                 return state
             time.sleep(0.005)
@@ -52,7 +52,7 @@ class Club:
 
     def runs(self, session_id=None):
         with Store(self.path) as store:
-            return sorted(store.runs(session_id=session_id or self.daemon.session_id), key=lambda r: r["number"])
+            return sorted(store.runs(session_id=session_id or self.daemon.snapshot().session_id), key=lambda r: r["number"])
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_free_running_until_a_workout_starts(tmp_path):
 
 def test_the_club_follows_a_flying_workout(club):
     """Whoever is called runs; the last of the group tires in each set's second rep: a drop-off."""
-    old = club.daemon.session_id
+    old = club.daemon.snapshot().session_id
     club.daemon.start_workout(club.plan("2 x 2 x 30m. 1:00 Rec between reps. 2:00 Rec between sets.", WorkoutKind.MAX_VELOCITY))
     state = club.until(lambda s: s["finished"])
     summary = {s["name"]: s for s in state["summary"]}
@@ -101,14 +101,14 @@ def test_the_club_follows_a_flying_workout(club):
     assert all(r["status"] == "complete" and r["vs_pace"]["400m"]["faster"] for r in runs)
     assert club.runs(old) == []
     time.sleep(0.05)
-    assert club.daemon.workout_state()["finished"] and len(club.runs()) == len(runs)  # after it: no more free running
+    assert club.daemon.snapshot().workout["finished"] and len(club.runs()) == len(runs)  # after it: no more free running
 
 
 def test_track_reps_with_rolling_starts_and_jog_recoveries(club):
     """One gate on the line: the club rolls through it when it is armed, and is ready after its jog."""
     plan = club.plan("3 x 400m @ 3K pace, 200m jog recovery", WorkoutKind.TRACK_REPS, names=("Amara", "Ben"), track=Track("M1", 400))
     club.daemon.start_workout(plan)
-    session = club.daemon.session_id
+    session = club.daemon.snapshot().session_id
     state = club.until(lambda s: s["finished"])
     summary = {s["name"]: s for s in state["summary"]}
     assert [summary[n]["done"] for n in ("Amara", "Ben")] == [3, 3]
@@ -125,7 +125,7 @@ def test_track_reps_with_rolling_starts_and_jog_recoveries(club):
 def test_a_go_start_waits_for_the_coach(club):
     plan = club.plan("2 x 200m @ 30 / R30s", WorkoutKind.TRACK_REPS, names=("Chloe",), track=Track("M1", 400), start=StartKind.GO, countdown_ns=3 * S)
     club.daemon.start_workout(plan)
-    session = club.daemon.session_id
+    session = club.daemon.snapshot().session_id
     for rep in (1, 2):
         club.until(lambda s: s["needs_go"] or (s["next"] and s["next"]["status"] == "resting"))
         club.daemon.workout_input("go")  # resting: the coach's go cuts the rest short

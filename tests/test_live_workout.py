@@ -74,7 +74,7 @@ def test_flying_30s_for_three_athletes_walked_through_on_the_daemon(live):
     names = {v: k for k, v in ids.items()}
     assert (state["status"], state["next"]["name"], state["set"], state["rep"]) == ("ready", "Ana", 1, 1)
     assert state["next"]["next"]["target"]["text"].startswith("faster than 400m pace (")
-    assert live.daemon.athlete_queue == [ids["Ana"], ids["Ben"], ids["Cy"]]
+    assert live.daemon.snapshot().queue == (ids["Ana"], ids["Ben"], ids["Cy"])
     assert cues(live.events("workout")) == [("call", ids["Ana"])]
     order, seed, beeps, ended_set = [], 0, [], False
     while not state["finished"]:
@@ -89,13 +89,13 @@ def test_flying_30s_for_three_athletes_walked_through_on_the_daemon(live):
             assert (run["athlete"], run["set"], run["rep"]) == (athlete["name"], order[-1][1], order[-1][2])
             assert run["vs_pace"]["400m"]["faster"] is not fading or run["vs_pace"]["400m"]["percent"] > 100
             if fading:
-                shown = live.daemon.workout_state()
+                shown = live.daemon.snapshot().workout
                 cy = next(a for a in shown["athletes"] if a["name"] == "Cy")
                 assert cy["suggest_end_set"] and cy["last"]["drop_off"]["percent_slower"] > 2
                 assert ("drop-off", ids["Cy"]) in cues(live.events("workout")[-3:])
                 live.daemon.workout_input("end-set", ids["Cy"])
                 ended_set = True
-        state = live.daemon.workout_state()
+        state = live.daemon.snapshot().workout
     assert ended_set
     assert order[:3] == [("Ana", 1, 1), ("Ben", 1, 1), ("Cy", 1, 1)]
     assert len(order) == 26  # Cy's set 2 rep 3 was skipped
@@ -105,12 +105,12 @@ def test_flying_30s_for_three_athletes_walked_through_on_the_daemon(live):
     summary = {s["name"]: s for s in state["summary"]}
     assert [(summary[n]["done"], summary[n]["skipped"]) for n in ("Ana", "Ben", "Cy")] == [(9, 0), (9, 0), (8, 1)]
     assert (2, 2) in [(d["set"], d["rep"]) for d in summary["Cy"]["drop_offs"]]  # others may fade by chance (±2 %)
-    assert live.daemon.athlete_queue == []
+    assert live.daemon.snapshot().queue == ()
     with live.store() as store:
-        saved = store.workout(live.daemon.session_id)
+        saved = store.workout(live.daemon.snapshot().session_id)
         assert (saved["slug"], saved["ended"], saved["options"]["mode"]) == ("flying-30s", True, "line")
         assert [s["done"] for s in saved["summary"]] == [9, 9, 8]
-    assert_live_equals_recompute(live.path, live.daemon.session_id)  # the rep labels survive a recompute
+    assert_live_equals_recompute(live.path, live.daemon.snapshot().session_id)  # the rep labels survive a recompute
 
 
 def test_a_voided_run_is_run_again(live):
@@ -119,7 +119,7 @@ def test_a_voided_run_is_run_again(live):
     with live.store() as store:
         store.void_run(run["id"], "false start")
     live.daemon.run_voided(run["id"])
-    state = live.daemon.workout_state()
+    state = live.daemon.snapshot().workout
     ana = state["athletes"][0]
     assert (ana["done"], ana["next"]["rep"], ana["last"]["outcome"]) == (0, 1, "voided")
     assert state["status"] == "resting"  # a first rep run again: after its own recovery
@@ -129,7 +129,7 @@ def test_the_coach_skips_repeats_and_ends(live):
     state = live.daemon.start_workout(plan(live, "2 x 30m. 1:00 Rec between reps", names=("Ana", "Ben")))
     ana, ben = (a["id"] for a in state["athletes"])
     state = live.daemon.workout_input("skip")  # Ana is not there: Ben goes
-    assert (state["next"]["id"], live.daemon.athlete_queue) == (ben, [ben, ana])
+    assert (state["next"]["id"], live.daemon.snapshot().queue) == (ben, (ben, ana))
     sprint(live, "Ben", 8.8, 1)
     state = live.daemon.workout_input("repeat")
     assert state["athletes"][1]["last"]["outcome"] == "repeated"
@@ -145,7 +145,7 @@ def test_the_coach_skips_repeats_and_ends(live):
 def test_ready_cuts_a_rest_short(live):
     live.daemon.start_workout(plan(live, "2 x 30m. 3:00 Rec between reps", names=("Ana",)))
     sprint(live, "Ana", 9.4, 1)
-    assert live.daemon.workout_state()["status"] == "resting"
+    assert live.daemon.snapshot().workout["status"] == "resting"
     assert live.daemon.workout_input("ready")["status"] == "ready"
 
 
@@ -154,30 +154,30 @@ def test_runs_while_disarmed_are_not_reps(live):
     live.daemon.set_armed(False)
     run = sprint(live, "Ana", 9.4, 1)
     assert run["voided"] and run["athlete"] is None and run["set"] is None
-    assert live.daemon.workout_state()["athletes"][0]["done"] == 0
-    assert state["next"]["id"] == live.daemon.workout_state()["next"]["id"]
+    assert live.daemon.snapshot().workout["athletes"][0]["done"] == 0
+    assert state["next"]["id"] == live.daemon.snapshot().workout["next"]["id"]
 
 
 def test_no_workout_no_taps(live):
-    assert live.daemon.workout_state() is None
+    assert live.daemon.snapshot().workout is None
     with pytest.raises(WorkoutError, match="No workout is running"):
         live.daemon.workout_input("skip")
 
 
 def test_a_workout_that_cannot_run_leaves_the_session_alone(live):
-    session = live.daemon.session_id
+    session = live.daemon.snapshot().session_id
     with pytest.raises(WorkoutError, match="leaves no time"):
         live.daemon.start_workout(plan(live, "400 @ 3k pace - 2:00", WorkoutKind.TRACK_REPS, names=("Ana",)))
     with pytest.raises(LayoutError, match="'L' is not one of M1, M2, M3"):
         live.daemon.start_workout(plan(live, "400", names=("Ana",), track=Track("L")))
-    assert live.daemon.session_id == session and live.daemon.workout_state() is None
+    assert live.daemon.snapshot().session_id == session and live.daemon.snapshot().workout is None
 
 
 def test_a_new_session_ends_the_workout(live):
     live.daemon.start_workout(plan(live, "2 x 30m", names=("Ana",)))
-    old = live.daemon.session_id
+    old = live.daemon.snapshot().session_id
     live.daemon.new_session()
-    assert live.daemon.workout_state() is None and live.daemon.session_id == old + 1
+    assert live.daemon.snapshot().workout is None and live.daemon.snapshot().session_id == old + 1
     with live.store() as store:
         assert store.workout(old)["ended"] is True
 
@@ -199,14 +199,14 @@ def test_12_x_400_at_3k_pace_with_one_gate(live):
     """Rolling starts through the line, a 200 m jog between, each rep against its target; a recompute agrees."""
     text = library_workout("12x400-3k").text.replace("12 x", "3 x")
     state = live.daemon.start_workout(plan(live, text, WorkoutKind.TRACK_REPS, names=("Ana",), track=TRACK))
-    session = live.daemon.session_id
+    session = live.daemon.snapshot().session_id
     assert (state["mode"], state["lap_m"], state["armed"], state["needs_go"]) == ("track", 400, True, False)
     assert state["next"]["next"]["target"]["time_s"] == 80.0
-    assert [g["gate"] for g in live.daemon.gate_status()] == ["M1"]
+    assert [g.gate for g in live.daemon.snapshot().gates] == ["M1"]
     live.play([Edge("M3", now(live) + S, True), Edge("M3", now(live) + S + 80 * MS, False)])  # another gate: not timed
     for number, lap in enumerate((79.4, 80.5, 83.0), 1):
         laps(live, 5, lap, seed=number)
-        state = live.daemon.workout_state()
+        state = live.daemon.snapshot().workout
         run = live.events("run")[-1]
         assert (run["rep"], run["lap"]["time_s"], run["lap"]["target_s"]) == (number, pytest.approx(lap, abs=0.01), 80.0)
         assert run["lap"]["check"]["verdict"] == ("slow" if lap > 81 else "on-target")
@@ -226,7 +226,7 @@ def test_12_x_400_at_3k_pace_with_one_gate(live):
 
 def test_a_go_start_counts_down_and_times_from_the_go(live):
     state = live.daemon.start_workout(plan(live, "2 x 800 @ 2:40 / R30s", WorkoutKind.TRACK_REPS, names=("Ana",), track=TRACK, start=StartKind.GO, countdown_ns=5 * S))
-    session = live.daemon.session_id
+    session = live.daemon.snapshot().session_id
     assert (state["armed"], state["needs_go"]) == (False, True)
     laps(live, 1, speed=2)  # a jog through the line before the go: not timed
     go_at = now(live)
@@ -240,7 +240,7 @@ def test_a_go_start_counts_down_and_times_from_the_go(live):
     assert (run["status"], run["lap"]["start"], run["lap"]["splits_s"]) == ("complete", "go", [pytest.approx(79, abs=0.01), pytest.approx(80, abs=0.01)])
     assert any("before the go" in a["reason"] for a in live.events("anomaly"))
     assert any(w["lap"] and len(w["lap"]["splits_s"]) == 1 for w in live.events("workout"))  # the lap split, live
-    state = live.daemon.workout_state()
+    state = live.daemon.snapshot().workout
     assert (state["status"], state["needs_go"]) == ("resting", False)
     live.daemon.workout_input("end")
     live.daemon.new_session()
@@ -254,7 +254,7 @@ def test_a_rep_abandoned_on_the_track_times_out_and_is_run_again(live):
     live.settle()
     run = live.events("run")[-1]
     assert (run["status"], run["rep"]) == ("incomplete", 1)
-    state = live.daemon.workout_state()
+    state = live.daemon.snapshot().workout
     assert (state["athletes"][0]["last"]["outcome"], state["next"]["next"]["rep"]) == ("incomplete", 1)
 
 
@@ -285,7 +285,7 @@ def test_fast_rests_scale_every_countdown(tmp_path):
         state = fast.daemon.start_workout(plan(fast, "2 x 30m. 3:00 Rec between reps", names=("Ana",)))
         assert state["rest_scale"] == pytest.approx(1 / 12)
         sprint(fast, "Ana", 9.4, 1)
-        left = fast.daemon.workout_state()["next"]["rest_left_ns"]
+        left = fast.daemon.snapshot().workout["next"]["rest_left_ns"]
         assert 12 * S < left <= 15 * S  # 3:00 / 12, from the end of the run
     finally:
         fast.daemon.stop()

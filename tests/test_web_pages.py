@@ -38,7 +38,7 @@ def test_live_page_before_any_run(client, daemon):
     html = response.get_data(as_text=True)
     assert "Waiting for the first run" in html and 'src="/static/live.js"' in html
     state = state_of(html)
-    assert state["connected"] is True and state["runs"] == [] and state["session"]["id"] == daemon.session_id
+    assert state["connected"] is True and state["runs"] == [] and state["session"]["id"] == daemon.snapshot().session_id
     assert [g["gate"] for g in state["layout"]["gates"]] == ["M1", "M2", "M3"]
     assert "Set-Cookie" not in response.headers  # viewers get no cookie
 
@@ -134,14 +134,14 @@ def test_control_forms(coach, gates, daemon, db_path):
     ana = athlete_id(db_path, "Ana Silva")
     response = form(coach, "/control/armed", armed="false")
     assert response.status_code == 302 and response.headers["Location"] == "/control"
-    assert daemon.armed is False
+    assert daemon.snapshot().armed is False
     assert "Gates disarmed" in coach.get("/control").get_data(as_text=True)
     form(coach, "/control/armed", armed="true")
     form(coach, "/control/queue", op="add", athlete=str(ana))
     form(coach, "/control/queue", op="next", athlete=str(athlete_id(db_path, "Ben Okafor")))
-    assert len(daemon.athlete_queue) == 2
+    assert len(daemon.snapshot().queue) == 2
     form(coach, "/control/queue", op="remove", position="0")
-    assert daemon.athlete_queue == [ana]
+    assert daemon.snapshot().queue == (ana,)
     run = run_once(gates, daemon)
     assert run["athlete"] == "Ana Silva"
     form(coach, f"/control/runs/{run['id']}/void", reason="false start")
@@ -151,9 +151,9 @@ def test_control_forms(coach, gates, daemon, db_path):
     assert coach.get(f"/api/runs/{run['id']}").get_json()["athlete"] is None
     form(coach, "/control/clock", epoch_ms="1780000000000", tz_minutes="60")
     assert "Date set from this device: 2026-05-28" in coach.get("/control").get_data(as_text=True)
-    old = daemon.session_id
+    old = daemon.snapshot().session_id
     response = form(coach, "/control/session", accel_m="25", fly_m="40", method="longest", place="Track 2", layout="")
-    assert response.status_code == 302 and daemon.session_id == old + 1
+    assert response.status_code == 302 and daemon.snapshot().session_id == old + 1
     assert "Session" in coach.get("/control").get_data(as_text=True)
 
 
@@ -176,7 +176,7 @@ def test_control_form_errors_are_pages_with_a_sentence(coach, url, fields, words
 def test_forms_without_the_token_are_refused(coach, daemon):
     response = coach.post("/control/armed", data={"armed": "false"})
     page_error(response, 400, "security token is missing")
-    assert daemon.armed is True
+    assert daemon.snapshot().armed is True
 
 
 def test_forms_from_a_viewer_are_refused(client, daemon):
@@ -184,7 +184,7 @@ def test_forms_from_a_viewer_are_refused(client, daemon):
     response = form(client, "/control/armed", armed="false")
     page_error(response, 401, "Log in as the coach")
     assert "/login?next=" in response.get_data(as_text=True)
-    assert daemon.armed is True
+    assert daemon.snapshot().armed is True
 
 
 # Login ------------------------------------------------------------------------------------------------
@@ -321,14 +321,14 @@ def test_history_pages(client, gates, daemon, db_path):
     run = run_once(gates, daemon, (0, 3.3, 6.2))
     run_once(gates, daemon, (0, 3.3, 6.2))
     html = client.get("/history").get_data(as_text=True)
-    assert f">{daemon.session_id}<" in html and "Club track" in html
+    assert f">{daemon.snapshot().session_id}<" in html and "Club track" in html
     html = client.get(f"/history?athlete={ana}").get_data(as_text=True)
     assert "<svg" in html and "best fly velocity each week" in html and "400 m pace 8.00" in html and "800 m pace 6.96" in html
-    html = client.get(f"/history/sessions/{daemon.session_id}").get_data(as_text=True)
+    html = client.get(f"/history/sessions/{daemon.snapshot().session_id}").get_data(as_text=True)
     assert html.count("<svg") == 2  # Ana, and the unassigned run
     assert "Ana Silva: fly velocity of each rep" in html and "Unassigned runs" in html
     assert "3.00" in html and "10.00" in html and "0:38" in html  # the next rep began 38.4 s later
-    html = client.get(f"/history/sessions/{daemon.session_id}?athlete={ana}&all=1").get_data(as_text=True)
+    html = client.get(f"/history/sessions/{daemon.snapshot().session_id}?athlete={ana}&all=1").get_data(as_text=True)
     assert html.count("<svg") == 1 and str(run["number"]) in html
 
 
@@ -349,13 +349,13 @@ def test_export_a_session(client, gates, daemon, db_path):
         trick = store.add_athlete("=HYPERLINK(1)")
     daemon.set_queue([trick])
     run = run_once(gates, daemon)
-    response = client.get(f"/export/sessions/{daemon.session_id}.csv")
+    response = client.get(f"/export/sessions/{daemon.snapshot().session_id}.csv")
     assert response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="gatectl-session-{daemon.session_id}-')
+    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="gatectl-session-{daemon.snapshot().session_id}-')
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("id,session,number,athlete,status")
     assert "'=HYPERLINK(1)" in lines[1] and ",3.100000000," in lines[1]
-    data = client.get(f"/export/sessions/{daemon.session_id}.json").get_json()
+    data = client.get(f"/export/sessions/{daemon.snapshot().session_id}.json").get_json()
     assert data["runs"][0]["id"] == run["id"] and data["runs"][0]["athlete"] == "=HYPERLINK(1)"
 
 

@@ -50,7 +50,7 @@ def test_the_coach_starts_a_workout_from_the_form(coach, db_path, daemon):
     assert "Workout started in session 2: Ben Okafor is called first" in html
     assert "Under way: " + FLYING in html and "Next: <strong>Ben Okafor</strong>" in html
     assert "faster than 400m pace (3.75 s)" in html  # Ana's target, from her 50.0 s 400 m
-    assert daemon.athlete_queue == [ben, ana]
+    assert daemon.snapshot().queue == (ben, ana)
     with Store(db_path) as store:
         assert store.workout(2)["slug"] == "flying-30s"
 
@@ -78,7 +78,7 @@ def test_start_form_errors_come_back_with_the_form(coach, db_path, daemon, field
     page_error(response, status, words)
     html = response.get_data(as_text=True)
     assert 'id="start-form"' in html and 'role="alert"' in html
-    assert daemon.workout_state() is None and daemon.session_id == 1
+    assert daemon.snapshot().workout is None and daemon.snapshot().session_id == 1
 
 
 def test_a_caret_error_keeps_what_was_typed(coach, db_path, daemon):
@@ -95,12 +95,12 @@ def test_taps_from_the_page(coach, db_path, daemon):
     response = form(coach, "/workouts/skip")
     assert response.status_code == 302
     assert "Workout: rep skipped." in coach.get("/workouts").get_data(as_text=True)
-    assert daemon.workout_state()["next"]["name"] == "Ben Okafor"
+    assert daemon.snapshot().workout["next"]["name"] == "Ben Okafor"
     response = form(coach, "/workouts/ready", next="/")
     assert response.headers["Location"] == "/"
     response = form(coach, "/workouts/end", next="https://elsewhere.example/")
     assert response.headers["Location"].endswith("/workouts")
-    assert daemon.workout_state()["finished"]
+    assert daemon.snapshot().workout["finished"]
     assert "Finished: " in coach.get("/workouts").get_data(as_text=True)
 
 
@@ -174,7 +174,7 @@ def test_start_and_follow_a_workout_over_the_api(client, coach, db_path, daemon,
 def test_start_refusals_name_the_field(coach, db_path, daemon, body, field):
     ana, _ = ids(db_path)
     error(post(coach, "/api/workout", {"slug": "flying-30s", "athletes": [ana], **body}), 400, field)
-    assert daemon.workout_state() is None
+    assert daemon.snapshot().workout is None
 
 
 def test_a_notation_error_points_at_the_part(coach, db_path, daemon):
@@ -239,7 +239,7 @@ def test_track_reps_with_a_go_over_the_api(coach, client, db_path, daemon, gates
     state = post(coach, "/api/workout/go").get_json()["workout"]
     assert state["status"] == "running" and state["lap"]["elapsed_ns"] < 0
     finish = go_at + 5 * S + 79 * S
-    for edge in lap_edges(daemon.layout.gate("M1"), [finish], speed_mps=5):
+    for edge in lap_edges(daemon.snapshot().layout.gate("M1"), [finish], speed_mps=5):
         gates.emit(edge)
     gates.set_now(finish + 2 * S)
     daemon.call(lambda: None)

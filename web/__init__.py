@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Flask
 
+from gatectl.daemon.control import DaemonControl
 from gatectl.errors import ConfigError
 from gatectl.store import Store
 
@@ -46,7 +47,7 @@ def create_app(
     test_config: Mapping[str, Any] | None = None,
     *,
     db_path: str | os.PathLike | None = None,
-    daemon: Any | None = None,
+    daemon: DaemonControl | None = None,
     read_only: bool = False,
 ) -> Flask:
     """The dashboard over the database at ``db_path``, live when given the ``daemon``.

@@ -17,7 +17,7 @@ from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.notation import parse_workout
 from gatectl.coaching.paces import pace_velocity, parse_race_distance, parse_race_time
-from gatectl.daemon.daemon import WORKOUT_ACTIONS
+from gatectl.daemon.driver import WORKOUT_ACTIONS
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.errors import LayoutError, PaceError, WorkoutError
 from gatectl.store import Store
@@ -25,7 +25,7 @@ from gatectl.timing.model import NS_PER_S, Layout, Method
 
 from . import clock
 from .forms import FieldError, boolean, choice, id_list, integer, number, text
-from .link import publish_run, require_daemon
+from .link import current_link, publish_run, require_daemon
 
 METHODS = tuple(m.value for m in Method)
 WORKOUT_KINDS = tuple(k.value for k in WorkoutKind)
@@ -127,7 +127,7 @@ def read_layout(data: Mapping[str, Any], current: Layout) -> Layout:
 
 def start_session(store: Store, data: Mapping[str, Any]) -> dict:
     daemon = require_daemon()
-    layout = read_layout(data, daemon.layout)
+    layout = read_layout(data, daemon.snapshot().layout)
     place = text(data, "place", "Place", required=False, max_len=80, default=None)
     session_id = daemon.new_session(layout, place)
     _date_session(store, session_id)
@@ -146,10 +146,11 @@ def set_clock(store: Store, data: Mapping[str, Any]) -> dict:
     result = clock.set_from_device(
         store, epoch_ms, tz_minutes if tz_minutes is not None else 0, allow_system=current_app.config["SET_SYSTEM_CLOCK"]
     )
-    daemon = current_app.extensions["gatectl"].daemon
-    if daemon is not None and daemon.session_id is not None:
-        store.update_session(daemon.session_id, date=result["date"])  # the session begun at boot had the Pi's date
-        result["session"] = daemon.session_id
+    daemon = current_link().daemon
+    if daemon is not None:
+        session_id = daemon.snapshot().session_id
+        store.update_session(session_id, date=result["date"])  # the session begun at boot had the Pi's date
+        result["session"] = session_id
     return result
 
 
@@ -159,7 +160,7 @@ def set_clock(store: Store, data: Mapping[str, Any]) -> dict:
 def void_run(store: Store, run_id: int, data: Mapping[str, Any]) -> dict:
     reason = text(data, "reason", "Reason for voiding", max_len=200)
     store.void_run(run_id, reason)
-    daemon = current_app.extensions["gatectl"].daemon
+    daemon = current_link().daemon
     if daemon is not None:
         daemon.run_voided(run_id)  # a workout runs the rep again
     run = store.run(run_id)
@@ -287,7 +288,7 @@ def read_plan(store: Store, data: Mapping[str, Any], layout: Layout) -> WorkoutP
 def start_workout(store: Store, data: Mapping[str, Any]) -> dict:
     """Start a workout in a new session; the live page follows it."""
     daemon = require_daemon()
-    plan = read_plan(store, data, daemon.layout)
+    plan = read_plan(store, data, daemon.snapshot().layout)
     try:
         state = daemon.start_workout(plan)
     except WorkoutError as exc:  # a target the group cannot run ("leaves no time")

@@ -60,7 +60,7 @@ def stream():
 @bp.get("/gates")
 def gates():
     daemon = current_link().daemon
-    return {"connected": daemon is not None, "gates": daemon.gate_status() if daemon is not None else []}
+    return {"connected": daemon is not None, "gates": daemon.snapshot().gates_json() if daemon is not None else []}
 
 
 # Runs ----------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def armed():
 @bp.get("/queue")
 def queue():
     daemon = current_link().daemon
-    return {"connected": daemon is not None, "athletes": list(daemon.athlete_queue) if daemon is not None else []}
+    return {"connected": daemon is not None, "athletes": list(daemon.snapshot().queue) if daemon is not None else []}
 
 
 @bp.route("/queue", methods=("POST", "PUT"))
@@ -170,7 +170,7 @@ def library():
 def workout():
     """The workout of the current session as the live page shows it (null if none)."""
     daemon = current_link().daemon
-    return {"connected": daemon is not None, "workout": daemon.workout_state() if daemon is not None else None}
+    return {"connected": daemon is not None, "workout": daemon.snapshot().workout if daemon is not None else None}
 
 
 @bp.post("/workout")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 import threading
-from typing import Any
 
 from flask import abort, current_app
+
+from gatectl.daemon.control import DaemonControl
+from gatectl.daemon.events import EventBus
 
 NO_GATES = "History only — no gates connected."
 
@@ -14,7 +16,7 @@ NO_GATES = "History only — no gates connected."
 class LiveLink:
     """What every request of one app knows of the daemon."""
 
-    def __init__(self, daemon: Any | None, max_streams: int) -> None:
+    def __init__(self, daemon: DaemonControl | None, max_streams: int) -> None:
         self.daemon = daemon
         self.boot = secrets.token_hex(6)  # tells a browser the server restarted
         self._streams = 0
@@ -22,7 +24,7 @@ class LiveLink:
         self._lock = threading.Lock()
 
     @property
-    def bus(self):
+    def bus(self) -> EventBus | None:
         return self.daemon.bus if self.daemon is not None else None
 
     def open_stream(self) -> bool:
@@ -47,7 +49,7 @@ def current_link() -> LiveLink:
     return current_app.extensions["gatectl"]
 
 
-def require_daemon():
+def require_daemon() -> DaemonControl:
     """The daemon, or a 409 saying there are no gates to control."""
     daemon = current_link().daemon
     if daemon is None:

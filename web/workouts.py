@@ -38,12 +38,13 @@ def index():
 def _page(form=None, error: FieldError | None = None, status: int = 200):
     store = get_store()
     daemon = current_link().daemon
+    live = daemon.snapshot() if daemon is not None else None
     return render_template(
         "workouts/index.html",
-        connected=daemon is not None,
+        connected=live is not None,
         no_gates=NO_GATES,
-        state=daemon.workout_state() if daemon is not None else None,
-        layout=daemon.layout if daemon is not None else None,
+        state=live.workout if live is not None else None,
+        layout=live.layout if live is not None else None,
         library=LIBRARY,
         athletes=store.athletes(),
         kinds=actions.WORKOUT_KINDS,

@@ -164,16 +164,17 @@ def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str], t
     print(f"gatectl: dashboard on http://{url_host}:{port}/  (Ctrl-C to stop)")
     for line in intro:
         print(f"gatectl: {line}")
-    print(f"gatectl: database {path}, session {daemon.session_id}", flush=True)
+    print(f"gatectl: database {path}, session {daemon.snapshot().session_id}", flush=True)
     try:
         serve(create_app(db_path=path, daemon=daemon), host=host, port=port)
     except KeyboardInterrupt:
         pass
     finally:
         daemon.stop()
+        session_id = daemon.snapshot().session_id  # as it stopped
         with Store(path, migrate=False) as store:
-            edges = store.edge_count(daemon.session_id)
-        print(f"gatectl: stopped; {edges} edges of session {daemon.session_id} are in {path}", flush=True)
+            edges = store.edge_count(session_id)
+        print(f"gatectl: stopped; {edges} edges of session {session_id} are in {path}", flush=True)
     return 0
 
 

@@ -359,7 +359,7 @@ class WorkoutRunner:
             raise WorkoutError("The workout has already started.")
         return replace(self, started_ns=now_ns)._signal(now_ns)
 
-    def ready(self, athlete_id: int, now_ns: int) -> Step:
+    def ready(self, athlete_id: int | None, now_ns: int) -> Step:
         """The coach says the athlete has recovered: their rest ends now."""
         i = self._coach_target(athlete_id)
         return replace(self, ready_ns=_put(self.ready_ns, i, now_ns))._signal(now_ns)
