@@ -1,12 +1,15 @@
 import logging
 import threading
+from dataclasses import FrozenInstanceError
 
 import pytest
 from fakes import BrokenSource, FakeSource, SteppingClock
 
 from gatectl.cli.live import format_run
+from gatectl.coaching.laps import Track
 from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.events import EventBus
+from gatectl.daemon.loop import DaemonStopped
 from gatectl.errors import SourceError, StoreError
 from gatectl.sim.source import ROSTER, SimSource
 from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, simulate
@@ -304,7 +307,7 @@ def athletes(live):
 
 
 def test_queue_assigns_finished_runs_in_order(live, athletes):
-    ana, ben, chloe = athletes
+    ana, ben, _ = athletes
     live.daemon.set_queue([ana, ben])
     assert live.daemon.snapshot().queue == (ana, ben)
     sim = reps(3, gap_ns=30 * S)
@@ -402,6 +405,59 @@ def test_new_session_keeps_layout_and_place_by_default(live):
     new = live.daemon.new_session()
     with live.store() as store:
         assert store.layout(new) == FLY30 and store.session(new)["place"] == "Club track"
+
+
+def test_a_snapshot_is_one_sessions_during_a_switch(live):
+    # A reader polling from another thread (a page, the demo) while the coach switches sessions
+    # never sees the id of one session with the layout, place, track or gates of another.
+    opened = {live.daemon.snapshot().session_id: (FLY30, "Club track", None)}
+    choices = [(Layout.flying(20, 40), "Indoor", None), (FLY30, "Club track", Track("M2", 200)), (Layout.flying(30, 40), "Away", None)]
+    seen, stop = [], threading.Event()
+
+    def read():
+        while not stop.is_set():
+            seen.append(live.daemon.snapshot())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for i in range(30):
+            layout, place, track = choices[i % len(choices)]
+            opened[live.daemon.new_session(layout, place=place, track=track)] = (layout, place, track)
+    finally:
+        stop.set()
+        reader.join()
+    assert len({snap.session_id for snap in seen}) >= 2  # it did read across switches
+    for snap in seen:
+        layout, place, track = opened[snap.session_id]
+        assert (snap.layout, snap.place, snap.track) == (layout, place, track)
+        assert [g.gate for g in snap.gates] == ([track.gate] if track else [g.name for g in layout.gates])
+    with live.store() as store:
+        assert all(store.layout(sid) == layout and store.track(sid) == track for sid, (layout, _, track) in opened.items())
+
+
+def test_a_snapshot_is_a_value(live, athletes):
+    live.daemon.set_queue([athletes[0]])
+    snap = live.daemon.snapshot()
+    with pytest.raises(FrozenInstanceError):
+        snap.armed = False
+    live.daemon.set_queue([athletes[1], athletes[2]])
+    live.daemon.set_armed(False)
+    assert (snap.queue, snap.armed) == ((athletes[0],), True)  # taken then, not a view of the daemon
+    assert (live.daemon.snapshot().queue, live.daemon.snapshot().armed) == ((athletes[1], athletes[2]), False)
+
+
+def test_a_stopped_daemon_shows_how_it_stopped(tmp_path):
+    live = Live(tmp_path / "g.db")
+    with pytest.raises(DaemonStopped, match="not running"):
+        live.daemon.snapshot()  # not started yet
+    live.daemon.start()
+    session = live.daemon.new_session(place="Indoor")
+    live.daemon.stop()
+    snap = live.daemon.snapshot()
+    assert (snap.session_id, snap.place, snap.workout) == (session, "Indoor", None)
+    with pytest.raises(DaemonStopped):
+        live.daemon.set_armed(False)
 
 
 # Gate status -----------------------------------------------------------------------------------------------

@@ -86,4 +86,3 @@ class GateMonitor:
     def status(self, gate: Gate, now_ns: int) -> GateStatus:
         beams = tuple(self.beam(b, now_ns) for b in gate.beams)
         return GateStatus(gate.name, gate.position_m, min((b.state for b in beams), key=STATES.index), beams)
-
