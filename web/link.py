@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import abort, current_app
 
+from gatectl.timing.results import RunView
+
 NO_GATES = "History only — no gates connected."
 
 
@@ -55,7 +57,7 @@ def require_daemon():
     return daemon
 
 
-def publish_run(run: dict) -> None:
+def publish_run(run: RunView) -> None:
     """Tell live viewers a run changed (void, new athlete): same event as a new run."""
     bus = current_link().bus
     if bus is not None:

@@ -24,16 +24,17 @@ import heapq
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, StartKind, Track
 from gatectl.coaching.quality import TargetStyle
-from gatectl.coaching.runner import RunnerView, Status, Step, WorkoutRunner
+from gatectl.coaching.runner import Effect, RunnerView, Status, Step, WorkoutRunner
 from gatectl.daemon.events import EventBus
-from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, page_state, summary_json
+from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, WorkoutState, page_state, summary_rows
 from gatectl.errors import WorkoutError
+from gatectl.jsonable import json_object
 from gatectl.sources import EdgeSource
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, Edge, Layout, Run, RunStatus
@@ -136,15 +137,15 @@ class Daemon:
         """Close the current session (and its workout) and start another: new layout, new day, track reps."""
         return self.call(lambda: self._new_session(layout or self.layout, self.place if place is None else place, track))
 
-    def start_workout(self, plan: WorkoutPlan) -> dict:
+    def start_workout(self, plan: WorkoutPlan) -> WorkoutState:
         """Open a session for the workout (lap reps on ``plan.track``, if given) and start it; its state."""
         return self.call(lambda: self._start_workout(plan))
 
-    def workout_input(self, action: str, athlete_id: int | None = None) -> dict:
+    def workout_input(self, action: str, athlete_id: int | None = None) -> WorkoutState:
         """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
         return self.call(lambda: self._workout_input(action, athlete_id))
 
-    def workout_state(self) -> dict | None:
+    def workout_state(self) -> WorkoutState | None:
         """The workout's state now, as the live page shows it; None if no workout was started this session."""
         return self.call(lambda: self._workout_state(self.source.now_ns()))
 
@@ -362,24 +363,24 @@ class Daemon:
 
     # Workouts ---------------------------------------------------------------------
 
-    def _start_workout(self, plan: WorkoutPlan) -> dict:
+    def _start_workout(self, plan: WorkoutPlan) -> WorkoutState:
         runner = plan.runner(self.rest_scale)  # a workout that cannot run refuses before the session changes
         session_id = self._new_session(self.layout, self.place, plan.track)
         self._store.save_workout(
             session_id, text=plan.text, kind=plan.kind.value, slug=plan.slug,
-            athletes=[{"id": a.id, "name": a.name} for a in plan.athletes], options={**plan.options(), "rest_scale": self.rest_scale},
+            athletes=[{"id": a.id, "name": a.name} for a in plan.athletes], options={**json_object(plan.timing()), "rest_scale": self.rest_scale},
         )  # fmt: skip
-        self.workout = LiveWorkout(plan, session_id, runner, self.rest_scale)
+        live = self.workout = LiveWorkout(plan, session_id, runner, self.rest_scale)
         self._workout_step(lambda r: r.start(self.source.now_ns()))
-        return self._workout_state(self.source.now_ns())
+        return self._page_state(live, self.source.now_ns())
 
     def _live_workout(self) -> LiveWorkout:
         if self.workout is None:
             raise WorkoutError("No workout is running: start one on the Workouts page.")
         return self.workout
 
-    def _workout_input(self, action: str, athlete_id: int | None) -> dict:
-        self._live_workout()
+    def _workout_input(self, action: str, athlete_id: int | None) -> WorkoutState:
+        live = self._live_workout()
         now = self.source.now_ns()
         if action == "go":
             self._go(now)
@@ -387,12 +388,13 @@ class Daemon:
             self._workout_step(lambda r: WORKOUT_STEPS[action](r, now, athlete_id))
         else:
             raise WorkoutError(f"Unknown workout action {action!r}; use one of {', '.join(WORKOUT_ACTIONS)}.")
-        return self._workout_state(now)
+        return self._page_state(live, now)
 
-    def _workout_state(self, now: int) -> dict | None:
-        if self.workout is None:
-            return None
-        return page_state(self.workout, now, timer=self.timing.timer.state if self.track else None)
+    def _workout_state(self, now: int) -> WorkoutState | None:
+        return None if self.workout is None else self._page_state(self.workout, now)
+
+    def _page_state(self, live: LiveWorkout, now: int, effects: Sequence[Effect] = ()) -> WorkoutState:
+        return page_state(live, now, timer=self.timing.timer.state if self.track else None, effects=effects)
 
     def _workout_step(self, step: Callable[[WorkoutRunner], Step]) -> None:
         """Give the runner one input; then the queue, the lap gate and the page follow it."""
@@ -406,8 +408,8 @@ class Daemon:
             self._set_queue(list(view.queue))  # the daemon gives each finished run to its head
         if self.track is not None:
             self._steer_lap_gate(live, view)
-        self._store.update_workout(live.session_id, summary_json(live.runner.summary()), ended=view.status is Status.FINISHED)
-        self.bus.publish("workout", page_state(live, now, timer=self.timing.timer.state if self.track else None, effects=effects))
+        self._store.update_workout(live.session_id, summary_rows(live.runner.summary()), ended=view.status is Status.FINISHED)
+        self.bus.publish("workout", self._page_state(live, now, effects))
 
     def _workout_run(self, run: Run | LapRep, run_id: int) -> None:
         """A stored run reaches the workout: an attempt at its owner's next rep, labelled with it."""
