@@ -23,8 +23,10 @@ import random
 from collections.abc import Sequence
 from dataclasses import replace
 
-from gatectl.coaching.laps import LapSettings, LapTimer
+from gatectl.coaching.laps import LapSettings, LapTimer, StartKind
+from gatectl.coaching.runner import Status
 from gatectl.daemon.control import DaemonControl, DaemonSnapshot
+from gatectl.daemon.workout import AthleteState, WorkoutState
 from gatectl.sim.source import ROSTER
 from gatectl.sim.sprinters import Athlete, SimOptions, Simulation, lap_edges, simulate
 from gatectl.store import Store
@@ -86,24 +88,24 @@ class DemoClub:
         if state is None:
             return self._free_heat(daemon, live, now_ns) if self.free_running else None
         self.free_running = False
-        lap = state["lap"]
-        if lap is not None and lap["start"] == "go" and (state["session"], lap["number"]) not in self._laps_run:
-            self._laps_run.add((state["session"], lap["number"]))  # the coach said go: off they go
-            runner = next(a for a in state["athletes"] if a["id"] == state["running"])
-            return self._laps(live, state, runner, now_ns - lap["elapsed_ns"], roll_in=False)
-        athlete = state["next"]
-        if state["finished"] or athlete is None:
+        lap = state.lap
+        if lap is not None and lap.start is StartKind.GO and (state.session, lap.number) not in self._laps_run:
+            self._laps_run.add((state.session, lap.number))  # the coach said go: off they go
+            runner = next(a for a in state.athletes if a.id == state.running)
+            return self._laps(live, state, runner, now_ns - lap.elapsed_ns, roll_in=False)
+        athlete = state.next_up
+        if state.finished or athlete is None:
             return None
-        if athlete["status"] == "recovering":
-            self._maybe_ready(daemon, athlete, state["rest_scale"])
+        if athlete.status is Status.RECOVERING:
+            self._maybe_ready(daemon, athlete, state.rest_scale)
             return None
-        if state["status"] != "ready" or state["running"] is not None:
+        if state.status is not Status.READY or state.running is not None:
             return None
-        if state["mode"] == "line":
-            runner, fresh = self._runner(state, athlete)
-            runner = replace(runner, vmax_mps=runner.vmax_mps * fresh)
-            return self._heat(live, simulate(live.layout, 1, athletes=[runner], seed=self._seed(), options=self.options, start_ns=now_ns))
-        if state["armed"]:
+        if state.timing.mode == "line":
+            sprinter, fresh = self._runner(state, athlete)
+            sprinter = replace(sprinter, vmax_mps=sprinter.vmax_mps * fresh)
+            return self._heat(live, simulate(live.layout, 1, athletes=[sprinter], seed=self._seed(), options=self.options, start_ns=now_ns))
+        if state.armed:
             return self._laps(live, state, athlete, now_ns + ROLL_IN_NS, roll_in=True)
         return None  # a go start: waiting for the coach
 
@@ -127,28 +129,30 @@ class DemoClub:
     def _seed(self) -> int:
         return self.seed * 100_003 + self._heats
 
-    def _runner(self, state: dict, called: dict) -> tuple[Athlete, float]:
+    def _runner(self, state: WorkoutState, called: AthleteState) -> tuple[Athlete, float]:
         """The called athlete, and how fresh: tired (``FADE``) in the second rep of a set if they run last."""
-        athlete = next((a for a in self.roster if self.ids.get(a.name) == called["id"]), self.roster[0])
-        tired = called["id"] == state["athletes"][-1]["id"] and called["next"]["rep"] == 2
+        athlete = next((a for a in self.roster if self.ids.get(a.name) == called.id), self.roster[0])
+        tired = called.id == state.athletes[-1].id and called.next_rep is not None and called.next_rep.rep_no == 2
         return athlete, FADE if tired else 1.0
 
-    def _laps(self, live: DaemonSnapshot, state: dict, called: dict, start_ns: int, roll_in: bool) -> Simulation:
+    def _laps(self, live: DaemonSnapshot, state: WorkoutState, called: AthleteState, start_ns: int, roll_in: bool) -> Simulation | None:
         """Laps at the target pace (none: 3000 m race pace) from ``start_ns``, a mark at each split."""
-        rep, (athlete, fresh) = called["next"], self._runner(state, called)
-        target_s = rep["target"]["time_s"]
-        pace_mps = fresh * (athlete.vmax_mps * 0.52 if target_s is None else rep["distance_m"] / target_s)
+        rep, (athlete, fresh) = called.next_rep, self._runner(state, called)
+        if rep is None or state.timing.lap_gate is None or state.timing.lap_m is None:
+            return None  # no rep left to run, or not on a track
+        target_s = rep.target.time_s
+        pace_mps = fresh * (athlete.vmax_mps * 0.52 if target_s is None else rep.distance_m / target_s)
         pace_mps *= random.Random(self._seed()).uniform(0.99, 1.01)  # nobody runs the target to the hundredth
-        gate = live.layout.gate(state["lap_gate"])
+        gate = live.layout.gate(state.timing.lap_gate)
         marks = [start_ns] if roll_in else []
         t = start_ns
-        for split_m in LapTimer(gate.name, LapSettings(lap_m=state["lap_m"])).splits_m(rep["distance_m"]):
+        for split_m in LapTimer(gate.name, LapSettings(lap_m=state.timing.lap_m)).splits_m(rep.distance_m):
             t += round(split_m / pace_mps * NS_PER_S)
             marks.append(t)
         return self._heat(live, Simulation(lap_edges(gate, marks, speed_mps=pace_mps, seed=self._seed(), options=self.options)))
 
-    def _maybe_ready(self, daemon: DaemonControl, athlete: dict, rest_scale: float) -> None:
+    def _maybe_ready(self, daemon: DaemonControl, athlete: AthleteState, rest_scale: float) -> None:
         """After a jog or a full recovery the athlete says they are ready (the coach would tap Ready)."""
-        needed = FULL_RECOVERY_NS if athlete["jog_m"] is None else athlete["jog_m"] / JOG_MPS * NS_PER_S
-        if athlete["rest_elapsed_ns"] >= needed * rest_scale:
-            daemon.workout_input("ready", athlete["id"])
+        needed = FULL_RECOVERY_NS if athlete.jog_m is None else athlete.jog_m / JOG_MPS * NS_PER_S
+        if athlete.rest_elapsed_ns is not None and athlete.rest_elapsed_ns >= needed * rest_scale:
+            daemon.workout_input("ready", athlete.id)

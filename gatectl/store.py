@@ -23,16 +23,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from gatectl.coaching.laps import Command, LapCommand, LapRep, Track, time_laps
+if TYPE_CHECKING:
+    from gatectl.daemon.workout import SummaryRow
+
+from gatectl.coaching.laps import Command, LapCommand, LapRep, LapReport, StartKind, Track, time_laps
 from gatectl.coaching.quality import check_pace
 from gatectl.errors import StoreError
-from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
+from gatectl.jsonable import jsonable
+from gatectl.timing.model import Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
 from gatectl.timing.pipeline import time_edges
-from gatectl.timing.results import report
+from gatectl.timing.results import RunView, report
 
 migrations = Migrations("gatectl")
 
@@ -343,13 +348,13 @@ class Store:
 
     # Runs ---------------------------------------------------------------------
 
-    def run(self, run_id: int) -> dict:
+    def run(self, run_id: int) -> RunView:
         rows = self._run_rows("r.id = ?", [run_id])
         if not rows:
             raise StoreError(f"There is no run {run_id}.")
         return rows[0]
 
-    def runs(self, *, session_id: int | None = None, athlete_id: int | None = None, statuses: Sequence[str] | None = None, limit: int | None = None) -> list[dict]:
+    def runs(self, *, session_id: int | None = None, athlete_id: int | None = None, statuses: Sequence[str] | None = None, limit: int | None = None) -> list[RunView]:
         """Runs with their results (``report``), newest first."""
         where, params = ["1 = 1"], []
         if session_id is not None:
@@ -363,7 +368,7 @@ class Store:
             params += list(statuses)
         return self._run_rows(" and ".join(where), params, limit)
 
-    def _run_rows(self, where: str, params: list, limit: int | None = None) -> list[dict]:
+    def _run_rows(self, where: str, params: list, limit: int | None = None) -> list[RunView]:
         sql = (
             "select r.*, a.name as athlete from runs r left join athletes a on a.id = r.athlete_id "
             f"where {where} order by r.started_ns desc, r.id desc" + (f" limit {int(limit)}" if limit else "")
@@ -409,8 +414,8 @@ class Store:
             "athletes": json.dumps(athletes), "options": json.dumps(options), "summary": None, "ended": 0,
         })  # fmt: skip
 
-    def update_workout(self, session_id: int, summary: list[dict], *, ended: bool) -> None:
-        self.db["workouts"].update(session_id, {"summary": json.dumps(summary), "ended": int(ended)})
+    def update_workout(self, session_id: int, summary: Sequence[SummaryRow], *, ended: bool) -> None:
+        self.db["workouts"].update(session_id, {"summary": json.dumps(jsonable(summary)), "ended": int(ended)})
 
     def workout(self, session_id: int) -> dict | None:
         """The session's workout (JSON fields decoded), or None."""
@@ -534,66 +539,33 @@ def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) ->
     )
 
 
-def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> dict:
+def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> RunView:
     """A stored run as the API shows it: the replay report (or a lap rep's) plus who, where and whether voided.
 
-    ``set`` and ``rep`` say which workout rep it was (None outside a workout).
+    ``set_no`` and ``rep_no`` say which workout rep it was (None outside a workout).
     """
-    if row["splits"] is not None:
-        result = lap_report(row)
-    else:
-        crossings = json.loads(row["crossings"])
-        run = Run(
-            row["number"],
-            tuple(Crossing(gate, t_ns, layout.method) for gate, t_ns in crossings.items()),
-            RunStatus(row["status"]),
-            row["reason"],
-        )
-        result = report(run, layout, paces)
-    return {
-        **result,
-        "id": row["id"],
-        "session": row["session_id"],
-        "athlete": row.get("athlete"),
-        "athlete_id": row["athlete_id"],
-        "voided": bool(row["voided"]),
-        "void_reason": row["void_reason"],
-        "set": row["set_no"],
-        "rep": row["rep_no"],
-    }
+    crossings = json.loads(row["crossings"])
+    run = Run(
+        row["number"],
+        tuple(Crossing(gate, t_ns, layout.method) for gate, t_ns in crossings.items()),
+        RunStatus(row["status"]),
+        row["reason"],
+    )
+    lap = None if row["splits"] is None else lap_report(row)
+    result = report(run, layout, paces if lap is None else None)  # a lap rep crossed one gate: no segments
+    return RunView.of(
+        result, lap=lap, id=row["id"], session=row["session_id"], athlete=row.get("athlete"), athlete_id=row["athlete_id"],
+        voided=bool(row["voided"]), void_reason=row["void_reason"], set_no=row["set_no"], rep_no=row["rep_no"],
+    )  # fmt: skip
 
 
-def lap_report(row: dict) -> dict:
-    """A stored lap rep shaped like ``report`` (no segments, no fly zone), with ``lap``: its time,
-    splits and the difference from its target."""
-    splits = json.loads(row["splits"])
-    complete = row["status"] == RunStatus.COMPLETE
-    time_ns = sum(splits) if complete else None
+def lap_report(row: dict) -> LapReport:
+    """A stored lap rep: its time, splits and the difference from its target."""
+    splits = tuple(json.loads(row["splits"]))
+    time_ns = sum(splits) if row["status"] == RunStatus.COMPLETE else None
     check = None
-    if complete and row["target_ns"] is not None:
+    if time_ns is not None and row["target_ns"] is not None:
         check = check_pace(time_ns, row["target_ns"], row["distance_m"])
-    velocity = row["distance_m"] * NS_PER_S / time_ns if complete else None
-    return {
-        "number": row["number"],
-        "status": row["status"],
-        "crossings": json.loads(row["crossings"]),
-        "segments": [],
-        "fly": None,
-        "vs_pace": {},
-        "reason": row["reason"],
-        "lap": {
-            "distance_m": row["distance_m"],
-            "start": row["start_kind"],
-            "started_ns": row["started_ns"],
-            "time_ns": time_ns,
-            "time_s": None if time_ns is None else time_ns / NS_PER_S,
-            "splits_ns": splits,
-            "splits_s": [s / NS_PER_S for s in splits],
-            "velocity_mps": velocity,
-            "kmh": None if velocity is None else velocity * 3.6,
-            "target_ns": row["target_ns"],
-            "target_s": None if row["target_ns"] is None else row["target_ns"] / NS_PER_S,
-            "check": None if check is None else {"verdict": check.verdict.value, "diff_s": check.diff_ns / NS_PER_S},
-            "recovery_s": None if row["recovery_ns"] is None else row["recovery_ns"] / NS_PER_S,
-        },
-    }
+    return LapReport(
+        row["distance_m"], StartKind(row["start_kind"]), row["started_ns"], time_ns, splits, row["target_ns"], check, row["recovery_ns"]
+    )

@@ -15,6 +15,7 @@ from gatectl.web.auth import PASSWORD_SETTING
 from werkzeug.security import generate_password_hash
 
 from gatectl.daemon.daemon import Daemon
+from gatectl.jsonable import jsonable
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
@@ -72,7 +73,7 @@ class FakeGates:
 
 
 def run_once(gates: FakeGates, daemon: Daemon, times_s=(0.0, 3.5, 6.6), *, gap_s: float = 30.0, timeout: float = 5.0) -> dict:
-    """One athlete through M1, M2, M3 at ``times_s`` after the clock; returns the published run."""
+    """One athlete through M1, M2, M3 at ``times_s`` after the clock; returns the published run as live viewers get it (JSON)."""
     sub = daemon.bus.subscribe()
     try:
         start = gates.now_ns() + round(gap_s * NS_PER_S)
@@ -85,7 +86,7 @@ def run_once(gates: FakeGates, daemon: Daemon, times_s=(0.0, 3.5, 6.6), *, gap_s
             event = sub.get(timeout=timeout)
             assert event is not None, "the daemon published no run"
             if event.kind == "run":
-                return event.data
+                return jsonable(event.data)
     finally:
         sub.close()
 

@@ -24,7 +24,7 @@ from gatectl.errors import WorkoutError
 from gatectl.sim import sprinters as sim
 from gatectl.timing.model import Crossing, Gate, Layout, Method, Run, RunStatus
 from gatectl.timing.pipeline import time_edges
-from gatectl.timing.results import report
+from gatectl.timing.results import RunView, report
 
 FLY = Layout.flying()
 ADA = Athlete(1, "Ada", {400.0: 50 * S, 800.0: 110 * S})
@@ -432,7 +432,8 @@ def test_a_void_after_the_last_rep_reopens_the_workout():
 def test_a_voided_run_from_the_store_is_not_a_rep():
     walk = Walk(make("2 x 30m. 1:00 Rec between reps"))
     walk("start", 0)
-    stored = {**fly(1, 0, 3.0), "voided": True, "void_reason": "false start"}
+    ran = fly(1, 0, 3.0)
+    stored = RunView.of(ran, lap=None, id=1, session=1, athlete="Ada", athlete_id=1, voided=True, void_reason="false start", set_no=None, rep_no=None)
     walk("run_finished", 1, 1, stored, 7 * S)
     [attempt] = walk.runner.attempts[0]
     assert (attempt.outcome, attempt.reason, attempt.ended_ns) == (Outcome.VOIDED, "false start", 6_600 * MS)

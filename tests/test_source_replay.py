@@ -175,11 +175,11 @@ def test_daemon_on_a_replay_gives_what_the_trace_gives(tmp_path):
     daemon.stop()
     expected = time_edges(sim.edges, layout)
     with Store(tmp_path / "g.db") as store:
-        runs = sorted(store.runs(session_id=daemon.snapshot().session_id), key=lambda r: r["number"])
+        runs = sorted(store.runs(session_id=daemon.snapshot().session_id), key=lambda r: r.number)
         assert store.edge_count(daemon.snapshot().session_id) == len(sim.edges)
         assert not [a for a in store.anomalies(daemon.snapshot().session_id) if "out of order" in a["reason"]]
-    assert [(r["number"], r["status"], r["crossings"]) for r in runs] == [
+    assert [(r.number, r.status, r.crossings) for r in runs] == [
         (run.number, run.status.value, {c.gate: c.t_ns for c in run.crossings})
         for run in sorted(expected.runs, key=lambda r: r.number)
     ]
-    assert sum(r["status"] == "complete" for r in runs) == 12
+    assert sum(r.status == "complete" for r in runs) == 12

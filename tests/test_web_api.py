@@ -306,8 +306,8 @@ def test_void_unvoid_and_reassign_reach_live_viewers(coach, daemon, gates, db_pa
     assert post(coach, f"/api/runs/{run['id']}/unvoid").get_json()["voided"] is False
     published = [sub.get(timeout=1) for _ in range(4)]
     sub.close()
-    assert [(e.kind, e.data["id"]) for e in published] == [("run", run["id"])] * 4
-    assert [e.data["voided"] for e in published] == [True, True, True, False]
+    assert [(e.kind, e.data.id) for e in published] == [("run", run["id"])] * 4
+    assert [e.data.voided for e in published] == [True, True, True, False]
 
 
 @pytest.mark.parametrize(

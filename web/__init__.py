@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from gatectl.daemon.control import DaemonControl
 from gatectl.errors import ConfigError
+from gatectl.jsonable import jsonable
 from gatectl.store import Store
 
 from .auth import ensure_secret_key, has_coach_password, set_coach_password  # noqa: F401  (the demo sets its PIN with these)
@@ -82,7 +84,7 @@ def create_app(
         raise ConfigError("The dashboard needs a database: pass db_path, or set GATECTL_DB.")
     if app.config["DATABASE"] != ":memory:":
         app.config["DATABASE"] = str(Path(app.config["DATABASE"]))
-    app.json.sort_keys = False
+    app.json = TypedJSON(app)
 
     _prepare_database(app)
     app.extensions["gatectl"] = LiveLink(daemon, app.config["MAX_STREAMS"])
@@ -96,6 +98,13 @@ def create_app(
     for blueprint in (live.bp, api.bp, control.bp, workouts.bp, athletes.bp, history.bp, export.bp, auth.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+class TypedJSON(DefaultJSONProvider):
+    """Flask's JSON (API answers, ``|tojson`` in templates) with gatectl's typed values in their JSON form."""
+
+    sort_keys = False
+    default = staticmethod(jsonable)
 
 
 def _prepare_database(app: Flask) -> None:

@@ -18,10 +18,11 @@ from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.notation import parse_workout
 from gatectl.coaching.paces import pace_velocity, parse_race_distance, parse_race_time
 from gatectl.daemon.driver import WORKOUT_ACTIONS
-from gatectl.daemon.workout import WorkoutPlan, group
+from gatectl.daemon.workout import WorkoutPlan, WorkoutState, group
 from gatectl.errors import LayoutError, PaceError, WorkoutError
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_S, Layout, Method
+from gatectl.timing.results import RunView
 
 from . import clock
 from .forms import FieldError, boolean, choice, id_list, integer, number, text
@@ -157,7 +158,7 @@ def set_clock(store: Store, data: Mapping[str, Any]) -> dict:
 # Runs -------------------------------------------------------------------------------
 
 
-def void_run(store: Store, run_id: int, data: Mapping[str, Any]) -> dict:
+def void_run(store: Store, run_id: int, data: Mapping[str, Any]) -> RunView:
     reason = text(data, "reason", "Reason for voiding", max_len=200)
     store.void_run(run_id, reason)
     daemon = current_link().daemon
@@ -168,14 +169,14 @@ def void_run(store: Store, run_id: int, data: Mapping[str, Any]) -> dict:
     return run
 
 
-def unvoid_run(store: Store, run_id: int) -> dict:
+def unvoid_run(store: Store, run_id: int) -> RunView:
     store.unvoid_run(run_id)
     run = store.run(run_id)
     publish_run(run)
     return run
 
 
-def assign_run(store: Store, run_id: int, data: Mapping[str, Any]) -> dict:
+def assign_run(store: Store, run_id: int, data: Mapping[str, Any]) -> RunView:
     athlete_id = integer(data, "athlete", "Athlete", required=False)
     store.run(run_id)
     if athlete_id is not None:
@@ -285,7 +286,7 @@ def read_plan(store: Store, data: Mapping[str, Any], layout: Layout) -> WorkoutP
     )  # fmt: skip
 
 
-def start_workout(store: Store, data: Mapping[str, Any]) -> dict:
+def start_workout(store: Store, data: Mapping[str, Any]) -> WorkoutState:
     """Start a workout in a new session; the live page follows it."""
     daemon = require_daemon()
     plan = read_plan(store, data, daemon.snapshot().layout)
@@ -293,11 +294,11 @@ def start_workout(store: Store, data: Mapping[str, Any]) -> dict:
         state = daemon.start_workout(plan)
     except WorkoutError as exc:  # a target the group cannot run ("leaves no time")
         raise FieldError("text", f"Workout: {exc}") from None
-    _date_session(store, state["session"])
+    _date_session(store, state.session)
     return state
 
 
-def workout_action(action: str, data: Mapping[str, Any]) -> dict:
+def workout_action(action: str, data: Mapping[str, Any]) -> WorkoutState:
     """A tap on a running workout: ``WORKOUT_ACTIONS``, about ``athlete`` or whoever runs next."""
     daemon = require_daemon()
     if action not in WORKOUT_ACTIONS:

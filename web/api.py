@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, request
 
 from gatectl.coaching.library import LIBRARY
+from gatectl.jsonable import json_object
 
 from . import actions
 from .auth import coach_required
@@ -86,25 +87,25 @@ def runs():
 
 @bp.get("/runs/<int:run_id>")
 def run(run_id: int):
-    return get_store().run(run_id)
+    return json_object(get_store().run(run_id))
 
 
 @bp.post("/runs/<int:run_id>/void")
 @coach_required
 def void(run_id: int):
-    return actions.void_run(get_store(), run_id, payload())
+    return json_object(actions.void_run(get_store(), run_id, payload()))
 
 
 @bp.post("/runs/<int:run_id>/unvoid")
 @coach_required
 def unvoid(run_id: int):
-    return actions.unvoid_run(get_store(), run_id)
+    return json_object(actions.unvoid_run(get_store(), run_id))
 
 
 @bp.post("/runs/<int:run_id>/assign")
 @coach_required
 def assign(run_id: int):
-    return actions.assign_run(get_store(), run_id, payload())
+    return json_object(actions.assign_run(get_store(), run_id, payload()))
 
 
 # Sessions --------------------------------------------------------------------------------

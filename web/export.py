@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, request
 
 from gatectl.export import runs_csv, runs_json
+from gatectl.timing.results import RunView
 
 from .db import get_store
 from .forms import boolean
@@ -12,13 +15,13 @@ from .forms import boolean
 bp = Blueprint("export", __name__, url_prefix="/export")
 
 
-def _runs(**where) -> list[dict]:
+def _runs(**where) -> list[RunView]:
     # Rejected crossings (false triggers) only on request: ?all=1
     everything = boolean(request.args, "all", "all", required=False)
     return get_store().runs(**where, statuses=None if everything else ("complete", "incomplete"))
 
 
-def _send(runs: list[dict], name: str, fmt: str) -> Response:
+def _send(runs: list[RunView], name: str, fmt: str) -> Response:
     if fmt == "csv":
         body, mimetype = runs_csv([_safe_for_spreadsheets(r) for r in runs]), "text/csv"
     else:
@@ -26,14 +29,13 @@ def _send(runs: list[dict], name: str, fmt: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
-def _safe_for_spreadsheets(run: dict) -> dict:
+def _safe_for_spreadsheets(run: RunView) -> RunView:
     """A name typed as ``=cmd()`` must not become a formula when the CSV is opened."""
-    fixed = dict(run)
-    for key in ("athlete", "void_reason"):
-        value = fixed.get(key)
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            fixed[key] = "'" + value
-    return fixed
+    return replace(run, athlete=_cell(run.athlete), void_reason=_cell(run.void_reason))
+
+
+def _cell(value: str | None) -> str | None:
+    return "'" + value if value is not None and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @bp.get("/sessions/<int:session_id>.<any(csv, json):fmt>")

@@ -1,6 +1,6 @@
 """Jinja filters: numbers as coaches read them, with their units.
 
->>> seconds(3.1234), mps(9.6789), percent({"percent": 107.46, "faster": True})
+>>> seconds(3.1234), mps(9.6789), percent(PaceComparison(velocity_mps=10.746, pace_mps=10.0))
 ('3.12', '9.68', '▲ 107.5 %')
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from gatectl.coaching.paces import format_duration_ns, race_label
+from gatectl.timing.results import PaceComparison
 
 
 def seconds(value: float | None, digits: int = 2) -> str:
@@ -19,11 +20,11 @@ def mps(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def percent(comparison: dict | None) -> str:
-    if not comparison:
+def percent(comparison: PaceComparison | None) -> str:
+    if comparison is None:
         return "—"
-    sign = "▲" if comparison["faster"] else "▼"
-    return f"{sign} {comparison['percent']:.1f} %"
+    sign = "▲" if comparison.faster else "▼"
+    return f"{sign} {comparison.percent:.1f} %"
 
 
 def race_time(time_ns: int | None) -> str:

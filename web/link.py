@@ -9,6 +9,7 @@ from flask import abort, current_app
 
 from gatectl.daemon.control import DaemonControl
 from gatectl.daemon.events import EventBus
+from gatectl.timing.results import RunView
 
 NO_GATES = "History only — no gates connected."
 
@@ -57,7 +58,7 @@ def require_daemon() -> DaemonControl:
     return daemon
 
 
-def publish_run(run: dict) -> None:
+def publish_run(run: RunView) -> None:
     """Tell live viewers a run changed (void, new athlete): same event as a new run."""
     bus = current_link().bus
     if bus is not None:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from gatectl.daemon.events import EventBus
+from gatectl.jsonable import jsonable
 
 RETRY_MS = 2000
 KINDS = ("crossing", "run", "gate", "session", "queue", "armed", "anomaly", "workout")
@@ -74,7 +75,7 @@ def event_stream(
                 # Missed events (older than the bus keeps) or a restarted server: start afresh.
                 yield format_event(event.id - 1, "reset", json.dumps({"expected": expect + 1, "got": event.id}))
             expect = event.id
-            yield format_event(event.id, event.kind, json.dumps(event.data, separators=(",", ":")))
+            yield format_event(event.id, event.kind, json.dumps(jsonable(event.data), separators=(",", ":")))
     finally:
         sub.close()
         if on_close is not None:

@@ -22,6 +22,7 @@ from gatectl.sim.source import ROSTER, SimSource
 from gatectl.sim.sprinters import SimOptions
 from gatectl.store import Store
 from gatectl.timing.model import Layout
+from gatectl.timing.results import RunView
 from gatectl.timing.trace import read_trace
 
 DEMO_PIN = "1234"
@@ -184,22 +185,22 @@ def _print_runs(bus: EventBus) -> None:
         event = sub.get()
         if event is None:
             return
-        if event.kind == "run":
+        if event.kind == "run" and isinstance(event.data, RunView):
             print(format_run(event.data), flush=True)
 
 
-def format_run(run: dict) -> str:
-    who = run.get("athlete") or "unassigned"
-    fly, lap = run.get("fly"), run.get("lap")
-    if run["status"] == "complete" and lap:
-        check = lap["check"]
-        against = f"  {check['diff_s']:+.2f} s vs {format_duration_ns(lap['target_ns'], 1)} ({check['verdict']})" if check else ""
-        return f"run {run['number']:>3}  complete    {who:<12}  {lap['distance_m']:g} m {format_duration_ns(lap['time_ns'], 2)}  {lap['velocity_mps']:.2f} m/s{against}"
-    if run["status"] != "complete" or not fly:
-        return f"run {run['number']:>3}  {run['status']:<10}  {who:<12}  {run['reason']}"
-    pace = run["vs_pace"].get("400m")
-    vs = f"  {pace['percent']:.0f}% of 400 m pace" if pace else ""
+def format_run(run: RunView) -> str:
+    who = run.athlete or "unassigned"
+    fly, lap = run.fly, run.lap
+    if run.status == "complete" and lap and lap.time_ns is not None:
+        check = lap.check
+        against = f"  {check.diff_s:+.2f} s vs {format_duration_ns(check.target_ns, 1)} ({check.verdict})" if check else ""
+        return f"run {run.number:>3}  complete    {who:<12}  {lap.distance_m:g} m {format_duration_ns(lap.time_ns, 2)}  {lap.velocity_mps:.2f} m/s{against}"
+    if run.status != "complete" or not fly:
+        return f"run {run.number:>3}  {run.status:<10}  {who:<12}  {run.reason}"
+    pace = run.vs_pace.get("400m")
+    vs = f"  {pace.percent:.0f}% of 400 m pace" if pace else ""
     return (
-        f"run {run['number']:>3}  complete    {who:<12}  fly {fly['distance_m']:g} m {fly['time_s']:.3f} s  "
-        f"{fly['velocity_mps']:.2f} m/s  {fly['kmh']:.1f} km/h{vs}"
+        f"run {run.number:>3}  complete    {who:<12}  fly {fly.distance_m:g} m {fly.time_s:.3f} s  "
+        f"{fly.velocity_mps:.2f} m/s  {fly.kmh:.1f} km/h{vs}"
     )

@@ -6,9 +6,10 @@ import argparse
 import json
 
 from gatectl.cli._common import add_layout_options, add_pace_options, open_text, paces_from_args
+from gatectl.jsonable import jsonable
 from gatectl.timing.model import Layout, RunStatus
 from gatectl.timing.pipeline import time_edges
-from gatectl.timing.results import report
+from gatectl.timing.results import RunReport, report
 from gatectl.timing.trace import read_trace
 
 EXAMPLE = """example:
@@ -41,7 +42,7 @@ def replay(args: argparse.Namespace) -> int:
     reports = [report(run, layout, paces) for run in result.runs]
     if args.json:
         for item in reports:
-            print(json.dumps(item))
+            print(json.dumps(jsonable(item)))
         return 0
     print(render_table(reports, layout))
     complete = sum(1 for r in result.runs if r.status is RunStatus.COMPLETE)
@@ -52,16 +53,14 @@ def replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_table(reports: list[dict], layout: Layout) -> str:
+def render_table(reports: list[RunReport], layout: Layout) -> str:
     zone = layout.fly_zone
     lines = [f"{'run':>4}  {'status':<10}  {'fly ' + format(zone.distance_m, 'g') + ' m':>9}  {'m/s':>6}  {'km/h':>6}  vs pace / reason"]
     for r in reports:
-        fly = r["fly"]
+        fly = r.fly
         if fly:
-            vs = "  ".join(f"{key} {cmp['percent']:.1f}%" for key, cmp in r["vs_pace"].items())
-            lines.append(
-                f"{r['number']:>4}  {r['status']:<10}  {fly['time_s']:>8.3f}s  {fly['velocity_mps']:>6.2f}  {fly['kmh']:>6.2f}  {vs}"
-            )
+            vs = "  ".join(f"{key} {cmp.percent:.1f}%" for key, cmp in r.vs_pace.items())
+            lines.append(f"{r.number:>4}  {r.status:<10}  {fly.time_s:>8.3f}s  {fly.velocity_mps:>6.2f}  {fly.kmh:>6.2f}  {vs}")
         else:
-            lines.append(f"{r['number']:>4}  {r['status']:<10}  {'—':>9}  {'':>6}  {'':>6}  {r['reason']}")
+            lines.append(f"{r.number:>4}  {r.status:<10}  {'—':>9}  {'':>6}  {'':>6}  {r.reason}")
     return "\n".join(lines)

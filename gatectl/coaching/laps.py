@@ -36,9 +36,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar
 
+from gatectl.coaching.paces import seconds
 from gatectl.coaching.quality import ON_TARGET_PER_400M_NS, TargetCheck, check_pace
 from gatectl.errors import LayoutError, WorkoutError
+from gatectl.jsonable import Wire
 from gatectl.timing.detect import GateDetector
 from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method, RunStatus
 
@@ -113,6 +116,50 @@ class LapRep:
     @property
     def time_ns(self) -> int | None:
         return self.ended_ns - self.started_ns if self.status is RunStatus.COMPLETE else None
+
+
+@dataclass(frozen=True, slots=True)
+class LapReport:
+    """A stored lap rep as the dashboard shows it: its time, splits and the difference from its target.
+
+    ``time_ns`` and ``check`` are None for an incomplete rep; seconds and
+    velocities are properties, for display.
+    """
+
+    distance_m: float
+    start: StartKind
+    started_ns: int
+    time_ns: int | None
+    splits_ns: tuple[int, ...]
+    target_ns: int | None
+    check: TargetCheck | None
+    recovery_ns: int | None  # the rest before it
+
+    WIRE: ClassVar[Wire] = Wire(hide=("recovery_ns",), show=("time_s", "splits_s", "velocity_mps", "kmh", "target_s", "recovery_s"))
+
+    @property
+    def time_s(self) -> float | None:
+        return seconds(self.time_ns)
+
+    @property
+    def splits_s(self) -> tuple[float, ...]:
+        return tuple(s / NS_PER_S for s in self.splits_ns)
+
+    @property
+    def velocity_mps(self) -> float | None:
+        return None if self.time_ns is None else self.distance_m * NS_PER_S / self.time_ns
+
+    @property
+    def kmh(self) -> float | None:
+        return None if self.velocity_mps is None else self.velocity_mps * 3.6
+
+    @property
+    def target_s(self) -> float | None:
+        return seconds(self.target_ns)
+
+    @property
+    def recovery_s(self) -> float | None:
+        return seconds(self.recovery_ns)
 
 
 LapEvent = LapStart | LapSplit | LapRep | Anomaly

@@ -50,12 +50,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from gatectl.coaching.laps import LapRep
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import JogRest, Recovery, Rep, Rest, Workout, expand
-from gatectl.coaching.paces import scale_to_distance
+from gatectl.coaching.paces import scale_to_distance, seconds
 from gatectl.coaching.quality import (
     CLEARLY,
     DEFAULT_MARGIN,
@@ -77,7 +77,9 @@ from gatectl.coaching.quality import (
     top_speed_hint,
 )  # fmt: skip
 from gatectl.errors import WorkoutError
+from gatectl.jsonable import Wire
 from gatectl.timing.model import NS_PER_S, RunStatus
+from gatectl.timing.results import RunReport, RunView
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +151,26 @@ class Attempt:
     drop_off: DropOff | None = None
     reason: str | None = None
 
+    WIRE: ClassVar[Wire] = Wire(
+        hide=("index", "started_ns", "ended_ns", "time_ns", "timed_m", "splits_ns", "rest_ns"),
+        rename={"set_no": "set", "rep_no": "rep", "run_id": "run"},
+        show=("time_s", "splits_s", "rest_s"),
+    )
 
-def _attempt(rep: Rep, index: int, run_id: int, result: Mapping | LapRep) -> Attempt | None:
+    @property
+    def time_s(self) -> float | None:
+        return seconds(self.time_ns)
+
+    @property
+    def splits_s(self) -> tuple[float, ...]:
+        return tuple(s / NS_PER_S for s in self.splits_ns)
+
+    @property
+    def rest_s(self) -> float | None:
+        return seconds(self.rest_ns)
+
+
+def _attempt(rep: Rep, index: int, run_id: int, result: RunReport | LapRep) -> Attempt | None:
     """A finished run as an attempt at ``rep``; None for a rejected run (nobody's)."""
     base = Attempt(index, rep.set_no, rep.rep_no, rep.distance_m, Outcome.DONE, run_id)
     if isinstance(result, LapRep):
@@ -158,20 +178,20 @@ def _attempt(rep: Rep, index: int, run_id: int, result: Mapping | LapRep) -> Att
             return replace(base, outcome=Outcome.INCOMPLETE, started_ns=result.started_ns, ended_ns=result.ended_ns, reason=result.reason)
         stretch = (result.distance_m, result.ended_ns - result.started_ns)
         return _timed(base, result.started_ns, result.ended_ns, stretch, result.splits_ns)
-    if result["status"] == RunStatus.REJECTED:
+    if result.status is RunStatus.REJECTED:
         return None
-    times = sorted(result["crossings"].values())  # a run has a crossing at least
+    times = sorted(result.crossings.values())  # a run has a crossing at least
     started, ended = times[0], times[-1]
-    if result.get("voided"):
-        return replace(base, outcome=Outcome.VOIDED, started_ns=started, ended_ns=ended, reason=result.get("void_reason"))
-    if result["status"] != RunStatus.COMPLETE:
-        return replace(base, outcome=Outcome.INCOMPLETE, started_ns=started, ended_ns=ended, reason=result.get("reason"))
+    if isinstance(result, RunView) and result.voided:
+        return replace(base, outcome=Outcome.VOIDED, started_ns=started, ended_ns=ended, reason=result.void_reason)
+    if result.status is not RunStatus.COMPLETE:
+        return replace(base, outcome=Outcome.INCOMPLETE, started_ns=started, ended_ns=ended, reason=result.reason)
     # The stretch that matches the rep: the fly zone (flying sprints), else the whole line (splits).
-    segments = result["segments"]
-    stretches = [(result["fly"]["distance_m"], result["fly"]["time_ns"])] if result.get("fly") else []
-    stretches.append((round(sum(s["distance_m"] for s in segments), 6), ended - started))
+    segments = result.segments
+    stretches = [(result.fly.distance_m, result.fly.time_ns)] if result.fly else []
+    stretches.append((round(sum(s.distance_m for s in segments), 6), ended - started))
     stretch = next((s for s in stretches if s[0] == rep.distance_m), stretches[0])
-    return _timed(base, started, ended, stretch, tuple(s["time_ns"] for s in segments))
+    return _timed(base, started, ended, stretch, tuple(s.time_ns for s in segments))
 
 
 def _timed(base: Attempt, started: int, ended: int, stretch: tuple[float, int], splits: tuple[int, ...]) -> Attempt:
@@ -203,6 +223,8 @@ class Effect:
     athlete_id: int | None
     message: str
 
+    WIRE: ClassVar[Wire] = Wire(hide=("at_ns",), rename={"athlete_id": "athlete"})
+
 
 class Status(StrEnum):
     NOT_STARTED = "not-started"
@@ -222,6 +244,8 @@ class NextRep:
     sets: int
     distance_m: float
     target: RepTarget
+
+    WIRE: ClassVar[Wire] = Wire(hide=("index",), rename={"set_no": "set", "rep_no": "rep"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,8 +434,8 @@ class WorkoutRunner:
             return self._signal(now_ns)
         return replace(self, on_course=i)._signal(now_ns)
 
-    def run_finished(self, run_id: int, athlete_id: int | None, result: Mapping | LapRep, now_ns: int) -> Step:
-        """A run ended: ``result`` is its ``results.report`` (or stored run) dict, or a ``LapRep``.
+    def run_finished(self, run_id: int, athlete_id: int | None, result: RunReport | LapRep, now_ns: int) -> Step:
+        """A run ended: ``result`` is its ``results.report`` (or stored ``RunView``), or a ``LapRep``.
 
         A complete run is the athlete's next rep; an incomplete or voided one is
         an attempt that does not count.

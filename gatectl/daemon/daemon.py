@@ -28,7 +28,7 @@ from gatectl.daemon.control import DaemonSnapshot
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.loop import DaemonStopped, LatencyHold, TimingLoop
 from gatectl.daemon.timekeeper import Timekeeper
-from gatectl.daemon.workout import WorkoutPlan
+from gatectl.daemon.workout import WorkoutPlan, WorkoutState
 from gatectl.sources import EdgeSource
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, Layout
@@ -85,11 +85,11 @@ class Daemon:
         """Close the current session (and its workout) and start another: new layout, new day, track reps."""
         return self.call(lambda: self._keeper.new_session(layout, place, track))
 
-    def start_workout(self, plan: WorkoutPlan) -> dict[str, Any]:
+    def start_workout(self, plan: WorkoutPlan) -> WorkoutState:
         """Open a session for the workout (lap reps on ``plan.track``, if given) and start it; its state."""
         return self.call(lambda: self._keeper.start_workout(plan))
 
-    def workout_input(self, action: str, athlete_id: int | None = None) -> dict[str, Any]:
+    def workout_input(self, action: str, athlete_id: int | None = None) -> WorkoutState:
         """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
         return self.call(lambda: self._keeper.workout_input(action, athlete_id))
 

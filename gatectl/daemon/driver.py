@@ -20,7 +20,7 @@ from gatectl.coaching.quality import TargetStyle
 from gatectl.coaching.runner import RunnerView, Status, Step, WorkoutRunner
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.sessions import Derived, Lineup, Session
-from gatectl.daemon.workout import LiveWorkout, page_state, summary_json
+from gatectl.daemon.workout import LiveWorkout, WorkoutState, page_state, summary_rows
 from gatectl.errors import WorkoutError
 from gatectl.store import Store
 from gatectl.timing.model import Crossing, Run
@@ -73,7 +73,7 @@ class WorkoutDriver:
         """Reps are still to be run (a void can reopen a finished workout)."""
         return not self.live.runner.over
 
-    def state(self, now_ns: int) -> dict[str, Any]:
+    def state(self, now_ns: int) -> WorkoutState:
         """The workout as the live page shows it."""
         return page_state(self.live, now_ns, timer=self._timer_state())
 
@@ -89,10 +89,10 @@ class WorkoutDriver:
             host.set_queue(view.queue)  # the daemon gives each finished run to its head
         if (laps := self.session.timing.laps) is not None:
             self._steer_lap_gate(laps, view)
-        host.store.update_workout(live.session_id, summary_json(live.runner.summary()), ended=view.status is Status.FINISHED)
+        host.store.update_workout(live.session_id, summary_rows(live.runner.summary()), ended=view.status is Status.FINISHED)
         host.bus.publish("workout", page_state(live, now, timer=self._timer_state(), effects=effects))
 
-    def coach(self, action: str, athlete_id: int | None, now_ns: int) -> dict[str, Any]:
+    def coach(self, action: str, athlete_id: int | None, now_ns: int) -> WorkoutState:
         """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
         if action == "go":
             self._go(now_ns)

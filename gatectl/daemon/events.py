@@ -25,7 +25,7 @@ from dataclasses import dataclass
 class LiveEvent:
     id: int
     kind: str  # "crossing", "run", "gate", "session", "queue"...
-    data: dict
+    data: object  # a dict, or a typed value (a run, the workout state): gatectl.jsonable gives its JSON
 
 
 class Subscription:
@@ -62,7 +62,7 @@ class EventBus:
         self._next_id = 1
         self._subscriber_queue = subscriber_queue
 
-    def publish(self, kind: str, data: dict) -> LiveEvent:
+    def publish(self, kind: str, data: object) -> LiveEvent:
         with self._lock:
             event = LiveEvent(self._next_id, kind, data)
             self._next_id += 1

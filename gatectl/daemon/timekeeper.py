@@ -23,8 +23,9 @@ from gatectl.daemon.events import EventBus
 from gatectl.daemon.gates import GateMonitor
 from gatectl.daemon.loop import LatencyHold
 from gatectl.daemon.sessions import Derived, Lineup, Session, session_timing
-from gatectl.daemon.workout import LiveWorkout, WorkoutPlan
+from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, WorkoutState
 from gatectl.errors import WorkoutError
+from gatectl.jsonable import json_object
 from gatectl.sources import EdgeSource
 from gatectl.store import Store
 from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run, RunStatus
@@ -165,19 +166,19 @@ class Timekeeper:
 
     # Workouts ------------------------------------------------------------------------------------
 
-    def start_workout(self, plan: WorkoutPlan) -> dict[str, Any]:
+    def start_workout(self, plan: WorkoutPlan) -> WorkoutState:
         rest_scale = self._rest_scale()
         runner = plan.runner(rest_scale)  # a workout that cannot run refuses before the session changes
         session_id = self.new_session(self.session.layout, self.session.place, plan.track)
         self.store.save_workout(
             session_id, text=plan.text, kind=plan.kind.value, slug=plan.slug,
-            athletes=[{"id": a.id, "name": a.name} for a in plan.athletes], options={**plan.options(), "rest_scale": rest_scale},
+            athletes=[{"id": a.id, "name": a.name} for a in plan.athletes], options={**json_object(plan.timing()), "rest_scale": rest_scale},
         )  # fmt: skip
         self.driver = WorkoutDriver(LiveWorkout(plan, session_id, runner, rest_scale), self.session, self)
         self.driver.step(lambda r: r.start(self.now_ns()))
         return self.driver.state(self.now_ns())
 
-    def workout_input(self, action: str, athlete_id: int | None) -> dict[str, Any]:
+    def workout_input(self, action: str, athlete_id: int | None) -> WorkoutState:
         if self.driver is None:
             raise WorkoutError("No workout is running: start one on the Workouts page.")
         return self.driver.coach(action, athlete_id, self.now_ns())
