@@ -36,12 +36,11 @@ from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, page_state, summary
 from gatectl.errors import WorkoutError
 from gatectl.sources import EdgeSource
 from gatectl.store import Store
+from gatectl.timing.check import STUCK_NS, BeamCheck, CheckReport
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, Edge, Layout, Run, RunStatus
 from gatectl.timing.pipeline import Timing
 
 log = logging.getLogger(__name__)
-
-STUCK_NS = 2 * NS_PER_S  # blocked longer than a body takes to pass: stuck or misaligned
 
 
 @dataclass(slots=True)
@@ -91,6 +90,7 @@ class Daemon:
         self.armed = True
         self.athlete_queue: list[int] = []
         self.beams: dict[str, BeamStatus] = {}
+        self.check = BeamCheck()  # the pre-session check (gatectl check, /check)
         self._stuck_reported: set[str] = set()
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
@@ -164,6 +164,14 @@ class Daemon:
 
     def gate_status(self) -> list[dict]:
         return self.call(self._gate_status)
+
+    def check_report(self, since_ns: int | None = None) -> CheckReport:
+        """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
+        def report() -> CheckReport:
+            now = self.source.now_ns()
+            return self.check.view([(g.name, g.beams) for g in self.timed_gates], now, now if since_ns is None else since_ns)
+
+        return self.call(report)
 
     # The daemon thread --------------------------------------------------------
 
@@ -278,6 +286,7 @@ class Daemon:
     # Gate status ----------------------------------------------------------------
 
     def _beam_changed(self, edge: Edge) -> None:
+        self.check.edge(edge)
         status = self.beams.setdefault(edge.beam, BeamStatus())
         if status.since_ns is not None and edge.t_ns < status.since_ns:
             return  # a late edge: the status already moved on
