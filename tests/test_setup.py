@@ -119,7 +119,7 @@ def test_setup_under_a_root_writes_a_working_installation(tmp_path, capsys):
 
     kiosk = (root / "etc/systemd/system/gatectl-kiosk.service").read_text()  # no desktop here: Lite, cage on tty1
     assert "User=coach" in kiosk and "TTYPath=/dev/tty1" in kiosk
-    assert "ExecStart=/usr/bin/cage -s -- " in kiosk and "--kiosk" in kiosk and "http://127.0.0.1:8000/" in kiosk
+    assert "ExecStart=/usr/bin/cage -s -- " in kiosk and "--kiosk" in kiosk and "'http://127.0.0.1:8000/?kiosk=1'" in kiosk
 
     listed = lines(out, LISTED)
     assert any(x.startswith("run useradd --system --user-group") and "--groups gpio,dialout gatectl" in x for x in listed)
@@ -151,10 +151,10 @@ def test_a_desktop_gets_an_autostart_entry_and_the_screen_kept_on(tmp_path, caps
     out = setup(root, "--yes", "--password", "2468", "--kiosk", "--port", "8080", capsys=capsys)
     entry = (root / "etc/xdg/autostart/gatectl-kiosk.desktop").read_text()
     exec_line = next(x for x in entry.splitlines() if x.startswith("Exec="))
-    assert exec_line == (f"Exec={VENV}/bin/python -m gatectl.setup.wait http://127.0.0.1:8080/ -- /usr/bin/chromium-browser "
+    assert exec_line == (f"Exec={VENV}/bin/python -m gatectl.setup.wait \"http://127.0.0.1:8080/?kiosk=1\" -- /usr/bin/chromium-browser "
                          "--kiosk --noerrdialogs --disable-infobars --no-first-run --disable-session-crashed-bubble "
                          "--disable-features=Translate --password-store=basic --check-for-update-interval=31536000 "
-                         "http://127.0.0.1:8080/")  # fmt: skip
+                         "\"http://127.0.0.1:8080/?kiosk=1\"")  # fmt: skip
     assert any(x.startswith("run raspi-config nonint do_blanking 1") for x in lines(out, LISTED))
     assert not (root / "etc/systemd/system/gatectl-kiosk.service").exists()
     assert not any("apt-get" in x for x in lines(out, LISTED))  # chromium is there, a desktop needs no cage

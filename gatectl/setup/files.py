@@ -45,7 +45,7 @@ class Kiosk:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        return f"http://127.0.0.1:{self.port}/?kiosk=1"  # the live page without its links and buttons
 
     def argv(self) -> list[str]:
         """Wait for the dashboard to answer, then the browser: no error page when it starts first."""
