@@ -18,6 +18,7 @@
     var body = document.querySelector("#beams tbody"), walk = document.getElementById("walk");
     body.textContent = ""; walk.textContent = "";
     if (c) {
+      document.getElementById("beams").classList.toggle("single", c.gates.every(function (g) { return g.beams.length === 1; }));
       c.gates.forEach(function (g) {
         g.beams.forEach(function (b, i) {
           var tr = el("tr", "beam " + b.state + (b.flickering ? " flicker" : ""));
