@@ -416,3 +416,9 @@ def test_the_kiosk_waits_for_the_dashboard_then_starts_the_browser(monkeypatch):
 def test_setup_error_is_a_gatectl_error():
     assert issubclass(SetupError, GatectlError)
     assert KIOSK_AUTOSTART.name == "gatectl-kiosk.desktop"
+
+
+def test_a_gatectl_installed_under_home_is_refused():
+    with_home = replace(FACTS, venv=PurePosixPath("/home/pi/gatectl/.venv"))
+    with pytest.raises(SetupError, match=r"cannot see .*/opt/gatectl"):
+        plan(with_home, ANSWERS)

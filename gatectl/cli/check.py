@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -20,6 +21,7 @@ EXAMPLE = """examples:
 Pass a hand through each gate in turn: its row is ticked off. Ctrl-C to leave.
 The same check is on the dashboard's Check page (/check).
 """
+DEFAULT_PORT = 8000
 STATES = {"clear": "clear", "broken": "broken", "stuck": "STUCK", "unknown": "no signal"}
 
 
@@ -60,7 +62,8 @@ def check_command(args: argparse.Namespace) -> int:
 
 
 def _url_from_config(path: Path) -> str:
-    port = load_config(path).port if path.exists() else 8000
+    # The installed config is for the service user and root: anyone else gets the default port.
+    port = load_config(path).port if os.access(path, os.R_OK) else DEFAULT_PORT
     return f"http://127.0.0.1:{port}"
 
 
@@ -74,7 +77,8 @@ def fetch(base: str, since: int | None) -> dict:
     except (urllib.error.URLError, OSError):
         raise GatectlError(
             f"No gatectl service answers at {base}/: start it with  sudo systemctl start gatectl  "
-            "(why it stopped: journalctl -u gatectl -b), or run  gatectl run --config FILE."
+            "(why it stopped: journalctl -u gatectl -b), or run  gatectl run --config FILE. "
+            f"If its port is not {DEFAULT_PORT}, give --url or run  sudo gatectl check."
         ) from None
     except ValueError:
         raise GatectlError(f"{base}/api/check did not answer JSON: is it a gatectl dashboard?") from None

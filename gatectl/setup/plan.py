@@ -109,6 +109,11 @@ def plan(facts: Facts, answers: Answers) -> Plan:
     warnings = [w for w in (model_warning(facts.model),) if w]
     if facts.config_problem:
         warnings.append(f"The installed config does not load ({facts.config_problem}); it is replaced, the old one kept as {CONFIG}.bak.")
+    if facts.venv.is_relative_to("/home") or facts.venv.is_relative_to("/root"):
+        raise SetupError(
+            f"gatectl runs from {facts.venv}, which the service cannot see (its unit hides /home and /root): install it in "
+            "/opt/gatectl as systemd/README.md shows, and run setup from there: sudo /opt/gatectl/bin/gatectl setup"
+        )
     if answers.password is None and not facts.has_password:
         raise SetupError("No coach password is stored yet: give one (--password, or answer the question).")
     steps: list[Step] = [*_service_user(facts)]

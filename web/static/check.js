@@ -48,7 +48,7 @@
     clock.textContent = "";
     clock.className = s.clock.ok ? "ok" : "bad";
     clock.appendChild(document.createTextNode((s.clock.ok ? "✓ The Pi's date: " : "⚠ ") + (s.clock.ok ? new Date(s.clock.now).toLocaleString() + (s.clock.fixed ? " (set from a phone)" : "") + "." : s.clock.reason + " ")));
-    if (!s.clock.ok) { var a = el("a", "", "Set the Pi's date from this phone"); a.href = s.clock.fix_url; clock.appendChild(a); problems.push("the date is wrong"); }
+    if (!s.clock.ok) { var a = el("a", "", "Set the Pi's date from this phone (on Control, as the coach)"); a.href = s.clock.fix_url; clock.appendChild(a); problems.push("the date is wrong"); }
     if (!s.disk.ok) problems.push("the SD card is nearly full");
     if (!s.connected) summary.textContent = s.message;
     else if (problems.length) { summary.textContent = "To fix: " + problems.join("; ") + "."; summary.className = "message bad"; }
