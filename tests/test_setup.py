@@ -422,3 +422,25 @@ def test_a_gatectl_installed_under_home_is_refused():
     with_home = replace(FACTS, venv=PurePosixPath("/home/pi/gatectl/.venv"))
     with pytest.raises(SetupError, match=r"cannot see .*/opt/gatectl"):
         plan(with_home, ANSWERS)
+
+
+def test_a_command_that_fails_or_is_missing_is_a_sentence():
+    from gatectl.setup.apply import _run
+
+    with pytest.raises(SetupError, match=r"sh -c 'echo no such group >&2; exit 6' failed \(exit 6\): no such group\. Fix that"):
+        _run(("sh", "-c", "echo no such group >&2; exit 6"))
+    with pytest.raises(SetupError, match=r"gatectl-no-such-tool is not installed here"):
+        _run(("gatectl-no-such-tool", "x"))
+    _run(("true",))
+
+
+def test_the_hotspot_is_read_back_from_nmcli(monkeypatch):
+    from gatectl.setup import facts
+
+    values = dict(hotspot_settings(ANSWERS), **{"802-11-wireless.ssid": "Club\\:gates"})
+    monkeypatch.setattr(facts, "_command", lambda argv: "\n".join(values.values()))
+    assert facts._hotspot() == {**hotspot_settings(ANSWERS), "802-11-wireless.ssid": "Club:gates"}
+    monkeypatch.setattr(facts, "_command", lambda argv: None)
+    assert facts._hotspot() is None  # no such connection
+    monkeypatch.setattr(facts, "_command", lambda argv: "yes\nap")
+    assert facts._hotspot() == {}  # there, but not as we know it: every field is set again

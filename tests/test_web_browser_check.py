@@ -7,14 +7,8 @@ go to tests/screenshots/ (git-ignored) for people to look at.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, free_port, get_json, shoot, watch
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, free_port, running, shoot, watch
 
 pytestmark = pytest.mark.browser
 
@@ -54,40 +48,11 @@ address = "10.42.0.1"
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """``gatectl run`` with a simulated source and a [network] section; yields its base URL."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
     port = free_port()
     folder = tmp_path_factory.mktemp("check")
     (folder / "gatectl.toml").write_text(CONFIG.format(port=port))
-    with open(folder / "run.log", "w+") as log:
-        yield from _serve(folder, port, log)
-
-
-def _serve(folder, port, log):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gatectl", "run", "--config", str(folder / "gatectl.toml")],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                get_json(base + "/api/check")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"gatectl run did not start:\n{log.read()}")
-                time.sleep(0.2)
+    with running(["run", "--config", str(folder / "gatectl.toml")], port, folder / "run.log") as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
