@@ -444,3 +444,21 @@ def test_the_hotspot_is_read_back_from_nmcli(monkeypatch):
     assert facts._hotspot() is None  # no such connection
     monkeypatch.setattr(facts, "_command", lambda argv: "yes\nap")
     assert facts._hotspot() == {}  # there, but not as we know it: every field is set again
+
+
+def test_the_kiosk_unit_is_written_before_systemd_reloads_and_removed_with_no_kiosk(tmp_path, capsys):
+    root = fake_pi(tmp_path)
+    out = setup(root, "--yes", "--password", "2468", "--kiosk", capsys=capsys)
+    assert out.index("write /etc/systemd/system/gatectl-kiosk.service") < out.index("run systemctl daemon-reload")
+    assert out.index("run systemctl daemon-reload") < out.index("run systemctl enable gatectl-kiosk.service")
+    out = setup(root, "--yes", "--no-kiosk", capsys=capsys)
+    assert "remove /etc/systemd/system/gatectl-kiosk.service" in lines(out, CHANGED)
+    assert not (root / "etc/systemd/system/gatectl-kiosk.service").exists()
+    again = setup(root, "--yes", capsys=capsys)  # stays off: nothing of the screen is left to say it was on
+    assert lines(again, CHANGED) == [] and not gather(root, live=False).kiosk
+
+
+def test_no_kiosk_turns_a_running_screen_off_first():
+    steps = plan(replace(FACTS, enabled=frozenset({"gatectl.service", "gatectl-kiosk.service"})), ANSWERS).steps
+    keys = [s.key for s in steps]
+    assert keys.index("systemctl disable --now gatectl-kiosk.service") < keys.index(str(KIOSK_UNIT)) < keys.index("systemctl daemon-reload")

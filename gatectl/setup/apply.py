@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from gatectl.setup.answers import SetupError
 from gatectl.setup.password import store_coach_password
-from gatectl.setup.plan import Command, MakeDir, Step, StorePassword, WriteFile
+from gatectl.setup.plan import Command, MakeDir, RemoveFile, Step, StorePassword, WriteFile
 
 CHANGED, UNCHANGED, WOULD, LISTED = "changed", "unchanged", "would change", "listed"
 
@@ -37,6 +37,8 @@ def describe(step: Step) -> str:
         return f"write {step.path} ({step.mode:04o} {step.owner}:{step.group})"
     if isinstance(step, MakeDir):
         return f"directory {step.path} ({step.mode:04o} {step.owner}:{step.group})"
+    if isinstance(step, RemoveFile):
+        return f"remove {step.path}"
     if isinstance(step, StorePassword):
         return "store the coach's password (hashed) in " + str(step.database) if step.password else "keep the coach's password"
     return f"run {shlex.join(step.argv)}  # {step.why}"
@@ -73,6 +75,8 @@ class Applier:
             return self._write(step)
         if isinstance(step, MakeDir):
             return self._mkdir(step)
+        if isinstance(step, RemoveFile):
+            return self._remove(step)
         if isinstance(step, StorePassword):
             return self._password(step)
         return self._command(step)
@@ -115,6 +119,14 @@ class Applier:
             self._own(path, step.owner, step.group)
         return self._done(step, describe(step))
 
+    def _remove(self, step: RemoveFile) -> Outcome:
+        path = self.target(step.path)
+        if not path.exists():
+            return Outcome(step, UNCHANGED, f"no {step.path}")
+        if not self.dry_run:
+            path.unlink()
+        return self._done(step, describe(step))
+
     def _password(self, step: StorePassword) -> Outcome:
         database = self.target(step.database)
         if step.password is None:
@@ -129,7 +141,7 @@ class Applier:
 
     def _command(self, step: Command) -> Outcome:
         if not step.needed and not any(key in self._changed for key in step.after):
-            return Outcome(step, UNCHANGED, describe(step))
+            return Outcome(step, UNCHANGED, f"{describe(step)}  (not needed)")
         if self.dry_run:
             return Outcome(step, WOULD, describe(step))
         if self.root is not None:

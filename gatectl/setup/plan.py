@@ -60,6 +60,15 @@ class MakeDir:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoveFile:
+    path: PurePosixPath
+
+    @property
+    def key(self) -> str:
+        return str(self.path)
+
+
+@dataclass(frozen=True, slots=True)
 class Command:
     argv: tuple[str, ...]
     why: str
@@ -83,7 +92,7 @@ class StorePassword:
         return "coach password"
 
 
-Step = WriteFile | MakeDir | Command | StorePassword
+Step = WriteFile | MakeDir | RemoveFile | Command | StorePassword
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +137,10 @@ def plan(facts: Facts, answers: Answers) -> Plan:
         WriteFile(UNIT, unit(facts.venv)),
     ]
     notes = [f"The dashboard: http://<this Pi's address>:{answers.port}/ (the Check page: /check)."]
-    kiosk_steps, kiosk_files = _kiosk(facts, answers) if answers.kiosk else ([], [])
-    steps.append(Command(("systemctl", "daemon-reload"), "systemd reads the new units", needed=False, after=(str(UNIT), *kiosk_files)))
+    kiosk_files, kiosk_steps = _kiosk(facts, answers) if answers.kiosk else (_no_kiosk(facts), [])
+    steps += kiosk_files
+    units = (str(UNIT), str(KIOSK_UNIT))
+    steps.append(Command(("systemctl", "daemon-reload"), "systemd reads the new units", needed=False, after=units))
     steps.append(Command(("systemctl", "enable", UNIT.name), "gatectl starts at every boot", needed=UNIT.name not in facts.enabled))
     restart_after = (str(UNIT), str(CONFIG), "service user")
     steps.append(Command(("systemctl", "restart", UNIT.name), "gatectl runs now, with this config", needed=UNIT.name not in facts.active, after=restart_after))
@@ -202,26 +213,32 @@ def _hotspot(facts: Facts, answers: Answers) -> tuple[list[Step], list[str]]:
     return [change, up], notes
 
 
-def _kiosk(facts: Facts, answers: Answers) -> tuple[list[Step], list[str]]:
-    """The trackside screen: returns the steps, and the unit files systemd must reload."""
+def _kiosk(facts: Facts, answers: Answers) -> tuple[list[Step], list[Step]]:
+    """The trackside screen: its files (written before systemd reloads), then its commands."""
     chromium = facts.chromium or "/usr/bin/chromium"
     kiosk = Kiosk(facts.venv, chromium, answers.port)
     packages = [p for p, have in (("chromium", facts.chromium is not None), ("cage", facts.has_cage or facts.desktop is not None)) if not have]
-    steps: list[Step] = []
+    commands: list[Step] = []
     if packages:
-        steps.append(Command(("apt-get", "install", "--yes", "--no-install-recommends", *packages), "what the trackside screen runs on"))
+        commands.append(Command(("apt-get", "install", "--yes", "--no-install-recommends", *packages), "what the trackside screen runs on"))
     if facts.desktop is not None:
-        steps.append(WriteFile(KIOSK_AUTOSTART, kiosk.autostart()))
         if facts.has_raspi_config:
             argv = ("raspi-config", "nonint", "do_blanking", "1")
-            steps.append(Command(argv, "the screen never blanks (the desktop's idle blanking off)", needed=not facts.blanking_off))
-        return steps, []
+            commands.append(Command(argv, "the screen never blanks (the desktop's idle blanking off)", needed=not facts.blanking_off))
+        return [RemoveFile(KIOSK_UNIT), WriteFile(KIOSK_AUTOSTART, kiosk.autostart())], commands
     user = answers.kiosk_user or facts.login_user
     if user is None:
         raise SetupError("--kiosk on Raspberry Pi OS Lite runs the screen as a login user, and this Pi has none: create one (sudo adduser coach) or give --kiosk-user.")
-    steps += [
-        WriteFile(KIOSK_UNIT, kiosk.unit(user)),
+    commands += [
         Command(("systemctl", "enable", KIOSK_UNIT.name), "the trackside screen starts at every boot", needed=KIOSK_UNIT.name not in facts.enabled),
         Command(("systemctl", "restart", KIOSK_UNIT.name), "the trackside screen on, now", needed=KIOSK_UNIT.name not in facts.active, after=(str(KIOSK_UNIT),)),
     ]
-    return steps, [str(KIOSK_UNIT)]
+    return [RemoveFile(KIOSK_AUTOSTART), WriteFile(KIOSK_UNIT, kiosk.unit(user))], commands
+
+
+def _no_kiosk(facts: Facts) -> list[Step]:
+    """No trackside screen: off, and gone from the boot, if it was set up."""
+    steps: list[Step] = []
+    if KIOSK_UNIT.name in facts.enabled or KIOSK_UNIT.name in facts.active:
+        steps.append(Command(("systemctl", "disable", "--now", KIOSK_UNIT.name), "the trackside screen off"))
+    return [*steps, RemoveFile(KIOSK_UNIT), RemoveFile(KIOSK_AUTOSTART)]
