@@ -32,10 +32,16 @@ Example (GPIO gates, single beams, the flying 30 layout)::
     [web]
     host = "0.0.0.0"
     port = 8000
+
+    [network]              # optional: the Pi's own Wi-Fi (gatectl setup --hotspot)
+    ssid = "gatectl"
+    password = "8 to 63 characters"
+    address = "10.42.0.1"  # the Pi's address on it: the dashboard's QR code points here
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import tomllib
 from dataclasses import dataclass
@@ -47,6 +53,16 @@ from gatectl.sources.gpio import BeamPin
 from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout, Method
 
 SOURCE_KINDS = ("gpio", "sim", "replay")
+HOTSPOT_ADDRESS = "10.42.0.1"  # NetworkManager's own choice for a shared connection
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The Wi-Fi the Pi makes for the phones (``[network]``): what the dashboard's QR codes say."""
+
+    ssid: str
+    password: str
+    address: str = HOTSPOT_ADDRESS
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +78,7 @@ class Config:
     place: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    network: Network | None = None
 
 
 def load_config(path: str | Path) -> Config:
@@ -82,7 +99,7 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(data: dict, base: Path = Path(".")) -> Config:
-    known = {"place", "source", "detection", "gates", "database", "web"}
+    known = {"place", "source", "detection", "gates", "database", "web", "network"}
     for key in data:
         if key not in known:
             raise ConfigError(f"unknown section or field {key!r}; expected one of {', '.join(sorted(known))}.")
@@ -169,7 +186,28 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
         place=_get(data, "place", str, ""),
         host=_get(web, "web.host", str, "127.0.0.1"),
         port=port,
+        network=parse_network(data["network"]) if "network" in data else None,
     )
+
+
+def parse_network(data: Any) -> Network:
+    """The ``[network]`` table: a WPA2 network's name and key, and the Pi's address on it."""
+    network = _table({"network": data}, "network")
+    _known(network, "network", {"ssid", "password", "address"})
+    ssid = _get(network, "network.ssid", str)
+    if not 1 <= len(ssid.encode()) <= 32 or not ssid.isprintable():
+        raise ConfigError(f"network.ssid: a Wi-Fi name has 1 to 32 bytes of printable text, not {ssid!r}.")
+    password = _get(network, "network.password", str)
+    if not 8 <= len(password) <= 63 or not password.isascii() or not password.isprintable():
+        raise ConfigError("network.password: a WPA2 key has 8 to 63 printable ASCII characters.")
+    address = _get(network, "network.address", str, HOTSPOT_ADDRESS)
+    try:
+        ip = ipaddress.IPv4Address(address)
+    except ValueError:
+        raise ConfigError(f"network.address: must be an IPv4 address such as 10.42.0.1, not {address!r}.") from None
+    if not ip.is_private or ip.packed[-1] in (0, 255):
+        raise ConfigError(f"network.address: must be a private host address such as 10.42.0.1 or 192.168.4.1, not {address}.")
+    return Network(ssid, password, address)
 
 
 def _gate_wiring(gate: dict, where: str, name: str, dual: bool) -> list[BeamPin]:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,36 +49,41 @@ def get_json(url: str):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """``gatectl demo`` in a subprocess; yields its base URL."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
     port = free_port()
     db = tmp_path_factory.mktemp("demo") / "demo.db"
-    log = open(db.with_suffix(".log"), "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gatectl", "demo", "--port", str(port), "--db", str(db), "--seed", "7", "--fast-rests", "4"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                get_json(base + "/api/live")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"gatectl demo did not start:\n{log.read()}")
-                time.sleep(0.2)
+    with running(["demo", "--port", str(port), "--db", str(db), "--seed", "7", "--fast-rests", "4"], port, db.with_suffix(".log")) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
+
+
+@contextmanager
+def running(args: list[str], port: int, log_path: Path):
+    """``gatectl ARGS`` in a subprocess serving on ``port``, its output in ``log_path``; its base URL, then SIGTERM."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
+    with open(log_path, "w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gatectl", *args], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    get_json(base + "/api/live")
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        pytest.fail(f"gatectl {args[0]} did not start:\n{log.read()}")
+                    time.sleep(0.2)
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @pytest.fixture(scope="module")

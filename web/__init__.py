@@ -5,7 +5,7 @@ waitress (``serve``) in the daemon's process, ``gatectl web --db FILE`` serves
 a copied database read-only. One blueprint per area: ``live`` (the big
 display), ``api`` (JSON and the event stream), ``control`` (the coach's
 page), ``workouts`` (start and run a workout), ``athletes``, ``history``,
-``export`` and ``auth`` (login).
+``export``, ``auth`` (login) and ``check`` (the pre-session check).
 
 >>> app = create_app(db_path="club.db", daemon=daemon)  # doctest: +SKIP
 >>> serve(app, host="0.0.0.0", port=8000)  # doctest: +SKIP
@@ -26,6 +26,7 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from gatectl.config import Network
 from gatectl.daemon.control import DaemonControl
 from gatectl.errors import ConfigError
 from gatectl.jsonable import jsonable
@@ -51,6 +52,8 @@ def create_app(
     db_path: str | os.PathLike | None = None,
     daemon: DaemonControl | None = None,
     read_only: bool = False,
+    network: Network | None = None,
+    port: int = 8000,
 ) -> Flask:
     """The dashboard over the database at ``db_path``, live when given the ``daemon``.
 
@@ -63,6 +66,8 @@ def create_app(
     "set the date from this phone" only corrects labels unless this allows
     ``date -s``), ``LOGIN_ATTEMPTS`` (10 wrong passwords per 5 minutes per
     address), ``SECRET_KEY`` (default: generated once, kept in the database).
+    ``network`` (the config's ``[network]``) and the ``port`` served on make
+    the QR codes to join the Pi's Wi-Fi and open the dashboard.
     """
     app = Flask(__name__)
     app.config.from_mapping(
@@ -77,6 +82,8 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(days=365),  # the coach logs in once per device
+        NETWORK=network,
+        PORT=port,
     )
     if test_config is not None:
         app.config.update(test_config)
@@ -89,13 +96,13 @@ def create_app(
     _prepare_database(app)
     app.extensions["gatectl"] = LiveLink(daemon, app.config["MAX_STREAMS"])
 
-    from . import api, athletes, auth, control, db, errors, export, format, history, live, workouts
+    from . import api, athletes, auth, check, control, db, errors, export, format, history, live, workouts
 
     db.init_app(app)
     errors.init_app(app)
     format.init_app(app)
     auth.init_app(app)
-    for blueprint in (live.bp, api.bp, control.bp, workouts.bp, athletes.bp, history.bp, export.bp, auth.bp):
+    for blueprint in (live.bp, api.bp, control.bp, workouts.bp, athletes.bp, history.bp, export.bp, auth.bp, check.bp):
         app.register_blueprint(blueprint)
     return app
 

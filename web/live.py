@@ -15,6 +15,7 @@ from gatectl.store import Store
 from . import clock
 from .auth import csrf_token, is_coach
 from .db import get_store
+from .join import current_join
 from .link import NO_GATES, current_link
 from .stream import bus_position
 
@@ -71,4 +72,4 @@ def _session_view(session: dict | None) -> dict | None:
 
 @bp.get("/")
 def index():
-    return render_template("live/index.html", state=live_state(get_store()))
+    return render_template("live/index.html", state=live_state(get_store()), join=current_join())

@@ -12,7 +12,7 @@ from gatectl.cli._common import add_db_option, db_path, open_text
 from gatectl.coaching.laps import Track
 from gatectl.coaching.library import LIBRARY, WorkoutKind
 from gatectl.coaching.paces import format_duration_ns
-from gatectl.config import Config, load_config
+from gatectl.config import Config, Network, load_config
 from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.workout import WorkoutPlan, group
@@ -79,7 +79,8 @@ def run_command(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     source = _source(config)
     daemon = Daemon(source, lambda: Store(config.database), config.layout, place=config.place)
-    return _serve(daemon, config.database, config.host, config.port, intro=[f"gates: {config.source}, layout {config.layout.describe()} ({config.layout.method})"])
+    intro = [f"gates: {config.source}, layout {config.layout.describe()} ({config.layout.method})"]
+    return _serve(daemon, config.database, config.host, config.port, intro=intro, network=config.network)
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -145,7 +146,9 @@ def _source(config: Config):
     return GpioSource(config.wiring)
 
 
-def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str], then: Callable[[], object] | None = None) -> int:
+def _serve(
+    daemon: Daemon, path: Path, host: str, port: int, intro: list[str], then: Callable[[], object] | None = None, network: Network | None = None
+) -> int:
     from gatectl.web import create_app, serve
 
     def terminate(signum, frame):
@@ -167,7 +170,7 @@ def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str], t
         print(f"gatectl: {line}")
     print(f"gatectl: database {path}, session {daemon.snapshot().session_id}", flush=True)
     try:
-        serve(create_app(db_path=path, daemon=daemon), host=host, port=port)
+        serve(create_app(db_path=path, daemon=daemon, network=network, port=port), host=host, port=port)
     except KeyboardInterrupt:
         pass
     finally:

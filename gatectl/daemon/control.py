@@ -17,6 +17,7 @@ from gatectl.coaching.laps import Track
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.gates import GateStatus
 from gatectl.daemon.workout import WorkoutPlan, WorkoutState
+from gatectl.timing.check import CheckReport
 from gatectl.timing.model import Layout
 
 
@@ -59,6 +60,9 @@ class DaemonControl(Protocol):
 
     def run_voided(self, run_id: int) -> None:
         """A run was voided in the store: the workout runs its rep again."""
+
+    def check_report(self, since_ns: int | None = None) -> CheckReport:
+        """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
 
     def set_armed(self, armed: bool) -> None: ...
 

@@ -31,6 +31,7 @@ from gatectl.daemon.timekeeper import Timekeeper
 from gatectl.daemon.workout import WorkoutPlan, WorkoutState
 from gatectl.sources import EdgeSource
 from gatectl.store import Store
+from gatectl.timing.check import CheckReport
 from gatectl.timing.model import NS_PER_MS, Layout
 
 T = TypeVar("T")
@@ -96,6 +97,10 @@ class Daemon:
     def run_voided(self, run_id: int) -> None:
         """A run was voided in the store: the workout runs its rep again."""
         self.call(lambda: self._keeper.run_voided(run_id))
+
+    def check_report(self, since_ns: int | None = None) -> CheckReport:
+        """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
+        return self.call(lambda: self._keeper.check_report(since_ns))
 
     def set_armed(self, armed: bool) -> None:
         self.call(lambda: self._keeper.set_armed(armed))

@@ -28,6 +28,7 @@ from gatectl.errors import WorkoutError
 from gatectl.jsonable import json_object
 from gatectl.sources import EdgeSource
 from gatectl.store import Store
+from gatectl.timing.check import BeamCheck, CheckReport
 from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run, RunStatus
 
 
@@ -47,6 +48,7 @@ class Timekeeper:
         self._hold = hold
         self._rest_scale = rest_scale
         self._gates = GateMonitor()
+        self._check = BeamCheck()  # the pre-session check (gatectl check, /check)
         self._store: Store | None = None
         self._session: Session | None = None
         self.driver: WorkoutDriver | None = None
@@ -76,6 +78,7 @@ class Timekeeper:
     def write_raw(self, edges: Sequence[Edge]) -> None:
         self.store.add_edges(self.session.id, edges)  # durable before anything is derived
         for edge in edges:
+            self._check.edge(edge)
             beam = self._gates.edge(edge)
             if beam is not None:
                 self._publish_gate(beam, self.now_ns())
@@ -99,6 +102,12 @@ class Timekeeper:
         self.store.close()
 
     # Reads ---------------------------------------------------------------------------------------
+
+    def check_report(self, since_ns: int | None) -> CheckReport:
+        """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
+        now = self.now_ns()
+        gates = [(g.name, g.beams) for g in self.session.timing.gates]
+        return self._check.view(gates, now, now if since_ns is None else since_ns)
 
     def snapshot(self) -> DaemonSnapshot:
         now, session, driver = self.now_ns(), self.session, self.driver
