@@ -310,12 +310,16 @@ def test_a_line_with_splits_times_the_whole_rep():
     assert (attempt.time_ns, attempt.timed_m, attempt.splits_ns) == (12_500 * MS, 100.0, (6_500 * MS, 6 * S))
 
 
-def test_a_fly_zone_shorter_than_the_rep_is_scaled():
+def test_a_run_over_another_distance_is_never_rescaled_into_a_rep_time():
+    # Before: a 30 m fly timed in 3.0 s was shown as a 4.0 s 40 m rep, beside the 3.0 s on the big
+    # number. A workout that does not fit the gates is refused (test_fit); if such a run still
+    # comes, it is not a rep and gets no time.
     walk = Walk(make("2 x 40m"))
     walk("start", 0)
     walk("run_finished", 1, 1, fly(1, 0, 3.0), 7 * S)
     attempt = walk.runner.attempts[0][0]
-    assert (attempt.time_ns, attempt.velocity_mps, attempt.timed_m) == (4 * S, 10.0, 30.0)
+    assert (attempt.outcome, attempt.time_ns, attempt.velocity_mps, attempt.timed_m) == (Outcome.INCOMPLETE, None, None, None)
+    assert attempt.reason == "the gates timed 30 m or 60 m, not the rep's 40 m"
 
 
 def test_a_drop_off_warns_and_suggests_ending_the_set():

@@ -170,6 +170,8 @@ def test_a_workout_that_cannot_run_leaves_the_session_alone(live):
         live.daemon.start_workout(plan(live, "400 @ 3k pace - 2:00", WorkoutKind.TRACK_REPS, names=("Ana",)))
     with pytest.raises(LayoutError, match="'L' is not one of M1, M2, M3"):
         live.daemon.start_workout(plan(live, "400", names=("Ana",), track=Track("L")))
+    with pytest.raises(WorkoutError, match=r"^The gates time 30 m \(the fly zone, M2→M3\) or 60 m \(the whole line, M1→M3\), not 40 m reps"):
+        live.daemon.start_workout(plan(live, "3 x 40m", names=("Ana",)))
     assert live.daemon.snapshot().session_id == session and live.daemon.snapshot().workout is None
 
 

@@ -70,6 +70,12 @@ def test_the_coach_starts_a_workout_from_the_form(coach, db_path, daemon):
         ({"timing": "track", "start": "later"}, "Start must be one of go, rolling", 400),
         ({"kind": "fun-run"}, "Kind of workout must be one of", 400),
         ({"timing": "bike"}, "Timing must be one of flying, track", 400),
+        (
+            {"slug": "", "text": "3 x 3 x 40m"},
+            "The gates time 30 m (the fly zone, M2→M3) or 60 m (the whole line, M1→M3), not 40 m reps. "
+            "Change the layout on Control so the fly zone is 40 m (e.g. M1=0,M2=30,M3=70), or write the reps as 30 m.",
+            400,
+        ),
     ],
 )
 def test_start_form_errors_come_back_with_the_form(coach, db_path, daemon, fields, words, status):

@@ -55,7 +55,7 @@ from typing import ClassVar, NamedTuple
 from gatectl.coaching.laps import LapRep
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import JogRest, Recovery, Rep, Rest, Workout, expand
-from gatectl.coaching.paces import scale_to_distance, seconds
+from gatectl.coaching.paces import seconds
 from gatectl.coaching.quality import (
     CLEARLY,
     DEFAULT_MARGIN,
@@ -129,9 +129,9 @@ _RUNS = (Outcome.DONE, Outcome.VOIDED, Outcome.REPEATED, Outcome.INCOMPLETE)  # 
 class Attempt:
     """One go at a rep (or its skipping), in the order they happened.
 
-    ``time_ns`` is over the rep distance: the timed stretch (``timed_m``), scaled
-    when the gates timed a different distance. ``rest_ns`` is the rest taken
-    before it, from the end of the athlete's previous run.
+    ``time_ns`` is over the rep distance, the stretch the gates timed (``timed_m``):
+    the fly zone or the whole line, never a time rescaled from another distance.
+    ``rest_ns`` is the rest taken before it, from the end of the athlete's previous run.
     """
 
     index: int  # the rep's place in the plan
@@ -187,18 +187,22 @@ def _attempt(rep: Rep, index: int, run_id: int, result: RunReport | LapRep) -> A
     if result.status is not RunStatus.COMPLETE:
         return replace(base, outcome=Outcome.INCOMPLETE, started_ns=started, ended_ns=ended, reason=result.reason)
     # The stretch that matches the rep: the fly zone (flying sprints), else the whole line (splits).
+    # A time is never rescaled from another distance (``fit.check_fits`` refuses such a workout).
     segments = result.segments
     stretches = [(result.fly.distance_m, result.fly.time_ns)] if result.fly else []
     stretches.append((round(sum(s.distance_m for s in segments), 6), ended - started))
-    stretch = next((s for s in stretches if s[0] == rep.distance_m), stretches[0])
-    return _timed(base, started, ended, stretch, tuple(s.time_ns for s in segments))
+    matching = next((s for s in stretches if s[0] == rep.distance_m), None)
+    if matching is None:
+        timed = " or ".join(f"{m:g} m" for m, _ in stretches)
+        reason = f"the gates timed {timed}, not the rep's {rep.distance_m:g} m"
+        return replace(base, outcome=Outcome.INCOMPLETE, started_ns=started, ended_ns=ended, reason=reason)
+    return _timed(base, started, ended, matching, tuple(s.time_ns for s in segments))
 
 
 def _timed(base: Attempt, started: int, ended: int, stretch: tuple[float, int], splits: tuple[int, ...]) -> Attempt:
     timed_m, timed_ns = stretch
-    time_ns = timed_ns if timed_m == base.distance_m else scale_to_distance(timed_ns, timed_m, base.distance_m)
     return replace(
-        base, started_ns=started, ended_ns=ended, time_ns=time_ns,
+        base, started_ns=started, ended_ns=ended, time_ns=timed_ns,
         velocity_mps=timed_m * NS_PER_S / timed_ns, timed_m=timed_m, splits_ns=splits,
     )  # fmt: skip
 

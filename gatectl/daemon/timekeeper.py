@@ -14,7 +14,6 @@ through ``TimingLoop.call``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, Track
 from gatectl.daemon.control import DaemonSnapshot
@@ -178,6 +177,7 @@ class Timekeeper:
     def start_workout(self, plan: WorkoutPlan) -> WorkoutState:
         rest_scale = self._rest_scale()
         runner = plan.runner(rest_scale)  # a workout that cannot run refuses before the session changes
+        plan.check_fits(self.session.layout)
         session_id = self.new_session(self.session.layout, self.session.place, plan.track)
         self.store.save_workout(
             session_id, text=plan.text, kind=plan.kind.value, slug=plan.slug,

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from gatectl.coaching.fit import check_fits
 from gatectl.coaching.laps import LapSplit, LapStart, StartKind, Track
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import parse_workout, scale_rests
@@ -40,7 +41,7 @@ from gatectl.coaching.runner import (
 from gatectl.errors import WorkoutError
 from gatectl.jsonable import Wire
 from gatectl.store import Store
-from gatectl.timing.model import NS_PER_S
+from gatectl.timing.model import NS_PER_S, Layout
 
 DEFAULT_COUNTDOWN_NS = 5 * NS_PER_S
 
@@ -63,6 +64,11 @@ class WorkoutPlan:
         if rest_scale != 1.0:
             workout = scale_rests(workout, rest_scale)
         return WorkoutRunner.create(workout, self.kind, self.athletes)
+
+    def check_fits(self, layout: Layout) -> None:
+        """Refuse a workout timed through the gates whose reps are not a distance they time."""
+        if self.track is None:
+            check_fits(parse_workout(self.text), layout)
 
     def timing(self) -> PlanTiming:
         """How it is timed, as stored with the workout and shown on the live page."""
