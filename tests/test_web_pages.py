@@ -218,6 +218,35 @@ def test_wrong_password(app):
     assert "Coach log in" in c.get("/control").get_data(as_text=True) or "Log in as the coach" in c.get("/control").get_data(as_text=True)
 
 
+def test_a_wrong_pin_shows_the_login_form_again_and_the_right_one_then_goes_where_the_coach_was_going(app):
+    c = app.test_client()
+    response = c.post("/login?next=/athletes", data={"csrf_token": csrf(c), "password": "1111"})
+    page_error(response, 401, "not the coach&#39;s password")
+    html = response.get_data(as_text=True)
+    assert "<h1>Coach log in</h1>" in html and "Coach only" not in html and "Please check that" not in html
+    assert 'class="field-error" role="alert" id="password-error"' in html and 'aria-invalid="true"' in html
+    assert 'action="/login?next=/athletes"' in html  # the same form, the same next page
+    response = c.post("/login?next=/athletes", data={"csrf_token": csrf(c), "password": PIN})
+    assert response.status_code == 302 and response.headers["Location"] == "/athletes"
+
+
+@pytest.mark.parametrize("target", ["/login", "/login?next=/login"])
+def test_login_never_sends_the_coach_back_to_the_login_form(app, target):
+    c = app.test_client()
+    assert 'action="/login?next=/control"' in c.get(f"/login?next={target}").get_data(as_text=True)
+    response = c.post(f"/login?next={target}", data={"csrf_token": csrf(c), "password": PIN})
+    assert response.headers["Location"] == "/control"
+
+
+def test_too_many_wrong_pins_are_said_on_the_login_form(app):
+    c = app.test_client()
+    token = csrf(c)
+    for _ in range(app.config["LOGIN_ATTEMPTS"]):
+        c.post("/login", data={"csrf_token": token, "password": "0000"})
+    html = c.post("/login", data={"csrf_token": token, "password": PIN}).get_data(as_text=True)
+    assert "Too many wrong passwords" in html and 'type="password"' in html
+
+
 def test_login_without_token_is_refused(app):
     page_error(app.test_client().post("/login", data={"password": PIN}), 400, "security token")
 

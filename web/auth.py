@@ -18,6 +18,7 @@ import time
 from collections import defaultdict, deque
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gatectl.store import Store
@@ -176,7 +177,8 @@ def init_app(app: Flask) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Where to go after logging in: a page of this site, never the login page itself."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target and not target.startswith("/login"):
         return target
     return url_for("control.index")
 
@@ -184,17 +186,30 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=("GET", "POST"))
 def login():
     store = get_store()
+    next_page = _safe_next(request.args.get("next"))
     if request.method == "POST":
-        password = text(payload(), "password", "Password or PIN", max_len=128)
         if not has_coach_password(store):
             abort(403, "No coach password is set yet: set one on the Pi with  gatectl set-password.")
-        if not _verify(password):
-            abort(401, "Password or PIN: that is not the coach's password. Try again.")
+        refusal = _refusal()
+        if refusal is not None:  # the form again, the sentence on it, the same page to go to next
+            status, message = refusal
+            return render_template("auth/login.html", has_password=True, next=next_page, error=message), status
         session.clear()
         session.permanent = True
         session["coach"] = _fingerprint(store.setting(PASSWORD_SETTING))
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", has_password=has_coach_password(store), next=request.args.get("next", ""))
+        return redirect(next_page)
+    return render_template("auth/login.html", has_password=has_coach_password(store), next=next_page)
+
+
+def _refusal() -> tuple[int, str] | None:
+    """Why the submitted password does not log in (status, sentence); None when it does."""
+    try:
+        verified = _verify(text(payload(), "password", "Password or PIN", max_len=128) or "")
+    except FieldError as exc:
+        return 400, str(exc)
+    except TooManyRequests as exc:
+        return 429, str(exc.description)
+    return None if verified else (401, "Password or PIN: that is not the coach's password. Try again.")
 
 
 @bp.post("/logout")

@@ -43,7 +43,7 @@ def error_response(status: int, message: str, field: str | None = None):
 def _back_path() -> str:
     """Where a coach who logs in after a refusal should land: the page they came from."""
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/") and not referrer.path.startswith("//"):
+    if referrer.netloc == request.host and referrer.path.startswith("/") and not referrer.path.startswith(("//", "/login")):
         return referrer.path
     return "/control"
 
