@@ -288,6 +288,18 @@ def test_history_shows_the_workout_summary(coach, client, db_path, daemon, gates
     assert '<td class="num">1/1</td>' in html  # Ana: one rep of one done
 
 
+def test_the_workouts_page_shows_the_summary_when_the_workout_ends(coach, db_path, daemon, gates):
+    start(coach, db_path, text="30m", slug="")
+    run_once(gates, daemon)
+    form(coach, "/workouts/end")  # Ben does not run
+    html = coach.get("/workouts").get_data(as_text=True)
+    assert "Finished: 30m" in html and "<h3>Summary</h3>" in html
+    summary = html.split('<table class="list summary">')[1].split("</table>")[0]
+    assert '<td class="strong">Ana Silva</td>' in summary and '<td class="strong">Ben Okafor</td>' in summary
+    assert '<td class="num">1/1</td>' in summary  # Ana: one rep of one done
+    assert "30 m: <strong>" in summary  # her best and mean over 30 m
+
+
 def test_a_stray_crossing_at_a_track_session_is_not_a_rep(coach, client, db_path, daemon, gates):
     ana, _ = ids(db_path)
     post(coach, "/api/workout", {"text": "400 @ 1:20", "athletes": [ana], "timing": "track", "start": "go"})

@@ -1,4 +1,5 @@
-"""Jinja filters: numbers as coaches read them, with their units.
+"""Jinja filters: numbers as coaches read them, with their units; ``jsonable`` gives a typed value the form
+the history pages read from the store (the summary table is shared).
 
 >>> seconds(3.1234), mps(9.6789), percent(PaceComparison(velocity_mps=10.746, pace_mps=10.0))
 ('3.12', '9.68', '▲ 107.5 %')
@@ -6,9 +7,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from gatectl.coaching.paces import format_duration_ns, race_label
+from gatectl.jsonable import jsonable
 from gatectl.timing.results import PaceComparison
 
 
@@ -53,6 +57,7 @@ def signed(value: float | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    filters = {"seconds": seconds, "mps": mps, "percent": percent, "race_time": race_time, "race": race, "minutes": minutes, "signed": signed}
+    filters: dict[str, Callable[..., str]] = {"seconds": seconds, "mps": mps, "percent": percent, "race_time": race_time, "race": race, "minutes": minutes, "signed": signed}
     for name, fn in filters.items():
         app.add_template_filter(fn, name)
+    app.add_template_filter(jsonable, "jsonable")
