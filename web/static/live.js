@@ -510,6 +510,10 @@
     if (d.fullscreenElement) d.exitFullscreen(); else if (d.documentElement.requestFullscreen) d.documentElement.requestFullscreen().catch(function () {});
   });
   if (!document.documentElement.requestFullscreen) $("full").hidden = true;
+  $("more").addEventListener("click", function () {  // a phone folds the tools away: the result needs the room
+    var open = document.querySelector(".bar").classList.toggle("open");
+    $("more").setAttribute("aria-expanded", String(open));
+  });
 
   render();
   connect();

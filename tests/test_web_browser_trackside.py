@@ -1,0 +1,108 @@
+"""Trackside, in Debian's chromium: what a coach sees on a phone and on the HDMI screen during a workout.
+
+Each test runs ``gatectl demo`` with a workout under way, checks what the page
+shows with the page's own geometry, and saves screenshots at phone (390×844)
+and HDMI (1920×1080) size into tests/screenshots/ for people to look at.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, free_port, log_in, running, shoot, watch
+
+pytestmark = pytest.mark.browser
+
+FLYING = "3 x 3 x 30m. 3:00 Rec between reps. 6:00 Rec between sets."
+PHONE_W, PHONE_H = SIZES["phone"]
+
+
+@contextmanager
+def demo(tmp_path, *extra: str):
+    """``gatectl demo`` with fast rests and ``extra`` arguments; its base URL."""
+    port = free_port()
+    db = tmp_path / "demo.db"
+    with running(["demo", "--port", str(port), "--db", str(db), "--seed", "7", "--fast-rests", "6", *extra], port, db.with_suffix(".log")) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def flying(tmp_path_factory):
+    with demo(tmp_path_factory.mktemp("flying"), "--workout", FLYING) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def track(tmp_path_factory):
+    with demo(tmp_path_factory.mktemp("track"), "--track") as base:
+        yield base
+
+
+def live_page(chromium, base: str, size: str, scheme: str = "dark"):
+    width, height = SIZES[size]
+    context = chromium.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    page = context.new_page()
+    seen = watch(page, base)
+    log_in(page, base)
+    page.goto(base + "/")
+    page.wait_for_selector("#conn.on", timeout=10_000)
+    page.wait_for_selector("#result:not([hidden])", timeout=120_000)
+    return context, page, seen
+
+
+def box(page, selector: str) -> dict:
+    return page.eval_on_selector(selector, "e => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, height: r.height}; }")
+
+
+# ---- 4. A phone during a workout: the athlete's own time first, nothing wider than the screen ------------
+
+
+def test_on_a_phone_the_athlete_s_time_is_first_and_above_the_fold(chromium, flying):
+    context, page, seen = live_page(chromium, flying, "phone", "light")
+    page.wait_for_selector("#workout:not([hidden])")
+    header, fly, workout = box(page, "header.bar"), box(page, "#fly"), box(page, "#workout")
+    assert header["height"] <= 80, header  # two short rows: pages and ⋯, then the status and session
+    assert fly["bottom"] <= PHONE_H / 2, fly  # the time in the top half, without scrolling
+    assert fly["top"] < workout["top"]  # the result first, then who runs next
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_W
+    assert not page.is_visible("#beep")  # folded away behind ⋯
+    shoot(page, "trackside-workout-phone-light", full_page=False)
+    page.click("#more")
+    assert page.is_visible("#beep") and page.get_attribute("#more", "aria-expanded") == "true"
+    shoot(page, "trackside-tools-phone-light", full_page=False)
+    assert seen["errors"] == [], seen["errors"]
+    context.close()
+
+    context, page, seen = live_page(chromium, flying, "hdmi")
+    assert page.is_visible("#beep") and not page.is_visible("#more")  # the HDMI screen keeps its bar
+    assert page.evaluate("document.documentElement.scrollHeight") <= SIZES["hdmi"][1]
+    shoot(page, "trackside-workout-hdmi-dark", full_page=False)
+    assert seen["errors"] == [], seen["errors"]
+    context.close()
+
+
+def test_track_mode_fits_a_phone_with_names_whole(chromium, track):
+    context, page, seen = live_page(chromium, track, "phone", "light")
+    page.wait_for_selector("#wk-group li")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_W
+    names = page.eval_on_selector_all("#wk-group .g-name", "es => es.map(e => [e.textContent, e.scrollWidth <= e.clientWidth + 1])")
+    assert [n for n, _ in names] == ["Amara", "Ben", "Chloe"] and all(whole for _, whole in names), names
+    assert box(page, "#fly")["bottom"] <= PHONE_H / 2
+    shoot(page, "trackside-track-phone-light", full_page=True)
+    assert seen["errors"] == [], seen["errors"]
+    context.close()
+    context, page, seen = live_page(chromium, track, "hdmi")
+    shoot(page, "trackside-track-hdmi-dark", full_page=False)
+    assert seen["errors"] == [], seen["errors"]
+    context.close()
