@@ -106,3 +106,25 @@ def test_track_mode_fits_a_phone_with_names_whole(chromium, track):
     shoot(page, "trackside-track-hdmi-dark", full_page=False)
     assert seen["errors"] == [], seen["errors"]
     context.close()
+
+
+# ---- 5. A lost connection is unmistakable -----------------------------------------------------------------
+
+
+def test_a_lost_connection_says_not_live_and_dims_the_old_results(chromium, tmp_path):
+    pages = []
+    with demo(tmp_path, "--workout", FLYING) as base:
+        for size in ("phone", "hdmi"):
+            context, page, seen = live_page(chromium, base, size)
+            assert not page.is_visible("#offline")
+            pages.append((size, context, page))
+    # The demo has stopped: the stream is gone.
+    for size, context, page in pages:
+        page.wait_for_selector("#offline:not([hidden])", timeout=15_000)
+        assert "NOT LIVE" in page.inner_text("#offline") and "reconnecting" in page.inner_text("#offline")
+        assert page.evaluate("document.body.classList.contains('stale')")
+        assert float(page.eval_on_selector(".stage", "e => getComputedStyle(e).opacity")) < 0.5
+        banner = box(page, "#offline")
+        assert banner["top"] < SIZES[size][1] / 10 and banner["height"] >= 40, banner  # across the top, big
+        shoot(page, f"trackside-offline-{size}-dark", full_page=False)
+        context.close()

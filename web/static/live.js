@@ -436,13 +436,28 @@
     on("crossing", function (c, fresh) { if (fresh) beep(S.layout && S.layout.gates.length && c.gate === S.layout.gates[S.layout.gates.length - 1].gate); });
   }
 
-  function setConn(cls, text) { var c = $("conn"); c.className = "conn " + cls; c.textContent = text; }
+  function setConn(cls, text) {
+    var c = $("conn");
+    c.className = "conn " + cls; c.textContent = text;
+    stale(cls === "off");
+  }
+
+  // Not live: a banner no one can miss, and the results dimmed, until the stream is back.
+  var lostAt = null;
+  function stale(lost) {
+    if (lost && lostAt === null) lostAt = new Date();
+    if (!lost) lostAt = null;
+    document.body.classList.toggle("stale", lost);
+    $("offline").hidden = !lost;
+    if (lost) $("offline-text").textContent = "No connection to the gates since " + lostAt.toLocaleTimeString() + ": reconnecting… Times shown may be old.";
+  }
 
   function kick() {
     clearTimeout(watchdog);
     // No event or ping for 2.5 heartbeats: the connection is dead even if the socket is not.
-    watchdog = setTimeout(function () { connect(); }, heartbeat * 2500 + 2000);
+    watchdog = setTimeout(function () { setConn("off", "reconnecting…"); connect(); }, heartbeat * 2500 + 2000);
   }
+  window.addEventListener("offline", function () { if (S.connected) setConn("off", "offline"); });
 
   function connect() {
     if (!S.connected || !window.EventSource) return;
