@@ -1,5 +1,6 @@
 """``gatectl demo``'s workout options are checked before anything starts; lap reps print like runs."""
 
+import socket
 from dataclasses import replace
 
 import pytest
@@ -8,6 +9,7 @@ from gatectl.cli import main
 from gatectl.cli.live import format_run
 from gatectl.coaching.laps import LapReport, StartKind
 from gatectl.coaching.quality import check_pace
+from gatectl.store import Store
 from gatectl.timing.model import RunStatus
 from gatectl.timing.results import RunView
 
@@ -24,6 +26,37 @@ def test_demo_refuses_a_workout_it_cannot_run(tmp_path, capsys, args, words):
     assert main(["demo", "--db", str(tmp_path / "demo.db"), "--port", "1", *args]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+@pytest.fixture
+def busy_port():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        yield busy.getsockname()[1]
+
+
+def one_sentence(capsys, port: int) -> None:
+    out, err = capsys.readouterr()
+    assert out == ""  # no "dashboard on ...", no session announced
+    assert err.strip().splitlines() == [f"gatectl: error: Port {port} is already in use (another gatectl, or another program): stop it, or give another port, e.g. --port {port + 1}."]
+
+
+def test_demo_on_a_busy_port_says_so_in_one_sentence_before_opening_a_session(tmp_path, capsys, busy_port):
+    db = tmp_path / "demo.db"
+    assert main(["demo", "--db", str(db), "--port", str(busy_port)]) == 2
+    one_sentence(capsys, busy_port)
+    with Store(db) as store:
+        assert store.sessions() == []
+
+
+def test_run_on_a_busy_port_says_so_in_one_sentence(tmp_path, capsys, busy_port):
+    config = tmp_path / "gatectl.toml"
+    gates = "".join(f'[[gates]]\nname = "{name}"\nposition_m = {m}\n' for name, m in (("M1", 0), ("M2", 30), ("M3", 60)))
+    config.write_text(f'[source]\nkind = "sim"\n[database]\npath = "{tmp_path / "g.db"}"\n[web]\nport = {busy_port}\n{gates}')
+    assert main(["run", "--config", str(config)]) == 2
+    one_sentence(capsys, busy_port)
+    assert not (tmp_path / "g.db").exists()
 
 
 def test_demo_help_shows_the_workout_options(capsys):

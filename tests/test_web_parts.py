@@ -2,14 +2,17 @@
 
 import io
 import json
+import re
+import socket
 
 import pytest
 from conftest_web import *  # noqa: F403
-from gatectl.web import SERVE_THREADS, clock, serve
+from gatectl.web import SERVE_THREADS, clock, listen, serve
 from gatectl.web.charts import Point, RefLine, line_chart
 from gatectl.web.forms import FieldError, boolean, choice, id_list, integer, number, text
 
 from gatectl.cli import main
+from gatectl.errors import ConfigError
 from gatectl.store import Store
 
 # Serving ---------------------------------------------------------------------------------
@@ -20,11 +23,42 @@ def test_serve_has_threads_for_50_viewers_and_the_api(monkeypatch, history_app):
 
     seen = {}
     monkeypatch.setattr(waitress, "serve", lambda app, **kw: seen.update(kw, app=app))
-    serve(history_app, "0.0.0.0", 8123)
-    assert seen["app"] is history_app and (seen["host"], seen["port"]) == ("0.0.0.0", 8123)
+    with listen("127.0.0.1", free_port()) as sock:
+        serve(history_app, sock)
+    assert seen["app"] is history_app and seen["sockets"] == [sock]
     assert seen["threads"] == SERVE_THREADS >= 80
     assert seen["connection_limit"] >= 150
     assert seen["channel_timeout"] > history_app.config["SSE_HEARTBEAT_S"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "host, port, words",
+    [
+        ("127.0.0.1", 0, "--port must be from 1 to 65535, not 0."),
+        ("no-such-host.invalid", 8000, "--host no-such-host.invalid: no such address on this machine. Use 127.0.0.1"),
+    ],
+)
+def test_listen_refuses_what_it_cannot_use_in_a_sentence(host, port, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        listen(host, port)
+
+
+def test_a_busy_port_is_one_sentence():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ConfigError) as caught:
+            listen("127.0.0.1", port)
+    assert str(caught.value) == (
+        f"Port {port} is already in use (another gatectl, or another program): stop it, or give another port, e.g. --port {port + 1}."
+    )
 
 
 def test_streams_leave_threads_for_the_api():
@@ -63,10 +97,27 @@ def test_set_password_refuses_a_short_pin(tmp_path, monkeypatch, capsys):
 def test_web_serves_a_copy_read_only(db_path, monkeypatch, capsys):
     from gatectl import web
     seen = {}
-    monkeypatch.setattr(web, "serve", lambda app, host, port: seen.update(app=app, host=host, port=port))
-    assert main(["web", "--db", str(db_path), "--port", "8123"]) == 0
-    assert seen["app"].config["READ_ONLY"] is True and seen["port"] == 8123
+    port = free_port()
+
+    def serve(app, sock):
+        seen.update(app=app, port=sock.getsockname()[1])
+        sock.close()
+
+    monkeypatch.setattr(web, "serve", serve)
+    assert main(["web", "--db", str(db_path), "--port", str(port)]) == 0
+    assert seen["app"].config["READ_ONLY"] is True and seen["port"] == port
     assert "read-only" in capsys.readouterr().out
+
+
+def test_web_on_a_busy_port_is_one_sentence(db_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["web", "--db", str(db_path), "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip().endswith(f"Port {port} is already in use (another gatectl, or another program): stop it, or give another port, e.g. --port {port + 1}.")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_web_needs_an_existing_database(tmp_path, capsys):

@@ -8,7 +8,7 @@ page), ``workouts`` (start and run a workout), ``athletes``, ``history``,
 ``export``, ``auth`` (login) and ``check`` (the pre-session check).
 
 >>> app = create_app(db_path="club.db", daemon=daemon)  # doctest: +SKIP
->>> serve(app, host="0.0.0.0", port=8000)  # doctest: +SKIP
+>>> serve(app, listen("0.0.0.0", 8000))  # doctest: +SKIP
 
 Each request opens its own connection to the database file (``:memory:``
 would give every request an empty database: use a file, even in tests).
@@ -16,8 +16,10 @@ would give every request an empty database: use a file, even in tests).
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import socket
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -129,8 +131,36 @@ def _prepare_database(app: Flask) -> None:
         app.secret_key = key
 
 
-def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000, *, threads: int = SERVE_THREADS) -> None:
-    """Serve the dashboard with waitress until interrupted.
+def listen(host: str, port: int) -> socket.socket:
+    """The dashboard's socket, bound now: a busy port is one sentence (``ConfigError``) before anything starts.
+
+    >>> sock = listen("127.0.0.1", 8000)  # doctest: +SKIP
+    >>> serve(app, sock)  # doctest: +SKIP
+    """
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port must be from 1 to 65535, not {port}.")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror:
+        raise ConfigError(f"--host {host}: no such address on this machine. Use 127.0.0.1 (this machine) or 0.0.0.0 (phones on its network).") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait for old connections to time out
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"Port {port} is already in use (another gatectl, or another program): stop it, or give another port, e.g. --port {port + 1 if port < 65535 else 8000}."
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"Port {port} needs administrator rights: give a port from 1024 up, e.g. --port 8000.") from None
+        raise ConfigError(f"--host {host}: cannot listen there ({exc.strerror}). Use 127.0.0.1 or 0.0.0.0.") from None
+    return sock
+
+
+def serve(app: Flask, sock: socket.socket, *, threads: int = SERVE_THREADS) -> None:
+    """Serve the dashboard with waitress on ``sock`` (from ``listen``) until interrupted.
 
     ``threads`` is sized for 50 live viewers plus API traffic: each open event
     stream holds a waitress thread (see ``SERVE_THREADS``).
@@ -139,8 +169,7 @@ def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000, *, threads: int
 
     waitress.serve(
         app,
-        host=host,
-        port=port,
+        sockets=[sock],
         threads=threads,
         connection_limit=max(300, 3 * threads),  # viewers, their page loads and keep-alive sockets
         channel_timeout=120,  # > the stream heartbeat (15 s): idle streams stay open

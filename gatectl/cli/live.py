@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -76,11 +77,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from gatectl.web import listen
+
     config = load_config(args.config)
+    sock = listen(config.host, config.port)  # a busy port is told before the gates are claimed
     source = _source(config)
     daemon = Daemon(source, lambda: Store(config.database), config.layout, place=config.place)
     intro = [f"gates: {config.source}, layout {config.layout.describe()} ({config.layout.method})"]
-    return _serve(daemon, config.database, config.host, config.port, intro=intro, network=config.network)
+    return _serve(daemon, config.database, sock, config.host, intro=intro, network=config.network)
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -92,6 +96,9 @@ def demo_command(args: argparse.Namespace) -> int:
         athlete_ids = enrol(store)
         _set_demo_pin(store)
         plan = _demo_plan(args, store, athlete_ids)  # a typo in --workout is told before anything starts
+    from gatectl.web import listen
+
+    sock = listen(args.host, args.port)  # so is a busy port: before the daemon opens a session
     seed = args.seed if args.seed is not None else _fresh_seed()
     club = DemoClub(athlete_ids, seed=seed, options=SimOptions(limbs=True), free_running=plan is None)
     source = SimSource(layout, seed=seed, options=SimOptions(limbs=True), script=club)
@@ -103,7 +110,7 @@ def demo_command(args: argparse.Namespace) -> int:
     if args.fast_rests != 1:
         intro.append(f"fast rests: every rest {args.fast_rests:g} times shorter")
     start = None if plan is None else lambda: daemon.start_workout(plan)
-    return _serve(daemon, path, args.host, args.port, intro=intro + [f"coach PIN: {DEMO_PIN}"], then=start)
+    return _serve(daemon, path, sock, args.host, intro=intro + [f"coach PIN: {DEMO_PIN}"], then=start)
 
 
 def _demo_plan(args: argparse.Namespace, store: Store, athlete_ids: dict[str, int]) -> WorkoutPlan | None:
@@ -147,9 +154,18 @@ def _source(config: Config):
 
 
 def _serve(
-    daemon: Daemon, path: Path, host: str, port: int, intro: list[str], then: Callable[[], object] | None = None, network: Network | None = None
+    daemon: Daemon,
+    path: Path,
+    sock: socket.socket,
+    host: str,
+    intro: list[str],
+    then: Callable[[], object] | None = None,
+    network: Network | None = None,
 ) -> int:
+    """Start the daemon and serve the dashboard on ``sock`` (bound by ``listen``) until stopped."""
     from gatectl.web import create_app, serve
+
+    port = sock.getsockname()[1]
 
     def terminate(signum, frame):
         raise SystemExit(0)
@@ -161,6 +177,7 @@ def _serve(
             then()
         except BaseException:
             daemon.stop()
+            sock.close()
             raise
     printer = threading.Thread(target=_print_runs, args=(daemon.bus,), daemon=True)
     printer.start()
@@ -170,7 +187,7 @@ def _serve(
         print(f"gatectl: {line}")
     print(f"gatectl: database {path}, session {daemon.snapshot().session_id}", flush=True)
     try:
-        serve(create_app(db_path=path, daemon=daemon, network=network, port=port), host=host, port=port)
+        serve(create_app(db_path=path, daemon=daemon, network=network, port=port), sock)
     except KeyboardInterrupt:
         pass
     finally:

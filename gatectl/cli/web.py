@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
 
@@ -50,18 +51,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def web_command(args: argparse.Namespace) -> int:
-    from gatectl.web import create_app, serve
+    from gatectl.web import create_app, listen, serve
 
-    if not 1 <= args.port <= 65535:
-        raise GatectlError(f"--port must be from 1 to 65535, not {args.port}.")
     path = db_path(args)
     app = create_app(db_path=path, read_only=True)
+    sock = listen(args.host, args.port)
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"gatectl: history of {path} on http://{url_host}:{args.port}/history  (read-only; Ctrl-C to stop)", flush=True)
-    try:
-        serve(app, host=args.host, port=args.port)
-    except KeyboardInterrupt:
-        pass
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(app, sock)
     return 0
 
 
