@@ -64,11 +64,55 @@ def test_recompute_empty_database(db_path, capsys):
     assert capsys.readouterr().out == "No sessions in the database yet.\n"
 
 
-@pytest.mark.parametrize("command", [["recompute"], ["export", "--csv"]])
+@pytest.mark.parametrize("command", [["recompute"], ["export", "--csv"], ["athletes", "list"]])
 def test_missing_database_is_an_error_not_a_new_file(db_path, capsys, command):
     assert gatectl(*command, "--db", db_path) == 2
     assert capsys.readouterr().err == f"gatectl: error: There is no database at {db_path}; give its path with --db.\n"
     assert not db_path.exists()
+
+
+# The default database and the demo's ---------------------------------------------------------------
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """The user's data directory, where gatectl.db and demo.db live unless --db says otherwise."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    folder = tmp_path / "share" / "gatectl"
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.mark.parametrize("command", [["athletes", "list"], ["export", "--csv", "--session", "1"]])
+def test_a_read_only_command_never_creates_the_default_database(data_dir, capsys, command):
+    assert gatectl(*command) == 2
+    assert capsys.readouterr().err == (
+        f"gatectl: error: There is no database yet: looked at {data_dir / 'gatectl.db'} (gatectl run) and {data_dir / 'demo.db'} (gatectl demo). "
+        "Start one of them first, or give the database's path with --db.\n"
+    )
+    assert list(data_dir.iterdir()) == []
+
+
+def test_export_finds_the_demo_s_data_when_there_is_no_other(data_dir, capsys):
+    with Store(data_dir / "demo.db") as store:
+        session_id = store.start_session(FLY30)
+        store.add_edges(session_id, simulate(FLY30, 2, seed=1, options=SimOptions(limbs=True)).edges)
+        store.recompute(session_id)
+    assert gatectl("export", "--csv", "--session", session_id) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1 + 2  # the header and two runs
+    assert err == f"gatectl: no database at {data_dir / 'gatectl.db'} yet: reading the demo's, {data_dir / 'demo.db'} (another: --db PATH).\n"
+    assert gatectl("athletes", "list") == 0
+    assert not (data_dir / "gatectl.db").exists()
+
+
+def test_no_such_session_points_at_the_demo_s_database(data_dir, capsys):
+    Store(data_dir / "gatectl.db").close()  # made by an earlier version's athletes list
+    with Store(data_dir / "demo.db") as store:
+        store.start_session(FLY30)
+    assert gatectl("export", "--csv", "--session", 1) == 2
+    demo = data_dir / "demo.db"
+    assert capsys.readouterr().err == f"gatectl: error: There is no session 1 in {data_dir / 'gatectl.db'}; the demo's sessions are in {demo}: add --db {demo}\n"
 
 
 def test_recompute_unknown_session(db_path, recorded, capsys):
@@ -142,6 +186,7 @@ def test_list(db_path, capsys):
 
 
 def test_list_empty(db_path, capsys):
+    Store(db_path).close()  # a database with no athletes (a missing one is an error: it is never created by a list)
     assert gatectl("athletes", "list", "--db", db_path) == 0
     assert capsys.readouterr().out == 'No athletes yet. Add one: gatectl athletes add "Ana Silva" --best 400=52.8\n'
 

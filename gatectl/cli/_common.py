@@ -13,6 +13,7 @@ from gatectl.errors import GatectlError, PaceError
 from gatectl.timing.model import Method
 
 PB_DISTANCES = (100, 200, 400, 800, 1500)
+DEMO_DB = "demo.db"  # gatectl demo's database, beside the default one
 
 
 def add_layout_options(parser: argparse.ArgumentParser) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from gatectl.cli._common import add_db_option, db_path, open_text
+from gatectl.cli._common import DEMO_DB, add_db_option, db_path, default_db_path, open_text
 from gatectl.coaching.paces import format_duration_ns, parse_race
 from gatectl.errors import GatectlError, PaceError, StoreError
 from gatectl.export import runs_csv, runs_json
@@ -85,11 +86,35 @@ def _race_times(args: argparse.Namespace) -> list[tuple[float, int, str]]:
 
 
 def _open(args: argparse.Namespace, *, must_exist: bool = False) -> Store:
-    path = db_path(args)
-    if must_exist and not path.exists():
-        # Reading commands must not leave an empty database behind a mistyped path.
-        raise StoreError(f"There is no database at {path}; give its path with --db.")
-    return Store(path)
+    """The database of ``--db``, else the default one; ``must_exist``: never created (reading commands).
+
+    A reader given no ``--db`` while only the demo's database exists reads the
+    demo's, and says so: ``gatectl demo`` is how most people start.
+    """
+    if not must_exist:
+        return Store(db_path(args))
+    if args.db is not None:
+        if not args.db.exists():  # reading commands must not leave an empty database behind a mistyped path
+            raise StoreError(f"There is no database at {args.db}; give its path with --db.")
+        return Store(args.db)
+    path, demo = default_db_path(), default_db_path(DEMO_DB)
+    if path.exists():
+        return Store(path)
+    if demo.exists():
+        print(f"gatectl: no database at {path} yet: reading the demo's, {demo} (another: --db PATH).", file=sys.stderr)
+        return Store(demo)
+    raise StoreError(
+        f"There is no database yet: looked at {path} (gatectl run) and {demo} (gatectl demo). "
+        "Start one of them first, or give the database's path with --db."
+    )
+
+
+def _no_session(args: argparse.Namespace, store: Store, session_id: int) -> StoreError:
+    """There is no such session here: point at the demo's database when it is there and this is not it."""
+    demo = default_db_path(DEMO_DB)
+    if args.db is None and Path(store.path) != demo and demo.exists():
+        return StoreError(f"There is no session {session_id} in {store.path}; the demo's sessions are in {demo}: add --db {demo}")
+    return StoreError(f"There is no session {session_id}.")
 
 
 def _athlete_id(store: Store, name: str) -> int:
@@ -121,7 +146,7 @@ def athletes_add(args: argparse.Namespace) -> int:
 
 
 def athletes_list(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with _open(args, must_exist=True) as store:
         athletes = store.athletes(include_archived=args.all)
     if not athletes:
         print('No athletes yet. Add one: gatectl athletes add "Ana Silva" --best 400=52.8')
@@ -151,7 +176,10 @@ def export_command(args: argparse.Namespace) -> int:
     with _open(args, must_exist=True) as store:
         athlete_id = _athlete_id(store, args.athlete) if args.athlete else None
         if args.session is not None:
-            store.session(args.session)
+            try:
+                store.session(args.session)
+            except StoreError:
+                raise _no_session(args, store, args.session) from None
         runs = store.runs(session_id=args.session, athlete_id=athlete_id)
     text = runs_csv(runs) if args.csv else runs_json(runs) + "\n"
     if args.output:

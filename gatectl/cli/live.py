@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from gatectl.cli._common import add_db_option, db_path, open_text
+from gatectl.cli._common import DEMO_DB, add_db_option, db_path, open_text
 from gatectl.coaching.laps import Track
 from gatectl.coaching.library import LIBRARY, WorkoutKind
 from gatectl.coaching.paces import format_duration_ns
@@ -72,7 +72,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--workout", metavar="TEXT", help="start this workout at once for the first three athletes (workout notation)")
     demo.add_argument("--track", action="store_true", help=f"track reps on one gate (M1 on the line, 400 m lap); the workout defaults to {DEMO_TRACK_WORKOUT!r}")
     demo.add_argument("--fast-rests", type=float, default=1.0, metavar="N", help="make every workout rest N times shorter (6: 3:00 becomes 30 s), to watch a session go by")
-    add_db_option(demo, "demo.db")
+    add_db_option(demo, DEMO_DB)
     demo.set_defaults(run=demo_command)
 
 
@@ -90,7 +90,7 @@ def run_command(args: argparse.Namespace) -> int:
 def demo_command(args: argparse.Namespace) -> int:
     if not 1 <= args.fast_rests <= 60:
         raise WorkoutError(f"--fast-rests: give a number from 1 (real rests) to 60, not {args.fast_rests:g}.")
-    path = db_path(args, "demo.db")
+    path = db_path(args, DEMO_DB)
     layout = Layout.flying(30, 30)
     with Store(path) as store:
         athlete_ids = enrol(store)
