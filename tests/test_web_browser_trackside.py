@@ -128,3 +128,48 @@ def test_a_lost_connection_says_not_live_and_dims_the_old_results(chromium, tmp_
         assert banner["top"] < SIZES[size][1] / 10 and banner["height"] >= 40, banner  # across the top, big
         shoot(page, f"trackside-offline-{size}-dark", full_page=False)
         context.close()
+
+
+# ---- 9. Control updates in place; the layout form near the top --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def free_running(tmp_path_factory):
+    with demo(tmp_path_factory.mktemp("free")) as base:
+        yield base
+
+
+def test_control_updates_in_place_without_moving_what_is_under_the_finger(chromium, free_running):
+    context = chromium.new_context(viewport={"width": PHONE_W, "height": PHONE_H}, color_scheme="light")
+    page = context.new_page()
+    seen = watch(page, free_running)
+    log_in(page, free_running)
+    page.wait_for_selector(".runcard", timeout=120_000)
+    page.evaluate("window.stayed = true; window.refreshed = 0; document.addEventListener('gatectl:refreshed', () => window.refreshed++)")
+    # The layout form is reachable on the first screen, above the runs, however many there are.
+    assert box(page, "#layout summary")["bottom"] <= PHONE_H
+    assert box(page, "#layout")["bottom"] < box(page, "#runs")["top"]
+    page.click("#layout summary")
+    assert page.is_visible("#layout input[name=fly_m]")
+    shoot(page, "trackside-control-phone-light", full_page=True)
+    page.click("#layout summary")
+
+    # A thumb over the newest run's Reassign: a new run arrives above it, and the button stays under the thumb.
+    runs = page.locator(".runcard").count()
+    key = page.get_attribute(".runcard", "data-key")
+    button = f'[data-key="{key}"] button:has-text("Reassign")'
+    page.eval_on_selector(button, "e => e.scrollIntoView({block: 'center'})")
+    before = box(page, button)
+    page.wait_for_function(f"document.querySelectorAll('.runcard').length > {runs}", timeout=90_000)
+    assert page.evaluate("window.stayed")  # no reload
+    assert abs(box(page, button)["top"] - before["top"]) <= 1, (before, box(page, button))
+
+    # Typing a reason to void: the runs wait until the coach is done, and what was typed is kept.
+    runs = page.locator(".runcard").count()
+    reason = f'[data-key="{key}"] input[name=reason]'
+    page.fill(reason, "false start")
+    done = page.evaluate("window.refreshed")
+    page.wait_for_function(f"window.refreshed > {done}", timeout=90_000)  # the next run's refresh came
+    assert page.locator(".runcard").count() == runs and page.input_value(reason) == "false start"
+    assert seen["errors"] == [], seen["errors"]
+    context.close()

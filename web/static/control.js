@@ -1,6 +1,8 @@
-/* The coach's pages: send this device's clock with the date form, and reload
-   when what the page shows changes (the event kinds in its data-reload-on),
-   unless the coach is typing. */
+/* The coach's pages: send this device's clock with the date form, and keep
+   what the page shows up to date. A section with data-refresh-on="run queue"
+   is fetched again and swapped in place on those events, keeping what is under
+   the finger where it was; data-reload-on reloads the page (a new session).
+   Neither touches a part the coach is typing in. */
 (function () {
   "use strict";
   var form = document.getElementById("clock-form");
@@ -13,20 +15,78 @@
     document.getElementById("tz_minutes").value = String(-now.getTimezoneOffset());
   });
 
-  var watched = document.querySelector("[data-reload-on]");
-  if (!window.EventSource || !watched) return;
-  var dirty = false, pending = null;
-  document.addEventListener("input", function () { dirty = true; });
-  function busy() { var a = document.activeElement; return dirty || (a && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName)); }
+  var parts = document.querySelectorAll("[data-refresh-on]"), whole = document.querySelector("[data-reload-on]");
+  if (!window.EventSource || (!parts.length && !whole)) return;
+
+  // Typing, a menu open or a field changed: the coach is using that part; it waits for them.
+  function busy(section) {
+    var a = document.activeElement;
+    return section.dataset.dirty === "1" || (section.contains(a) && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName));
+  }
+  document.addEventListener("input", function (e) {
+    var section = e.target.closest && e.target.closest("section");
+    if (section) section.dataset.dirty = "1";
+  });
+
+  // The whole page again (a new session changes everything on it), once the coach is not typing.
+  var pending = null;
   function reload() {
     clearTimeout(pending);
-    pending = setTimeout(function again() { if (busy()) pending = setTimeout(again, 2000); else location.reload(); }, 400);
+    pending = setTimeout(function again() {
+      if (Array.prototype.some.call(document.querySelectorAll("section"), busy)) pending = setTimeout(again, 2000); else location.reload();
+    }, 400);
   }
-  var es = new EventSource("/api/stream"), first = true;
-  watched.dataset.reloadOn.split(" ").forEach(function (kind) { es.addEventListener(kind, reload); });
+
+  // A part in place: fetched again and swapped, with what is under the finger kept where it was.
+  var stale = {}, fetching = false, more = false;
+  function anchor() {
+    var keyed = Array.prototype.slice.call(document.querySelectorAll("[data-key]")).concat(Array.prototype.slice.call(document.querySelectorAll("section[id]")));
+    for (var i = 0; i < keyed.length; i++) {
+      var r = keyed[i].getBoundingClientRect();
+      if (r.bottom > 0 && r.top < window.innerHeight) return { key: keyed[i].dataset.key || keyed[i].id, top: r.top };
+    }
+    return null;
+  }
+  function find(key) { return document.querySelector('[data-key="' + key + '"]') || document.getElementById(key); }
+  function refresh() {
+    if (fetching) { more = true; return; }
+    fetching = true;
+    fetch(location.pathname, { cache: "no-store", credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html"), held = anchor();
+      Object.keys(stale).forEach(function (id) {
+        var mine = document.getElementById(id), theirs = doc.getElementById(id);
+        if (!mine || !theirs || busy(mine)) return;  // a busy part is brought up to date when the coach leaves it
+        mine.innerHTML = theirs.innerHTML;
+        delete stale[id];
+      });
+      var now = held && find(held.key);
+      if (now) window.scrollBy(0, now.getBoundingClientRect().top - held.top);
+      document.dispatchEvent(new CustomEvent("gatectl:refreshed"));  // for tests
+    }).catch(function () {}).then(function () {
+      fetching = false;
+      if (more) { more = false; refresh(); }
+    });
+  }
+  function mark(kind) {
+    Array.prototype.forEach.call(parts, function (section) {
+      if (section.dataset.refreshOn.split(" ").indexOf(kind) >= 0) stale[section.id] = true;
+    });
+    refresh();
+  }
+  document.addEventListener("focusout", function () { setTimeout(function () { if (Object.keys(stale).length) refresh(); }, 300); });
+
+  var es = new EventSource("/api/stream"), first = true, kinds = {};
+  Array.prototype.forEach.call(parts, function (section) { section.dataset.refreshOn.split(" ").forEach(function (k) { kinds[k] = "part"; }); });
+  if (whole) whole.dataset.reloadOn.split(" ").forEach(function (k) { kinds[k] = "page"; });
+  Object.keys(kinds).forEach(function (kind) {
+    es.addEventListener(kind, kinds[kind] === "page" ? reload : function () { mark(kind); });
+  });
   es.addEventListener("gate", function (e) {
     var g = JSON.parse(e.data), li = document.querySelector('.gates-inline [data-gate="' + g.gate + '"]');
     if (li) { li.className = "gate " + g.state; li.querySelector(".st").textContent = g.state; }
   });
-  es.addEventListener("hello", function () { if (!first) reload(); first = false; });
+  es.addEventListener("hello", function () {  // back after a lost connection: catch up
+    if (!first) { if (whole && !parts.length) reload(); else Object.keys(kinds).forEach(function (k) { if (kinds[k] === "part") mark(k); }); }
+    first = false;
+  });
 })();
