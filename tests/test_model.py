@@ -67,7 +67,7 @@ def test_parse_tolerates_spaces_and_decimals():
         ("M1=0,M2=inf", "Position of gate M2 must be a finite number"),
         ("M1=-inf,M2=0", "Position of gate M1 must be a finite number"),
         ("M1=0,M2=30,M1=60", "Gate M1 is named twice"),
-        ("M1=0,M3=60,M2=30", "running order with rising positions; got M1, M3, M2"),
+        ("M1=0,M3=60,M2=30", "running order with rising positions; got M1 at 0 m, M3 at 60 m, M2 at 30 m"),
         ("M1=60,M2=0", "running order"),
         ("M1=0,M2=0", "Gate M2 at 0 m must be further along than M1 at 0 m"),
         ("M1=0", "at least two gates"),

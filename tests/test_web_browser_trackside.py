@@ -173,3 +173,27 @@ def test_control_updates_in_place_without_moving_what_is_under_the_finger(chromi
     assert page.locator(".runcard").count() == runs and page.input_value(reason) == "false start"
     assert seen["errors"] == [], seen["errors"]
     context.close()
+
+
+# ---- 10. A refused form comes back with the sentence beside it, as it was filled in ----------------------
+
+
+def test_a_wrong_layout_is_said_beside_the_form_with_what_was_typed(chromium, free_running):
+    for size in ("phone", "hdmi"):
+        width, height = SIZES[size]
+        context = chromium.new_context(viewport={"width": width, "height": height}, color_scheme="light")
+        page = context.new_page()
+        seen = watch(page, free_running)
+        log_in(page, free_running)
+        page.click("#layout summary")
+        page.fill("#layout input[name=layout]", "M1=0,M3=60,M2=30")
+        page.click("#layout button.primary")
+        page.wait_for_selector("#error-layout")
+        assert "got M1 at 0 m, M3 at 60 m, M2 at 30 m" in page.inner_text("#error-layout")
+        assert page.input_value("#layout input[name=layout]") == "M1=0,M3=60,M2=30"
+        shoot(page, f"trackside-layout-error-{size}-light", full_page=False)
+        assert box(page, "#error-layout")["bottom"] <= height  # on the first screen, beside the form
+        assert page.inner_text("h1") == "Control"
+        shoot(page, f"trackside-layout-error-{size}-light", full_page=False)
+        assert seen["errors"] == [], seen["errors"]
+        context.close()

@@ -167,10 +167,34 @@ def test_control_forms(coach, gates, daemon, db_path):
         ("/control/runs/999/void", {"reason": "x"}, "There is no run 999"),
     ],
 )
-def test_control_form_errors_are_pages_with_a_sentence(coach, url, fields, words):
+def test_control_form_errors_come_back_on_the_control_page_with_a_sentence(coach, url, fields, words):
     response = form(coach, url, **fields)
     page_error(response, 404 if "no run" in words else 400, words)
-    assert "Go back" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "<h1>Control</h1>" in html and 'class="field-error" role="alert"' in html
+    assert "Please check that" not in html and "Go back" not in html  # no separate error page
+
+
+def test_a_refused_layout_shows_the_positions_it_got_and_keeps_what_was_typed(coach, daemon):
+    session = daemon.snapshot().session_id
+    response = form(coach, "/control/session", layout="M1=0,M3=60,M2=30", place="Track 2", method="longest")
+    page_error(response, 400, "Layout: Gates must be listed in running order with rising positions; got M1 at 0 m, M3 at 60 m, M2 at 30 m.")
+    html = response.get_data(as_text=True)
+    layout = html.split('id="layout"')[1].split("</section>")[0]
+    assert "<details open>" in layout and 'id="error-layout"' in layout  # unfolded, the sentence above the form
+    assert 'value="M1=0,M3=60,M2=30"' in layout and 'aria-invalid="true"' in layout and 'value="Track 2"' in layout
+    response = form(coach, "/control/session", accel_m="thirty", fly_m="40", method="longest", layout="")
+    layout = response.get_data(as_text=True).split('id="layout"')[1].split("</section>")[0]
+    assert 'value="thirty"' in layout and 'value="40"' in layout
+    assert daemon.snapshot().session_id == session
+
+
+def test_a_refused_void_keeps_its_reason_beside_the_run(coach, gates, daemon):
+    run = run_once(gates, daemon)
+    response = form(coach, f"/control/runs/{run['id']}/void", reason="x" * 201)
+    page_error(response, 400, "Reason for voiding must be at most 200 characters long.")
+    card = response.get_data(as_text=True).split(f'data-key="run-{run["id"]}"')[1].split("</li>")[0]
+    assert 'id="error-run-{}"'.format(run["id"]) in card and 'value="{}"'.format("x" * 201) in card
 
 
 def test_forms_without_the_token_are_refused(coach, daemon):
@@ -337,7 +361,13 @@ def test_athlete_forms(coach):
     ],
 )
 def test_athlete_form_errors(coach, suffix, fields, words):
-    page_error(form(coach, f"/athletes{suffix}", **fields), 400, words)
+    response = form(coach, f"/athletes{suffix}", **fields)
+    page_error(response, 400, words)
+    html = response.get_data(as_text=True)
+    assert 'class="field-error" role="alert"' in html and "Please check that" not in html  # on the form's own page
+    for value in fields.values():
+        if value and suffix != "/1/archive":
+            assert f'value="{value}"' in html  # what was typed is kept
 
 
 # History and export -------------------------------------------------------------------------------------

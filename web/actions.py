@@ -120,7 +120,7 @@ def read_layout(data: Mapping[str, Any], current: Layout) -> Layout:
     if set(layout.beams) != set(current.beams):
         raise FieldError(
             "layout" if layout_text else "method",
-            f"Layout: the gates are wired as beams {', '.join(current.beams)}; this layout needs "
+            f"Layout: the gates are wired as beams {', '.join(current.beams)}; this layout, {layout.describe()}, needs "
             f"{', '.join(layout.beams)}. Keep the gate names (and single or dual beams) of the config.",
         )
     return layout

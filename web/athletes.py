@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from gatectl.coaching.paces import equivalents, parse_race_distance, parse_race_time, scale_to_distance, time_at_velocity
-from gatectl.errors import PaceError
+from gatectl.errors import GatectlError, PaceError
 
 from . import actions
 from .auth import coach_required
 from .db import get_store
 from .forms import FieldError, boolean, number, payload, text
+from .refused import back_to_form
 
 bp = Blueprint("athletes", __name__, url_prefix="/athletes")
 
@@ -28,18 +29,25 @@ PACE_FIELDS = ("time", "per_km", "per_400m", "mps")  # what the calculator start
 
 @bp.get("")
 def index():
-    show_archived = boolean(request.args, "archived", "archived", required=False)
-    athletes = get_store().athletes(include_archived=show_archived)
-    paces = error = None
+    paces, pace_error = None, None
     if any(request.args.get(name) for name in ("distance", *PACE_FIELDS)):
         try:
             paces = pace_calculator(request.args)
         except FieldError as exc:
-            error = exc
+            pace_error = exc
+    return _index(paces=paces, pace_error=pace_error), 400 if pace_error else 200
+
+
+def _index(
+    form=None, error: GatectlError | None = None, error_at: str | None = None, paces: dict | None = None, pace_error: FieldError | None = None
+) -> str:
+    """The list, the pace calculator and the add form; after a refused add, the sentence beside it and what was typed."""
+    show_archived = boolean(request.args, "archived", "archived", required=False)
     return render_template(
-        "athletes/index.html", athletes=athletes, show_archived=show_archived, distances=COMMON_DISTANCES,
-        paces=paces, pace_error=error, pace_form=request.args,
-    ), 400 if error else 200
+        "athletes/index.html", athletes=get_store().athletes(include_archived=show_archived), show_archived=show_archived,
+        distances=COMMON_DISTANCES, paces=paces, pace_error=pace_error, pace_form=request.args,
+        form=form if form is not None else {}, error=error, error_at=error_at,
+    )  # fmt: skip
 
 
 def pace_calculator(data: Mapping[str, str]) -> dict:
@@ -67,6 +75,7 @@ def pace_calculator(data: Mapping[str, str]) -> dict:
 
 @bp.post("")
 @coach_required
+@back_to_form(_index, "add")
 def add():
     athlete = actions.add_athlete(get_store(), payload())
     flash(f"{athlete['name']} added: now add their race times.")
@@ -75,13 +84,21 @@ def add():
 
 @bp.get("/<int:athlete_id>")
 def detail(athlete_id: int):
+    return _detail(athlete_id)
+
+
+def _detail(athlete_id: int, form=None, error: GatectlError | None = None, error_at: str | None = None) -> str:
     athlete = get_store().athlete(athlete_id)
     times = [{**t, "paces": equivalents(t["distance_m"], t["time_ns"])} for t in athlete["race_times"]]
-    return render_template("athletes/detail.html", athlete=athlete, times=times, distances=COMMON_DISTANCES)
+    return render_template(
+        "athletes/detail.html", athlete=athlete, times=times, distances=COMMON_DISTANCES,
+        form=form if form is not None else {}, error=error, error_at=error_at,
+    )  # fmt: skip
 
 
 @bp.post("/<int:athlete_id>")
 @coach_required
+@back_to_form(_detail, "edit")
 def edit(athlete_id: int):
     athlete = actions.update_athlete(get_store(), athlete_id, payload())
     flash(f"{athlete['name']} saved.")
@@ -90,6 +107,7 @@ def edit(athlete_id: int):
 
 @bp.post("/<int:athlete_id>/archive")
 @coach_required
+@back_to_form(_detail, "edit")
 def archive(athlete_id: int):
     athlete = actions.update_athlete(get_store(), athlete_id, {"archived": payload().get("archived", "1")})
     flash(f"{athlete['name']} {'archived' if athlete['archived'] else 'restored'}.")
@@ -98,6 +116,7 @@ def archive(athlete_id: int):
 
 @bp.post("/<int:athlete_id>/race-times")
 @coach_required
+@back_to_form(_detail, "race-times")
 def race_time(athlete_id: int):
     athlete = actions.set_race_time(get_store(), athlete_id, payload())
     flash(f"{athlete['name']}'s race times saved.")

@@ -1,18 +1,22 @@
 """The coach's page: who runs next, arm/disarm, void or reassign, layout and session, the date.
 
 Every action is a plain form (works without JavaScript), posts with the
-form's CSRF token, and comes back to ``/control`` with a message.
+form's CSRF token, and comes back to ``/control`` with a message; a refused
+one comes back with the sentence next to the form and what was typed kept.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
+from gatectl.errors import GatectlError
+
 from . import actions, clock
 from .auth import coach_required, has_coach_password
 from .db import get_store
 from .forms import payload
 from .link import NO_GATES, current_link
+from .refused import back_to_form
 
 bp = Blueprint("control", __name__, url_prefix="/control")
 
@@ -21,6 +25,11 @@ RECENT_RUNS = 12
 
 @bp.get("")
 def index():
+    return _page()
+
+
+def _page(form=None, error: GatectlError | None = None, error_at: str | None = None, **_: object) -> str:
+    """The page; after a refused form, with the sentence at ``error_at`` and the form as it was filled in."""
     store = get_store()
     daemon = current_link().daemon
     live = daemon.snapshot() if daemon is not None else None
@@ -51,6 +60,9 @@ def index():
         set_system_clock=current_app.config["SET_SYSTEM_CLOCK"],
         methods=actions.METHODS,
         workout_running=live is not None and live.workout_running,
+        form=form if form is not None else {},
+        error=error,
+        error_at=error_at,
     )
 
 
@@ -61,6 +73,7 @@ def _back(message: str):
 
 @bp.post("/armed")
 @coach_required
+@back_to_form(_page, "status")
 def armed():
     result = actions.set_armed(payload())
     return _back("Gates armed: runs count." if result["armed"] else "Gates disarmed: runs are recorded but voided.")
@@ -68,6 +81,7 @@ def armed():
 
 @bp.post("/queue")
 @coach_required
+@back_to_form(_page, "queue")
 def queue():
     result = actions.edit_queue(get_store(), payload())
     return _back(f"Queue: {len(result['athletes'])} waiting.")
@@ -75,6 +89,7 @@ def queue():
 
 @bp.post("/session")
 @coach_required
+@back_to_form(_page, "layout")
 def session():
     result = actions.start_session(get_store(), payload())
     return _back(f"Session {result['session']} started: {result['layout']}, {result['method']} detection.")
@@ -82,13 +97,19 @@ def session():
 
 @bp.post("/clock")
 @coach_required
+@back_to_form(_page, "clock")
 def set_clock():
     result = actions.set_clock(get_store(), payload())
     return _back(f"Date set from this device: {result['now'].replace('T', ' ')} (system clock: {result['system_clock']}).")
 
 
+def _run_form(run_id: int) -> str:
+    return f"run-{run_id}"
+
+
 @bp.post("/runs/<int:run_id>/void")
 @coach_required
+@back_to_form(_page, _run_form)
 def void(run_id: int):
     run = actions.void_run(get_store(), run_id, payload())
     return _back(f"Run {run.number} voided: {run.void_reason}.")
@@ -96,6 +117,7 @@ def void(run_id: int):
 
 @bp.post("/runs/<int:run_id>/unvoid")
 @coach_required
+@back_to_form(_page, _run_form)
 def unvoid(run_id: int):
     run = actions.unvoid_run(get_store(), run_id)
     return _back(f"Run {run.number} counts again.")
@@ -103,6 +125,7 @@ def unvoid(run_id: int):
 
 @bp.post("/runs/<int:run_id>/assign")
 @coach_required
+@back_to_form(_page, _run_form)
 def assign(run_id: int):
     run = actions.assign_run(get_store(), run_id, payload())
     return _back(f"Run {run.number} is now {run.athlete or 'unassigned'}'s.")

@@ -186,7 +186,7 @@ class Layout:
         ordered = [g.name for g in layout.gates]
         if given != ordered:
             raise LayoutError(
-                f"Gates must be listed in running order with rising positions; got {', '.join(given)}."
+                f"Gates must be listed in running order with rising positions; got {', '.join(f'{n} at {_metres(positions[n])} m' for n in given)}."
             )
         return layout
 
