@@ -1,18 +1,18 @@
-"""Runs as CSV or JSON, for a session, an athlete, or everything."""
+"""Runs as CSV or JSON, for a session, an athlete, or everything; oldest first, as History lists them."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from gatectl.coaching.laps import LapReport
 from gatectl.jsonable import jsonable
 from gatectl.timing.results import RunView
 
 CSV_COLUMNS = (
-    "id", "session", "number", "athlete", "status", "voided", "void_reason", "reason",
+    "id", "session", "number", "athlete", "status", "date", "voided", "void_reason", "reason",
     "fly_distance_m", "fly_time_s", "fly_velocity_mps", "fly_kmh", "pct_400m_pace", "pct_800m_pace",
     "accel_time_s", "crossings",
     "set", "rep",  # the workout rep a run was
@@ -20,8 +20,9 @@ CSV_COLUMNS = (
 )
 
 
-def runs_csv(runs: Sequence[RunView]) -> str:
-    """One row a run; times in seconds to the nanosecond, crossings as gate=t_ns."""
+def runs_csv(runs: Sequence[RunView], dates: Mapping[int, str] | None = None) -> str:
+    """One row a run; times in seconds to the nanosecond, crossings as gate=t_ns; ``dates``: each session's date."""
+    dates = dates or {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -32,7 +33,7 @@ def runs_csv(runs: Sequence[RunView]) -> str:
         first = run.segments[0] if run.segments and not (fly and len(run.segments) == 1) else None
         pct = {key: run.vs_pace[key].percent if key in run.vs_pace else None for key in ("400m", "800m")}
         writer.writerow([
-            run.id, run.session, run.number, run.athlete or "", run.status, int(run.voided),
+            run.id, run.session, run.number, run.athlete or "", run.status, dates.get(run.session, ""), int(run.voided),
             run.void_reason or "", run.reason or "",
             *(("", "", "", "") if fly is None else (fly.distance_m, _seconds(fly.time_ns), round(fly.velocity_mps, 3), round(fly.kmh, 2))),
             pct["400m"] or "", pct["800m"] or "",

@@ -66,10 +66,10 @@ def test_csv_columns():
 
 def test_csv_complete_run(club):
     db = club["db"]
-    [row] = [r for r in rows(runs_csv(db.runs())) if r["id"] == str(club["complete"])]
+    [row] = [r for r in rows(runs_csv(db.runs(), {club["first"]: "2026-05-02"})) if r["id"] == str(club["complete"])]
     assert row == {
         "id": str(club["complete"]), "session": str(club["first"]), "number": "1", "athlete": "Ana Silva",
-        "status": "complete", "voided": "0", "void_reason": "", "reason": "",
+        "status": "complete", "date": "2026-05-02", "voided": "0", "void_reason": "", "reason": "",
         "fly_distance_m": "30.0", "fly_time_s": "3.100000123", "fly_velocity_mps": "9.677", "fly_kmh": "34.84",
         "pct_400m_pace": "121.0", "pct_800m_pace": "151.2", "accel_time_s": "3.600000001",
         "crossings": "M1=10000000000 M2=13600000001 M3=16700000124",
@@ -150,14 +150,15 @@ def club_db(tmp_path, club):
 def test_cli_export_csv_to_stdout(club, club_db, capsys):
     assert main(["export", "--csv", "--db", str(club_db)]) == 0
     out = capsys.readouterr().out
-    assert out == runs_csv(club["db"].runs())
-    assert len(rows(out)) == 4
+    dates = {s["id"]: s["date"] for s in club["db"].sessions()}
+    assert out == runs_csv(club["db"].runs()[::-1], dates)  # oldest first, as History and the web export list them
+    assert len(rows(out)) == 4 and all(r["date"] == dates[int(r["session"])] != "" for r in rows(out))
 
 
 def test_cli_export_json_for_a_session(club, club_db, capsys):
     assert main(["export", "--json", "--session", str(club["second"]), "--db", str(club_db)]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert [r["id"] for r in document["runs"]] == [club["rejected"], club["incomplete"]]
+    assert [r["id"] for r in document["runs"]] == [club["incomplete"], club["rejected"]]  # oldest first
 
 
 def test_cli_export_for_an_athlete_to_a_file(club, club_db, tmp_path, capsys):
@@ -166,7 +167,7 @@ def test_cli_export_for_an_athlete_to_a_file(club, club_db, tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"wrote 2 runs to {out}\n"
-    assert [r["id"] for r in rows(out.read_text())] == [str(club["voided"]), str(club["complete"])]
+    assert [r["id"] for r in rows(out.read_text())] == [str(club["complete"]), str(club["voided"])]  # oldest first
 
 
 def test_cli_export_session_and_athlete(club, club_db, capsys):

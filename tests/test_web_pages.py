@@ -412,8 +412,10 @@ def test_export_a_session(client, gates, daemon, db_path):
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith(f'attachment; filename="gatectl-session-{daemon.snapshot().session_id}-')
     lines = response.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("id,session,number,athlete,status")
+    assert lines[0].startswith("id,session,number,athlete,status,date,")
     assert "'=HYPERLINK(1)" in lines[1] and ",3.100000000," in lines[1]
+    with Store(db_path, migrate=False) as store:
+        assert f",complete,{store.session(daemon.snapshot().session_id)['date']}," in lines[1]  # the session's date
     data = client.get(f"/export/sessions/{daemon.snapshot().session_id}.json").get_json()
     assert data["runs"][0]["id"] == run["id"] and data["runs"][0]["athlete"] == "=HYPERLINK(1)"
 

@@ -23,7 +23,8 @@ def _runs(**where) -> list[RunView]:
 
 def _send(runs: list[RunView], name: str, fmt: str) -> Response:
     if fmt == "csv":
-        body, mimetype = runs_csv([_safe_for_spreadsheets(r) for r in runs]), "text/csv"
+        dates = {s["id"]: s["date"] for s in get_store().sessions()}
+        body, mimetype = runs_csv([_safe_for_spreadsheets(r) for r in runs], dates), "text/csv"
     else:
         body, mimetype = runs_json(runs), "application/json"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})

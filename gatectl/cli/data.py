@@ -56,14 +56,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser(
         "export",
         help="runs as CSV or JSON",
+        description="Runs from the database as CSV or JSON, oldest first (as History lists them).",
         epilog="examples:\n  gatectl export --csv --session 3 > session3.csv\n  gatectl export --json --athlete \"Ana Silva\" -o ana.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fmt = export.add_mutually_exclusive_group(required=True)
-    fmt.add_argument("--csv", action="store_true")
-    fmt.add_argument("--json", action="store_true")
-    export.add_argument("--session", type=int)
-    export.add_argument("--athlete", metavar="NAME")
+    fmt.add_argument("--csv", action="store_true", help="one row a run, with a header, for a spreadsheet")
+    fmt.add_argument("--json", action="store_true", help="one JSON object with every run, times in seconds")
+    export.add_argument("--session", type=int, metavar="N", help="only session N (see History); default: every session")
+    export.add_argument("--athlete", metavar="NAME", help="only this athlete's runs, by name")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     add_db_option(export)
     export.set_defaults(run=export_command)
@@ -180,8 +181,9 @@ def export_command(args: argparse.Namespace) -> int:
                 store.session(args.session)
             except StoreError:
                 raise _no_session(args, store, args.session) from None
-        runs = store.runs(session_id=args.session, athlete_id=athlete_id)
-    text = runs_csv(runs) if args.csv else runs_json(runs) + "\n"
+        runs = store.runs(session_id=args.session, athlete_id=athlete_id)[::-1]  # oldest first, as on History
+        dates = {s["id"]: s["date"] for s in store.sessions()}
+    text = runs_csv(runs, dates) if args.csv else runs_json(runs) + "\n"
     if args.output:
         with open_text(args.output, "w") as out:
             out.write(text)

@@ -41,7 +41,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--limbs", action="store_true", help="knees, hands and arms break the beams too")
     parser.add_argument(
-        "--dual", action="store_true", help="dual-beam gates: beams M2a (lower) and M2b (upper) at M2"
+        "--dual", action="store_true", help="dual-beam gates: every gate gets two beams, <gate>a (lower) and <gate>b (upper), e.g. M1a and M1b at M1"
     )
     parser.add_argument(
         "--fault",
