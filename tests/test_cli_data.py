@@ -256,3 +256,10 @@ def test_help_has_examples(capsys):
     for command in ("recompute", "athletes", "export"):
         assert gatectl(command, "--help") == 0
         assert "example" in capsys.readouterr().out
+
+
+def test_export_help_describes_every_option(capsys):
+    assert gatectl("export", "--help") == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for words in ("--csv one row a run", "--json one JSON object", "--session N only session N", "--athlete NAME only this athlete", "oldest first"):
+        assert words in text, words

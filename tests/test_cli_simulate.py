@@ -94,3 +94,10 @@ def test_bad_arguments_exit_2_naming_what_to_fix(argv, fix, tmp_path, monkeypatc
 def test_help_has_an_example(capsys):
     assert gatectl("simulate", "--help") == 0
     assert "gatectl simulate --layout M1=0,M2=30,M3=60" in capsys.readouterr().out
+
+
+def test_dual_help_says_every_gate_gets_two_beams(capsys):
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "every gate gets two beams, <gate>a (lower) and <gate>b (upper)" in text
