@@ -373,6 +373,12 @@ def test_athlete_form_errors(coach, suffix, fields, words):
 # History and export -------------------------------------------------------------------------------------
 
 
+def test_history_says_voided_runs_are_left_out_of_the_count(client, gates, daemon):
+    run_once(gates, daemon)
+    html = client.get("/history").get_data(as_text=True)
+    assert "voided and incomplete runs are left out" in html
+
+
 def test_history_pages(client, gates, daemon, db_path):
     ana = athlete_id(db_path, "Ana Silva")
     daemon.set_queue([ana, ana])
