@@ -197,3 +197,32 @@ def test_a_wrong_layout_is_said_beside_the_form_with_what_was_typed(chromium, fr
         shoot(page, f"trackside-layout-error-{size}-light", full_page=False)
         assert seen["errors"] == [], seen["errors"]
         context.close()
+
+
+# ---- Smaller: a voided run has no verdict; the strip's arrows have a legend -----------------------------------
+
+
+def test_a_voided_run_loses_its_faster_badge_and_the_strip_explains_its_arrows(chromium, flying):
+    context, page, seen = live_page(chromium, flying, "phone", "light")
+    latest = page.evaluate("fetch('/api/runs?status=complete&limit=1').then(r => r.json()).then(b => b.runs[0])")
+    run_id = latest["id"]
+    page.wait_for_function(f"document.getElementById('fly').textContent === '{latest['fly']['time_s']:.2f}'", timeout=30_000)
+    csrf = page.evaluate("JSON.parse(document.getElementById('state').textContent).csrf")
+    answer = page.evaluate(
+        f"fetch('/api/runs/{run_id}/void', {{method: 'POST', headers: {{'Content-Type': 'application/json', 'X-CSRF-Token': '{csrf}'}}, body: JSON.stringify({{reason: 'false start'}})}}).then(r => r.status)"
+    )
+    assert answer == 200
+    page.wait_for_selector("#void:not([hidden])", timeout=10_000)
+    pace = page.inner_text("#pace")
+    assert "Voided: false start" in pace and "FASTER" not in pace and "%" not in pace
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_W  # VOID beside the time, not off the screen
+    amara = page.locator("#wk-group li", has_text=latest["athlete"]).locator(".g-last")
+    page.wait_for_function("[...document.querySelectorAll('#wk-group .g-last')].some(e => e.textContent.endsWith('voided'))", timeout=10_000)
+    assert "verdict-" not in amara.get_attribute("class")
+    card = page.locator("#strip li.voided").last
+    assert "% 400" not in card.inner_text() and "void" in card.inner_text()
+    legend = page.inner_text("#legend")
+    assert "faster or slower than the athlete's run before" in legend and "share of their 400 m pace" in legend
+    shoot(page, "trackside-voided-phone-light", full_page=True)
+    assert seen["errors"] == [], seen["errors"]
+    context.close()

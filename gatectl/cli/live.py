@@ -212,6 +212,8 @@ def _print_runs(bus: EventBus) -> None:
 def format_run(run: RunView) -> str:
     who = run.athlete or "unassigned"
     fly, lap = run.fly, run.lap
+    if run.voided:  # a voided run comes again on the bus: said so, not reprinted as complete
+        return f"run {run.number:>3}  voided      {who:<12}  {run.void_reason or 'no reason given'} (does not count)"
     if run.status == "complete" and lap and lap.time_ns is not None:
         check = lap.check
         against = f"  {check.diff_s:+.2f} s vs {format_duration_ns(check.target_ns, 1)} ({check.verdict})" if check else ""

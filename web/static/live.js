@@ -69,6 +69,13 @@
     box.title = p8 ? "800 m pace: " + p8.percent.toFixed(1) + " %" : "";
   }
 
+  // A voided run does not count: no verdict beside it, the reason instead.
+  function voidNote(run) {
+    var box = $("pace");
+    box.className = "pace none";
+    box.textContent = "Voided" + (run.void_reason ? ": " + run.void_reason : "") + " · does not count";
+  }
+
   // A track rep against its target time: the difference in seconds, coloured by the verdict.
   function targetBadge(run) {
     var box = $("pace"), c = run.lap.check;
@@ -122,13 +129,13 @@
     $("kmh").textContent = f1(fly.kmh);
     if (run.lap) {
       $("flylabel").textContent = run.lap.distance_m + " m · " + run.lap.start + " start";
-      targetBadge(run);
+      if (run.voided) voidNote(run); else targetBadge(run);
       $("accel").textContent = run.lap.splits_s.length > 1 ? "splits " + run.lap.splits_s.map(function (s) { return clock(s, true); }).join(" · ") : "";
     } else {
       var segs = run.segments || [];
       var last = segs[segs.length - 1];
       $("flylabel").textContent = "fly " + fly.distance_m + " m" + (last ? " · " + last.from + "→" + last.to : "");
-      paceBadge(run);
+      if (run.voided) voidNote(run); else paceBadge(run);
       $("accel").textContent = segs.slice(0, -1).map(function (s) { return s.from + "→" + s.to + " " + f2(s.time_s) + " s"; }).join("   ");
     }
     shownId = run.id;
@@ -150,18 +157,20 @@
         var before = prev[run.athlete_id];
         if (before && !run.voided) {
           var d = run.fly.velocity_mps - before;
-          v.appendChild(el("span", d >= 0 ? "up" : "down", d >= 0 ? " ▲" : " ▼"));
+          var trend = v.appendChild(el("span", d >= 0 ? "up" : "down", d >= 0 ? " ▲" : " ▼"));
+          trend.title = (d >= 0 ? "faster" : "slower") + " than " + (run.athlete || "this athlete") + "'s run before";
         }
         if (!run.voided) prev[run.athlete_id] = run.fly.velocity_mps;
         li.appendChild(v);
-        var p = run.vs_pace && run.vs_pace["400m"];
-        if (p) li.appendChild(el("div", "v " + (p.faster ? "up" : "down"), (p.faster ? "▲ " : "▼ ") + p.percent.toFixed(0) + " % 400"));
+        var p = !run.voided && run.vs_pace && run.vs_pace["400m"];
+        if (p) li.appendChild(el("div", "v " + (p.faster ? "up" : "down"), (p.faster ? "▲ " : "▼ ") + p.percent.toFixed(0) + " % 400")).title = p.percent.toFixed(1) + " % of 400 m pace";
       } else li.appendChild(el("div", "t", "—"));
       if (run.voided) li.appendChild(el("div", "v", "void"));
       else if (run.status === "incomplete") li.appendChild(el("div", "v", "incomplete"));
       strip.appendChild(li);
     });
     strip.scrollLeft = strip.scrollWidth;
+    $("legend").hidden = !S.runs.some(function (run) { return run.fly; });  // the arrows are a flying sprint's
   }
 
   function renderGates() {
@@ -295,7 +304,8 @@
       var l = a.last;
       if (l && l.time_s != null) {
         var shown = l.distance_m > 100 ? clock(l.time_s, true) : l.time_s.toFixed(2);
-        li.appendChild(el("span", "g-last" + (l.check ? " verdict-" + l.check.verdict : ""), shown + (l.check ? " " + diff(l.check.diff_s) : "")));
+        var judged = l.check && l.outcome === "done";  // a voided or repeated rep has no verdict
+        li.appendChild(el("span", "g-last" + (judged ? " verdict-" + l.check.verdict : ""), shown + (judged ? " " + diff(l.check.diff_s) : " " + l.outcome)));
       } else if (l) li.appendChild(el("span", "g-last", l.outcome));
       li.appendChild(el("span", "g-done", a.done + "/" + a.planned));
       ol.appendChild(li);
