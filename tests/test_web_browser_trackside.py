@@ -226,3 +226,32 @@ def test_a_voided_run_loses_its_faster_badge_and_the_strip_explains_its_arrows(c
     shoot(page, "trackside-voided-phone-light", full_page=True)
     assert seen["errors"] == [], seen["errors"]
     context.close()
+
+
+def test_tables_fit_a_phone_without_scrolling_sideways(chromium, free_running):
+    context = chromium.new_context(viewport={"width": PHONE_W, "height": PHONE_H}, color_scheme="light")
+    page = context.new_page()
+    seen = watch(page, free_running)
+    log_in(page, free_running)
+    page.wait_for_selector(".runcard", timeout=120_000)
+    athlete = page.evaluate("fetch('/api/athletes').then(r => r.json()).then(b => b.athletes[0].id)")
+    page.goto(free_running + "/control")
+    run = int(page.get_attribute(".runcard", "data-key").split("-")[1])
+    token = page.input_value("input[name=csrf_token]")
+    headers = {"Content-Type": "application/json", "X-CSRF-Token": token}
+    assert page.evaluate(f"fetch('/api/runs/{run}/void', {{method: 'POST', headers: {headers}, body: JSON.stringify({{reason: 'a hand through the beam'}})}}).then(r => r.status)") == 200
+    overflowing = {}
+    for name, path in {"history": "/history", "session": "/history/sessions/1", "athletes": "/athletes", "athlete": f"/athletes/{athlete}",
+                       "history-athlete": f"/history?athlete={athlete}", "workouts": "/workouts"}.items():
+        page.goto(free_running + path)
+        wide = page.eval_on_selector_all("table", "ts => ts.filter(t => t.scrollWidth > t.clientWidth + 1).map(t => t.className + ' ' + t.scrollWidth)")
+        if wide or page.evaluate("document.documentElement.scrollWidth") > PHONE_W:
+            overflowing[name] = wide
+        shoot(page, f"trackside-table-{name}-phone-light", full_page=True)
+    assert overflowing == {}
+    page.goto(free_running + "/history/sessions/1")
+    assert page.is_visible("td.status strong:has-text('void')")  # the void status in view, not off to the right
+    page.goto(free_running + f"/athletes/{athlete}")
+    assert page.is_visible("button:has-text('Remove')")
+    assert seen["errors"] == [], seen["errors"]
+    context.close()
