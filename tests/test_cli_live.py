@@ -1,6 +1,11 @@
 """``gatectl demo``'s workout options are checked before anything starts; lap reps print like runs."""
 
+import http.client
+import signal
 import socket
+import subprocess
+import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -57,6 +62,39 @@ def test_run_on_a_busy_port_says_so_in_one_sentence(tmp_path, capsys, busy_port)
     assert main(["run", "--config", str(config)]) == 2
     one_sentence(capsys, busy_port)
     assert not (tmp_path / "g.db").exists()
+
+
+def test_stopping_the_demo_with_viewers_connected_is_quick(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "gatectl", "demo", "--port", str(port), "--db", str(tmp_path / "demo.db"), "--seed", "7"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    viewers = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(viewers) < 5:
+            try:
+                viewer = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                viewer.request("GET", "/api/stream")
+                response = viewer.getresponse()
+                assert b"event: hello" in response.read1(4096)  # a live page's stream, waiting for its next event
+                viewers.append(viewer)
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline and demo.poll() is None, "the demo did not start"
+                time.sleep(0.2)
+        began = time.monotonic()
+        demo.send_signal(signal.SIGTERM)
+        out, _ = demo.communicate(timeout=30)
+        took = time.monotonic() - began
+    finally:
+        demo.kill()
+        for viewer in viewers:
+            viewer.close()
+    assert "gatectl: stopped;" in out and "Traceback" not in out
+    assert took < 2.5, took  # it waited ~5 s for the streams' threads before
 
 
 def test_demo_help_shows_the_workout_options(capsys):

@@ -140,3 +140,15 @@ def test_get_waits_for_an_event_from_another_thread():
     event = sub.get(timeout=2)
     timer.join()
     assert event.data == {"id": 7}
+
+
+def test_a_closed_bus_ends_every_stream_at_once():
+    bus = EventBus()
+    waiting = bus.subscribe()
+    bus.publish("run", {"n": 1})
+    bus.close()
+    assert waiting.get(timeout=5).data == {"n": 1}  # what was queued first
+    began = time.monotonic()
+    assert waiting.get(timeout=5) is None and waiting.dropped
+    assert bus.subscribe().get(timeout=5) is None  # a stream opened while stopping ends too
+    assert time.monotonic() - began < 1 and bus.subscriber_count == 0

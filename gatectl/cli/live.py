@@ -168,9 +168,11 @@ def _serve(
     port = sock.getsockname()[1]
 
     def terminate(signum, frame):
+        daemon.bus.close()  # every live page's stream ends now: waitress need not wait for them
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
     daemon.start()
     if then is not None:
         try:
@@ -188,8 +190,6 @@ def _serve(
     print(f"gatectl: database {path}, session {daemon.snapshot().session_id}", flush=True)
     try:
         serve(create_app(db_path=path, daemon=daemon, network=network, port=port), sock)
-    except KeyboardInterrupt:
-        pass
     finally:
         daemon.stop()
         session_id = daemon.snapshot().session_id  # as it stopped

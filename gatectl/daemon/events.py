@@ -15,6 +15,7 @@ falls too far behind is dropped and must reconnect.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections import deque
@@ -53,6 +54,12 @@ class Subscription:
     def close(self) -> None:
         self._bus.unsubscribe(self)
 
+    def _end(self) -> None:
+        """Nothing more will come: a ``get`` waiting now returns ``None`` at once."""
+        self.dropped = True
+        with contextlib.suppress(queue.Full):  # full: it has events to hand out first, then None without waiting
+            self._queue.put_nowait(None)
+
 
 class EventBus:
     def __init__(self, history: int = 2000, subscriber_queue: int = 1000) -> None:
@@ -61,6 +68,7 @@ class EventBus:
         self._history: deque[LiveEvent] = deque(maxlen=history)
         self._next_id = 1
         self._subscriber_queue = subscriber_queue
+        self._closed = False
 
     def publish(self, kind: str, data: object) -> LiveEvent:
         with self._lock:
@@ -87,9 +95,22 @@ class EventBus:
                             # under this lock, which is not reentrant: a deadlock.)
                             sub.dropped = True
                             break
-            if not sub.dropped:
+            if self._closed:
+                sub._end()
+            elif not sub.dropped:
                 self._subscribers.add(sub)
         return sub
+
+    def close(self) -> None:
+        """Shutting down: every subscriber, now or later, gets what is queued and then ``None`` at once.
+
+        A server stopping need not wait for its event streams' heartbeats to time out.
+        """
+        with self._lock:
+            self._closed = True
+            subscribers, self._subscribers = self._subscribers, set()
+        for sub in subscribers:
+            sub._end()
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
