@@ -8,6 +8,7 @@ from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.runner import Athlete
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.errors import LayoutError, WorkoutError
+from gatectl.jsonable import jsonable
 from gatectl.sim.sprinters import Athlete as SimAthlete
 from gatectl.sim.sprinters import lap_edges, simulate
 from gatectl.store import Store
@@ -291,3 +292,19 @@ def test_fast_rests_scale_every_countdown(tmp_path):
         assert 12 * S < left <= 15 * S  # 3:00 / 12, from the end of the run
     finally:
         fast.daemon.stop()
+
+
+def test_a_max_velocity_rep_shows_the_athlete_s_best_of_the_session_and_of_the_set(live):
+    live.daemon.start_workout(plan(live, "2 x 2 x 30m. 0:10 Rec between reps. 0:20 Rec between sets", names=("Ana",)))
+    assert live.daemon.snapshot().workout.athletes[0].bests is None  # nothing run yet
+    times = []
+    for seed in (1, 2, 3):
+        run = sprint(live, "Ana", 9.4, seed)
+        times.append(run.fly.time_ns)
+        state = live.daemon.workout_input("ready")
+        bests = state.athletes[0].bests
+        assert (bests.distance_m, bests.session_ns) == (30.0, min(times))
+        if len(times) == 2:  # set 2 under way, nothing in it yet
+            assert state.athletes[0].next_rep.set_no == 2 and bests.set_ns is None
+    assert bests.set_ns == times[2]  # set 2's only rep so far
+    assert jsonable(bests) == {"distance_m": 30.0, "session_s": min(times) / S, "set_s": times[2] / S}

@@ -7,6 +7,7 @@ and HDMI (1920×1080) size into tests/screenshots/ for people to look at.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -78,6 +79,10 @@ def test_on_a_phone_the_athlete_s_time_is_first_and_above_the_fold(chromium, fly
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_W
     assert not page.is_visible("#beep")  # folded away behind ⋯
     shoot(page, "trackside-workout-phone-light", full_page=False)
+    # Max velocity: when the athlete is up again, their best of the day (and of the set) beside the target.
+    page.wait_for_selector("#wk-target .wk-bests", timeout=120_000)
+    assert re.fullmatch(r"Best today \d\.\d\d s( · this set \d\.\d\d s)?", page.inner_text("#wk-target .wk-bests"))
+    shoot(page, "trackside-bests-phone-light", full_page=False)
     page.click("#more")
     assert page.is_visible("#beep") and page.get_attribute("#more", "aria-expanded") == "true"
     shoot(page, "trackside-tools-phone-light", full_page=False)

@@ -146,8 +146,44 @@ class AthleteState:
     jog_m: float | None
     suggest_end_set: bool
     last: Attempt | None  # the last rep run (skipped reps left out)
+    bests: RepBests | None = None  # over the next rep's distance, once they have run it
 
     WIRE: ClassVar[Wire] = Wire(rename={"next_rep": "next"})
+
+
+@dataclass(frozen=True, slots=True)
+class RepBests:
+    """An athlete's fastest counted rep over a distance: this session, and in the set under way (None: none yet).
+
+    Beside a max-velocity target: beating 400 m pace is an easy bar, beating
+    their own best of the day and of the set is the work.
+    """
+
+    distance_m: float
+    session_ns: int
+    set_ns: int | None
+
+    WIRE: ClassVar[Wire] = Wire(hide=("session_ns", "set_ns"), show=("session_s", "set_s"))
+
+    @property
+    def session_s(self) -> float | None:
+        return seconds(self.session_ns)
+
+    @property
+    def set_s(self) -> float | None:
+        return seconds(self.set_ns)
+
+
+def rep_bests(view: AthleteView) -> RepBests | None:
+    """The athlete's bests over the distance of their next rep, from the reps that counted."""
+    rep = view.next_rep
+    if rep is None:
+        return None
+    timed = [a for a in view.attempts if a.outcome is Outcome.DONE and a.time_ns is not None and a.distance_m == rep.distance_m]
+    if not timed:
+        return None
+    in_set = [a.time_ns for a in timed if a.set_no == rep.set_no and a.time_ns is not None]
+    return RepBests(rep.distance_m, min(a.time_ns for a in timed if a.time_ns is not None), min(in_set) if in_set else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +275,7 @@ def _athlete(view: AthleteView, now_ns: int) -> AthleteState:
         None if view.rest_ends_ns is None else view.rest_ends_ns - now_ns,
         None if view.rest_max_ends_ns is None else view.rest_max_ends_ns - now_ns,
         None if view.rest_since_ns is None else now_ns - view.rest_since_ns,
-        view.jog_m, view.suggest_end_set, runs[-1] if runs else None,
+        view.jog_m, view.suggest_end_set, runs[-1] if runs else None, rep_bests(view),
     )  # fmt: skip
 
 

@@ -230,6 +230,8 @@
       var rep = who.next;
       t.appendChild(el("span", "wk-aim", rep.distance_m + " m" + (rep.target.style === "on-pace" ? " at " : " · ") + rep.target.text));
       if (rep.target.paces.length) t.appendChild(el("small", null, rep.target.paces.map(function (p) { return p.race + " pace " + seconds(p.time_s); }).join(" · ")));
+      var b = who.bests;  // 400 m pace is an easy bar for a flying sprint: their own bests are the real one
+      if (W.kind === "max-velocity" && b) t.appendChild(el("small", "wk-bests", "Best today " + seconds(b.session_s) + (b.set_s != null ? " · this set " + seconds(b.set_s) : "")));
       if (W.armed) t.appendChild(el("small", "wk-armed", "The line is armed: the rep starts as they cross it"));
     }
     box.dataset.status = W.finished ? "finished" : W.lap || runner ? "running" : head ? head.status : "";
