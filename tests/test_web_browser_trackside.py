@@ -260,3 +260,33 @@ def test_tables_fit_a_phone_without_scrolling_sideways(chromium, free_running):
     assert page.is_visible("button:has-text('Remove')")
     assert seen["errors"] == [], seen["errors"]
     context.close()
+
+
+# ---- Smaller: one event stream per browser, however many tabs --------------------------------------------
+
+
+def test_eight_tabs_share_one_stream_and_another_takes_over_when_its_tab_closes(chromium, free_running):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    streams = []
+    context.on("request", lambda r: streams.append(r.url) if "/api/stream" in r.url else None)
+    pages = []
+    for n in range(8):  # a browser holds 6 connections to a server: a stream per tab left the 7th blank
+        page = context.new_page()
+        errors = watch(page, free_running)["errors"]
+        page.goto(free_running + "/", timeout=15_000)
+        page.wait_for_selector("#conn.on", timeout=15_000)
+        pages.append((page, errors))
+    page = context.new_page()
+    page.goto(free_running + "/control", timeout=15_000)  # the coach's page shares it too
+    assert len(streams) == 1, streams
+    # The tab holding the stream closes: another takes over, and every page still follows the runs.
+    pages[0][0].close()
+    pages = pages[1:]
+    for page, _ in pages:
+        page.wait_for_selector("#conn.on", timeout=15_000)
+    before = pages[-1][0].evaluate("document.querySelectorAll('#strip li').length")
+    for page, _ in pages:
+        page.wait_for_function(f"document.querySelectorAll('#strip li').length > {before}", timeout=90_000)
+    assert len(streams) == 2, streams
+    assert all(errors == [] for _, errors in pages)
+    context.close()

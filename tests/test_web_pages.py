@@ -97,7 +97,7 @@ def test_no_external_url_anywhere_in_web():
 
 
 def test_static_files_are_served(client):
-    for name in ("live.js", "live.css", "app.css", "app.js", "control.js"):
+    for name in ("live.js", "live.css", "app.css", "app.js", "control.js", "stream.js"):
         response = client.get(f"/static/{name}")
         assert response.status_code == 200
         response.close()

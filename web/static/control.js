@@ -75,18 +75,22 @@
   }
   document.addEventListener("focusout", function () { setTimeout(function () { if (Object.keys(stale).length) refresh(); }, 300); });
 
-  var es = new EventSource("/api/stream"), first = true, kinds = {};
+  var kinds = {}, first = true;
   Array.prototype.forEach.call(parts, function (section) { section.dataset.refreshOn.split(" ").forEach(function (k) { kinds[k] = "part"; }); });
   if (whole) whole.dataset.reloadOn.split(" ").forEach(function (k) { kinds[k] = "page"; });
-  Object.keys(kinds).forEach(function (kind) {
-    es.addEventListener(kind, kinds[kind] === "page" ? reload : function () { mark(kind); });
-  });
-  es.addEventListener("gate", function (e) {
-    var g = JSON.parse(e.data), li = document.querySelector('.gates-inline [data-gate="' + g.gate + '"]');
-    if (li) { li.className = "gate " + g.state; li.querySelector(".st").textContent = g.state; }
-  });
-  es.addEventListener("hello", function () {  // back after a lost connection: catch up
-    if (!first) { if (whole && !parts.length) reload(); else Object.keys(kinds).forEach(function (k) { if (kinds[k] === "part") mark(k); }); }
-    first = false;
+  function catchUp() {  // back after a lost connection
+    if (whole && !parts.length) reload(); else Object.keys(kinds).forEach(function (k) { if (kinds[k] === "part") mark(k); });
+  }
+  window.GatectlStream({  // the browser's one stream, shared with its other tabs (stream.js)
+    since: function () { return null; },
+    status: function (live) { if (live && !first) catchUp(); if (live) first = false; },
+    on: function (kind, id, data) {
+      if (kinds[kind] === "page") reload();
+      else if (kinds[kind] === "part") mark(kind);
+      else if (kind === "gate") {
+        var g = JSON.parse(data), li = document.querySelector('.gates-inline [data-gate="' + g.gate + '"]');
+        if (li) { li.className = "gate " + g.state; li.querySelector(".st").textContent = g.state; }
+      }
+    },
   });
 })();

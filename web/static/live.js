@@ -9,7 +9,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var last = S.since;          // id of the last event applied: resume point
   var replayUpTo = S.since;    // events up to here are catch-up: no sound
-  var heartbeat = 15, es = null, watchdog = null, retry = null;
+  var heartbeat = 15, stream = null, watchdog = null;
   var shownId = null;
   var prefs = { beep: false, speak: false };
   try { prefs.beep = localStorage.getItem("gatectl.beep") === "1"; prefs.speak = localStorage.getItem("gatectl.speak") === "1"; } catch (e) {}
@@ -414,16 +414,16 @@
     }).catch(function () {});
   }
 
-  function handlers(source) {
-    function on(kind, fn) {
-      source.addEventListener(kind, function (e) {
-        if (source !== es) return;
-        var id = parseInt(e.lastEventId, 10);
-        var fresh = !(id <= replayUpTo);
-        if (id > last || kind === "hello" || kind === "reset") { if (id > last) last = id; fn(JSON.parse(e.data), fresh); }
-        kick();
-      });
-    }
+  // Events come from this browser's one stream (stream.js): our own, or relayed by the tab that holds it.
+  var handlers = {};
+  function on(kind, fn) { handlers[kind] = fn; }
+  function dispatch(kind, id, data, relayed) {
+    var fresh = !(id <= replayUpTo);
+    if (relayed && id > last + 1 && kind !== "hello" && kind !== "reset") refetchSoon();  // joined late: catch up first
+    if (id > last || kind === "hello" || kind === "reset") { if (id > last) last = id; if (handlers[kind]) handlers[kind](JSON.parse(data), fresh); }
+    kick();
+  }
+  (function () {
     on("hello", function (d) {
       if (d.boot !== S.boot) { location.reload(); return; }
       heartbeat = d.heartbeat_s || 15; replayUpTo = d.latest; setConn("on", "live");
@@ -446,7 +446,7 @@
       renderGates();
     });
     on("crossing", function (c, fresh) { if (fresh) beep(S.layout && S.layout.gates.length && c.gate === S.layout.gates[S.layout.gates.length - 1].gate); });
-  }
+  })();
 
   function setConn(cls, text) {
     var c = $("conn");
@@ -467,22 +467,17 @@
   function kick() {
     clearTimeout(watchdog);
     // No event or ping for 2.5 heartbeats: the connection is dead even if the socket is not.
-    watchdog = setTimeout(function () { setConn("off", "reconnecting…"); connect(); }, heartbeat * 2500 + 2000);
+    watchdog = setTimeout(function () { setConn("off", "reconnecting…"); if (stream) stream.reconnect(); }, heartbeat * 2500 + 2000);
   }
   window.addEventListener("offline", function () { if (S.connected) setConn("off", "offline"); });
 
   function connect() {
     if (!S.connected || !window.EventSource) return;
-    if (es) es.close();
-    clearTimeout(retry);
-    var source = new EventSource("/api/stream?since=" + last);
-    es = source;
-    handlers(source);
-    source.onerror = function () {
-      if (source !== es) return;
-      setConn("off", "reconnecting…");
-      if (source.readyState === 2) retry = setTimeout(connect, 3000); // refused (busy): try again
-    };
+    stream = window.GatectlStream({
+      since: function () { return last; },
+      on: dispatch,
+      status: function (live) { if (live) setConn("on", "live"); else setConn("off", "reconnecting…"); },
+    });
     kick();
   }
 
