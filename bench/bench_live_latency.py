@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gatectl.web import SERVE_THREADS, create_app, serve
+from gatectl.web import SERVE_THREADS, create_app, listen, serve
 
 from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.events import EventBus
@@ -155,7 +155,7 @@ def measure(viewers: int, runs: int) -> dict:
     daemon.start()
     port = free_port()
     app = create_app({"SECRET_KEY": "bench"}, db_path=db, daemon=daemon)
-    threading.Thread(target=serve, args=(app, "127.0.0.1", port), daemon=True).start()
+    threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from conftest_web import *  # noqa: F403
 from conftest_web import _config, set_pin
-from gatectl.web import create_app, serve
+from gatectl.web import create_app, listen, serve
 
 from gatectl.cli import main
 from gatectl.cli.check import all_well, format_check
@@ -149,7 +149,7 @@ def served(app):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    thread = threading.Thread(target=serve, args=(app,), kwargs={"host": "127.0.0.1", "port": port, "threads": 4}, daemon=True)
+    thread = threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), kwargs={"threads": 4}, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 10

@@ -40,7 +40,7 @@ DEMO_EXAMPLE = """examples:
   gatectl demo --port 8080 --db /tmp/demo.db
   gatectl demo --workout "3 x 3 x 30m. 3:00 Rec between reps. 6:00 Rec between sets." --fast-rests 6
   gatectl demo --track --fast-rests 4   # 12 x 400m @ 3K pace on one gate
-Simulated athletes run flying 30s (30 m build-up, 30 m fly) every 15 s or so.
+Simulated athletes run flying 30s (30 m build-up, 30 m fly), a rep every 25 s or so.
 Once a workout is started (here, or on the dashboard's Workouts page) they run
 when it calls them; the last of the group tires in the second rep of each set.
 """
@@ -80,10 +80,10 @@ def run_command(args: argparse.Namespace) -> int:
     from gatectl.web import listen
 
     config = load_config(args.config)
-    sock = listen(config.host, config.port)  # a busy port is told before the gates are claimed
     source = _source(config)
     daemon = Daemon(source, lambda: Store(config.database), config.layout, place=config.place)
     intro = [f"gates: {config.source}, layout {config.layout.describe()} ({config.layout.method})"]
+    sock = listen(config.host, config.port)  # a busy port is told before the daemon starts and opens a session
     return _serve(daemon, config.database, sock, config.host, intro=intro, network=config.network)
 
 
@@ -96,20 +96,20 @@ def demo_command(args: argparse.Namespace) -> int:
         athlete_ids = enrol(store)
         _set_demo_pin(store)
         plan = _demo_plan(args, store, athlete_ids)  # a typo in --workout is told before anything starts
-    from gatectl.web import listen
-
-    sock = listen(args.host, args.port)  # so is a busy port: before the daemon opens a session
     seed = args.seed if args.seed is not None else _fresh_seed()
     club = DemoClub(athlete_ids, seed=seed, options=SimOptions(limbs=True), free_running=plan is None)
     source = SimSource(layout, seed=seed, options=SimOptions(limbs=True), script=club)
     daemon = Daemon(source, lambda: Store(path), layout, place="Demo track", rest_scale=1 / args.fast_rests)
     club.follow(daemon)
-    intro = ["simulated athletes run flying 30s (M1=0, M2=30, M3=60, torso detection); a new rep every ~15 s"]
+    intro = ["simulated athletes run flying 30s (M1=0, M2=30, M3=60, torso detection); a new rep every ~25 s"]
     if plan is not None:
         intro = [f"workout: {plan.text!r} for {', '.join(a.name for a in plan.athletes)}" + (f"; {plan.track.describe()}" if plan.track else "")]
     if args.fast_rests != 1:
         intro.append(f"fast rests: every rest {args.fast_rests:g} times shorter")
     start = None if plan is None else lambda: daemon.start_workout(plan)
+    from gatectl.web import listen
+
+    sock = listen(args.host, args.port)  # so is a busy port: before the daemon starts and opens a session
     return _serve(daemon, path, sock, args.host, intro=intro + [f"coach PIN: {DEMO_PIN}"], then=start)
 
 
