@@ -115,7 +115,8 @@ def test_the_workout_state_is_the_live_page_s_json(workout):
     [ada] = data["athletes"]
     assert data["next"] == ada
     assert list(ada) == ["id", "name", "status", "done", "planned", "next", "rest", "rest_left_ns", "rest_max_left_ns",
-                         "rest_elapsed_ns", "jog_m", "suggest_end_set", "last"]  # fmt: skip
+                         "rest_elapsed_ns", "jog_m", "suggest_end_set", "last", "bests"]  # fmt: skip
+    assert ada["bests"] == {"distance_m": 30.0, "session_s": 3.100000123, "set_s": 3.100000123}  # set 1 rep 2 next: set 1's best so far
     assert (ada["rest_left_ns"], ada["rest_elapsed_ns"]) == (50 * S, 10 * S)  # what is left *then*
     assert ada["next"] == {"set": 1, "rep": 2, "reps_in_set": 2, "sets": 1, "distance_m": 30.0, "target": {
         "style": "faster-than", "text": state.next_up.next_rep.target.text, "velocity_mps": 8.0,
