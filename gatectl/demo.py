@@ -1,7 +1,7 @@
 """The demo's club: simulated athletes who run when a workout calls them.
 
 ``gatectl demo`` has four sprinters run flying 30s. With no workout they take
-turns, a rep every ~15 s (the free-running demo). Once a workout is started
+turns, a rep every ~25 s (the free-running demo; bench/bench_demo_interval.py). Once a workout is started
 (on the dashboard, or with ``--workout``), they follow it: the athlete the
 runner calls runs next, and after the workout they wait for the next one.
 For track reps they lap a track through the one gate at their target pace,
