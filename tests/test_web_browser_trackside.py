@@ -120,7 +120,7 @@ def test_a_lost_connection_says_not_live_and_dims_the_old_results(chromium, tmp_
     pages = []
     with demo(tmp_path, "--workout", FLYING) as base:
         for size in ("phone", "hdmi"):
-            context, page, seen = live_page(chromium, base, size)
+            context, page, _ = live_page(chromium, base, size)
             assert not page.is_visible("#offline")
             pages.append((size, context, page))
     # The demo has stopped: the stream is gone.
@@ -270,7 +270,7 @@ def test_eight_tabs_share_one_stream_and_another_takes_over_when_its_tab_closes(
     streams = []
     context.on("request", lambda r: streams.append(r.url) if "/api/stream" in r.url else None)
     pages = []
-    for n in range(8):  # a browser holds 6 connections to a server: a stream per tab left the 7th blank
+    for _ in range(8):  # a browser holds 6 connections to a server: a stream per tab left the 7th blank
         page = context.new_page()
         errors = watch(page, free_running)["errors"]
         page.goto(free_running + "/", timeout=15_000)
