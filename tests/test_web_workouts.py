@@ -112,7 +112,10 @@ def test_taps_from_the_page(coach, db_path, daemon):
 
 
 def test_page_tap_errors_are_sentences(coach, db_path, daemon):
-    page_error(form(coach, "/workouts/skip"), 400, "No workout is running: start one on the Workouts page.")
+    response = form(coach, "/workouts/skip")
+    page_error(response, 400, "No workout is running: start one on the Workouts page.")
+    html = response.get_data(as_text=True)
+    assert "<h1>Workouts</h1>" in html and 'id="error-taps"' in html and "Please check that" not in html  # on the page itself
     page_error(form(coach, "/workouts/dance"), 400, "Workout action must be one of ready, skip, repeat, end-set, end, go")
 
 

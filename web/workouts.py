@@ -3,7 +3,8 @@
 Every action is a plain form (works without JavaScript) posting with the
 form's CSRF token. A workout that cannot be read comes back with the form,
 the caret under the part to fix; the running workout's taps (ready, go,
-skip, repeat, end set, end) come back here, or to the page they were made on.
+skip, repeat, end set, end) come back here, or to the page they were made on;
+a tap that cannot apply comes back here with its sentence at the top.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from gatectl.coaching.library import LIBRARY
+from gatectl.errors import GatectlError
 
 from . import actions
 from .auth import coach_required
 from .db import get_store
 from .forms import FieldError, payload
 from .link import NO_GATES, current_link
+from .refused import back_to_form
 
 bp = Blueprint("workouts", __name__, url_prefix="/workouts")
 
@@ -35,7 +38,7 @@ def index():
     return _page()
 
 
-def _page(form=None, error: FieldError | None = None, status: int = 200):
+def _page(form=None, error: GatectlError | None = None, status: int = 200, error_at: str = "start"):
     store = get_store()
     daemon = current_link().daemon
     live = daemon.snapshot() if daemon is not None else None
@@ -51,7 +54,13 @@ def _page(form=None, error: FieldError | None = None, status: int = 200):
         form=form if form is not None else {},
         chosen=[int(i) for i in form.getlist("athletes") if i.isdigit()] if form is not None else [],
         error=error,
+        error_at=error_at,
     ), status
+
+
+def _tap_refused(form, error: GatectlError, error_at: str, **_: object) -> str:
+    """A tap that cannot apply ("No workout is running"): the page, the sentence at the top."""
+    return _page(error=error, error_at=error_at)[0]
 
 
 @bp.post("")
@@ -69,6 +78,7 @@ def start():
 
 @bp.post("/<action>")
 @coach_required
+@back_to_form(_tap_refused, "taps")
 def act(action: str):
     actions.workout_action(action, payload())
     flash(f"Workout: {DONE[action]}.")
