@@ -13,14 +13,21 @@
 (function () {
   "use strict";
   var KINDS = ["hello", "reset", "ping", "run", "workout", "session", "armed", "queue", "gate", "crossing", "anomaly"];
-  var BEAT_MS = 1000, LOST_MS = 3500, ASK_MS = 400;
+  // A hidden leader's timers may be slowed to once a minute, but the events it relays (a ping every
+  // 15 s at least) are not: a leader is lost after 20 s without either, or at once when its tab closes.
+  var BEAT_MS = 1000, LOST_MS = 20000, ASK_MS = 400;
 
   window.GatectlStream = function (options) {
     var me = Date.now() + Math.random(), channel = window.BroadcastChannel ? new BroadcastChannel("gatectl-stream") : null;
-    var es = null, live = false, heard = 0, leaderLive = false, beats = null, retry = null;
+    var es = null, live = false, heard = 0, leaderLive = false, beats = null, retry = null, candidates = null;
 
     function tell(message) { if (channel) channel.postMessage(message); }
-    function setLive(now) { if (now !== live) { live = now; options.status(now); } }
+    function setLive(now) {
+      if (now === live) return;
+      live = now;
+      options.status(now);
+      if (es) tell({ type: "beat", from: me, live: live });  // the followers hear it at once
+    }
 
     function lead() {
       if (es) return;
@@ -57,13 +64,25 @@
       if (d.type === "beat") {
         if (es && d.from < me) follow();  // two leaders: the older tab keeps the stream
         if (!es) { heard = Date.now(); leaderLive = d.live; setLive(d.live); }
-      } else if (d.type === "event" && !es) options.on(d.kind, d.id, d.data, true);
+      } else if (d.type === "event" && !es) { heard = Date.now(); options.on(d.kind, d.id, d.data, true); }
       else if (d.type === "ask" && es) tell({ type: "beat", from: me, live: live });
-      else if (d.type === "bye" && !es) heard = 0;
+      else if (d.type === "bye" && !es) stand();
+      else if (d.type === "candidate" && !es) { stand(); candidates.push(d.from); }
     };
+    // The leader's tab closed: every follower stands, the oldest takes the stream.
+    function stand() {
+      if (candidates) return;
+      candidates = [me];
+      tell({ type: "candidate", from: me });
+      setTimeout(function () {
+        var oldest = Math.min.apply(null, candidates);
+        candidates = null;
+        if (oldest === me) lead(); else heard = Date.now();  // the winner's beat comes next
+      }, ASK_MS);
+    }
     window.addEventListener("pagehide", function () { if (es) tell({ type: "bye", from: me }); });
     setInterval(function () {
-      if (!es && Date.now() - heard > LOST_MS) { setLive(false); lead(); }  // the leader is gone: take over
+      if (!es && !candidates && Date.now() - heard > LOST_MS) { setLive(false); lead(); }  // the leader went silent: take over
     }, BEAT_MS);
     tell({ type: "ask" });
     setTimeout(function () { if (!es && !heard) lead(); }, ASK_MS);  // nobody answered: this tab leads
