@@ -44,6 +44,7 @@ def test_workouts_page_without_gates_shows_the_library(history_app):
 def test_the_coach_starts_a_workout_from_the_form(coach, db_path, daemon):
     html = coach.get("/workouts").get_data(as_text=True)
     assert 'id="start-form"' in html and "Ana Silva" in html and "M1=0,M2=30,M3=60" in html
+    assert "reps of 30 m (the fly zone) or 60 m (the whole line)" in html  # what the gates time, before the coach picks
     ana, ben = ids(db_path)
     response = coach.post("/workouts", data={"csrf_token": coach.token, "slug": "flying-30s", "text": FLYING, "athletes": [str(ben), str(ana)]})
     assert response.status_code == 302 and response.headers["Location"].endswith("/workouts")

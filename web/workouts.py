@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from gatectl.coaching.fit import timed_distances
 from gatectl.coaching.library import LIBRARY
 from gatectl.errors import GatectlError
 
@@ -48,6 +49,7 @@ def _page(form=None, error: GatectlError | None = None, status: int = 200, error
         no_gates=NO_GATES,
         state=live.workout if live is not None else None,
         layout=live.layout if live is not None else None,
+        timed=timed_distances(live.layout) if live is not None else (),
         library=LIBRARY,
         athletes=store.athletes(),
         kinds=actions.WORKOUT_KINDS,
