@@ -144,7 +144,8 @@ def test_control_forms(coach, gates, daemon, db_path):
     assert daemon.snapshot().queue == (ana,)
     run = run_once(gates, daemon)
     assert run["athlete"] == "Ana Silva"
-    form(coach, f"/control/runs/{run['id']}/void", reason="false start")
+    response = form(coach, f"/control/runs/{run['id']}/void", reason="false start")
+    assert response.headers["Location"] == f"/control#run-{run['id']}"  # back at the run just fixed, not the top of the page
     assert "voided: false start" in coach.get("/control").get_data(as_text=True)
     form(coach, f"/control/runs/{run['id']}/unvoid")
     form(coach, f"/control/runs/{run['id']}/assign", athlete="")

@@ -66,9 +66,10 @@ def _page(form=None, error: GatectlError | None = None, error_at: str | None = N
     )
 
 
-def _back(message: str):
+def _back(message: str, anchor: str | None = None):
+    """Back to Control with the message; ``anchor``: at that part of the page (the run just fixed)."""
     flash(message)
-    return redirect(url_for("control.index"))
+    return redirect(url_for("control.index", _anchor=anchor))
 
 
 @bp.post("/armed")
@@ -112,7 +113,7 @@ def _run_form(run_id: int) -> str:
 @back_to_form(_page, _run_form)
 def void(run_id: int):
     run = actions.void_run(get_store(), run_id, payload())
-    return _back(f"Run {run.number} voided: {run.void_reason}.")
+    return _back(f"Run {run.number} voided: {run.void_reason}.", _run_form(run_id))
 
 
 @bp.post("/runs/<int:run_id>/unvoid")
@@ -120,7 +121,7 @@ def void(run_id: int):
 @back_to_form(_page, _run_form)
 def unvoid(run_id: int):
     run = actions.unvoid_run(get_store(), run_id)
-    return _back(f"Run {run.number} counts again.")
+    return _back(f"Run {run.number} counts again.", _run_form(run_id))
 
 
 @bp.post("/runs/<int:run_id>/assign")
@@ -128,4 +129,4 @@ def unvoid(run_id: int):
 @back_to_form(_page, _run_form)
 def assign(run_id: int):
     run = actions.assign_run(get_store(), run_id, payload())
-    return _back(f"Run {run.number} is now {run.athlete or 'unassigned'}'s.")
+    return _back(f"Run {run.number} is now {run.athlete or 'unassigned'}'s.", _run_form(run_id))
