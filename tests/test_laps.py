@@ -403,3 +403,12 @@ def test_a_cancel_ends_the_rep_running_and_disarms():
     timing.go(2 * S, 400)
     [rep] = laps.LapCommand(3 * S, laps.Command.CANCEL, reason="the workout ended").apply(timing)
     assert (rep.status, rep.reason) == (RunStatus.INCOMPLETE, "the workout ended waiting for crossing 1 of 1")
+
+
+def test_a_lap_command_missing_its_distance_or_start_is_refused():
+    timing = LapTiming(GATE)
+    with pytest.raises(WorkoutError, match="A lap arm needs the rep's distance."):
+        laps.LapCommand(S, laps.Command.ARM).apply(timing)
+    with pytest.raises(WorkoutError, match="A lap go needs the rep's distance and the instant its countdown ends."):
+        laps.LapCommand(S, laps.Command.GO, 400).apply(timing)
+    assert timing.timer.state == "idle"

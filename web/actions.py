@@ -203,7 +203,7 @@ def update_athlete(store: Store, athlete_id: int, data: Mapping[str, Any]) -> di
     if name == "":
         raise FieldError("name", "Name: an athlete needs a name.")
     notes = text(data, "notes", "Notes", required=False, max_len=2000, default=None)
-    archived = boolean(data, "archived", "Archived", required=False, default=None) if "archived" in data else None
+    archived = boolean(data, "archived", "Archived") if data.get("archived") is not None else None
     _store_call("name", lambda: store.update_athlete(athlete_id, name=name, notes=notes, archived=archived))
     return store.athlete(athlete_id)
 
@@ -257,7 +257,11 @@ def read_plan(store: Store, data: Mapping[str, Any], layout: Layout) -> WorkoutP
         raise FieldError("text", "Workout: pick a session from the library or write one, e.g. 3 x 3 x 30m. 3:00 Rec between reps.")
     if written and known is not None and written != known.text:
         known = None  # the coach changed the session: it is theirs now
-    notation = written or known.text
+    if written:
+        notation = written
+    else:
+        assert known is not None  # refused above: neither written nor picked from the library
+        notation = known.text
     try:
         parse_workout(notation)
     except WorkoutError as exc:

@@ -51,7 +51,7 @@ def has_coach_password(store: Store) -> bool:
 
 def check_coach_password(store: Store, password: str) -> bool:
     stored = store.setting(PASSWORD_SETTING)
-    return bool(stored) and isinstance(password, str) and check_password_hash(stored, password)
+    return bool(stored and isinstance(password, str) and check_password_hash(stored, password))
 
 
 def ensure_secret_key(store: Store) -> str:
@@ -118,7 +118,7 @@ def _verify(password: str) -> bool:
 
 def is_coach() -> bool:
     stored = get_store().setting(PASSWORD_SETTING)
-    return bool(stored) and session.get("coach") == _fingerprint(stored)
+    return bool(stored and session.get("coach") == _fingerprint(stored))
 
 
 def require_coach() -> None:
@@ -192,7 +192,9 @@ def login():
             abort(401, "Password or PIN: that is not the coach's password. Try again.")
         session.clear()
         session.permanent = True
-        session["coach"] = _fingerprint(store.setting(PASSWORD_SETTING))
+        stored = store.setting(PASSWORD_SETTING)
+        assert stored  # _verify has just checked the password against it
+        session["coach"] = _fingerprint(stored)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", has_password=has_coach_password(store), next=request.args.get("next", ""))
 

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from gatectl.coaching.paces import format_duration_ns, race_label
@@ -53,6 +55,6 @@ def signed(value: float | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    filters = {"seconds": seconds, "mps": mps, "percent": percent, "race_time": race_time, "race": race, "minutes": minutes, "signed": signed}
+    filters: dict[str, Callable[..., str]] = {"seconds": seconds, "mps": mps, "percent": percent, "race_time": race_time, "race": race, "minutes": minutes, "signed": signed}
     for name, fn in filters.items():
         app.add_template_filter(fn, name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from flask import request
 
@@ -46,6 +46,13 @@ def _present(data: Mapping[str, Any], name: str) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
+# A required field, or one that falls back to a text default, always gives text.
+@overload
+def text(data: Mapping[str, Any], name: str, label: str, *, required: Literal[True] = True, max_len: int = 100, default: str | None = "") -> str: ...
+@overload
+def text(data: Mapping[str, Any], name: str, label: str, *, required: bool, max_len: int = 100, default: str = "") -> str: ...
+@overload
+def text(data: Mapping[str, Any], name: str, label: str, *, required: bool, max_len: int = 100, default: str | None) -> str | None: ...
 def text(data: Mapping[str, Any], name: str, label: str, *, required: bool = True, max_len: int = 100, default: str | None = "") -> str | None:
     value = data.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -62,6 +69,10 @@ def text(data: Mapping[str, Any], name: str, label: str, *, required: bool = Tru
     return value
 
 
+@overload
+def integer(data: Mapping[str, Any], name: str, label: str, *, required: Literal[True] = True, minimum: int = 1, maximum: int = MAX_ID) -> int: ...
+@overload
+def integer(data: Mapping[str, Any], name: str, label: str, *, required: bool, minimum: int = 1, maximum: int = MAX_ID) -> int | None: ...
 def integer(data: Mapping[str, Any], name: str, label: str, *, required: bool = True, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
     if not _present(data, name):
         if required:
@@ -79,6 +90,10 @@ def integer(data: Mapping[str, Any], name: str, label: str, *, required: bool = 
     return number
 
 
+@overload
+def number(data: Mapping[str, Any], name: str, label: str, *, unit: str, minimum: float, maximum: float, required: Literal[True] = True) -> float: ...
+@overload
+def number(data: Mapping[str, Any], name: str, label: str, *, unit: str, minimum: float, maximum: float, required: bool) -> float | None: ...
 def number(data: Mapping[str, Any], name: str, label: str, *, unit: str, minimum: float, maximum: float, required: bool = True) -> float | None:
     if not _present(data, name):
         if required:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from gatectl.daemon.events import EventBus
 from gatectl.jsonable import jsonable
@@ -55,7 +55,7 @@ def event_stream(
     boot: str,
     heartbeat_s: float = 15.0,
     on_close: Callable[[], None] | None = None,
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """Yield the stream's text, event by event, until the client goes away."""
     position = bus_position(bus)  # before subscribing: anything later is delivered
     resume = position if last_id is None else last_id
@@ -87,9 +87,9 @@ class ClosingStream:
     even if the client left before the first event (a generator that never started
     would skip its ``finally``)."""
 
-    def __init__(self, events: Iterator[str], on_close: Callable[[], None]) -> None:
+    def __init__(self, events: Generator[str, None, None], on_close: Callable[[], None]) -> None:
         self._events = events
-        self._on_close = on_close
+        self._on_close: Callable[[], None] | None = on_close
 
     def __iter__(self) -> Iterator[str]:
         return self._events

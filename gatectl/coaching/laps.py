@@ -317,6 +317,7 @@ class LapTimer:
 
     def _progress(self) -> str:
         rep = self._rep
+        assert rep is not None  # asked while a rep runs
         return f"crossing {len(rep.marks) + 1} of {len(rep.order.splits_m)}"
 
     def _start(self, kind: StartKind, t_ns: int, order: _Order) -> LapStart:
@@ -327,6 +328,7 @@ class LapTimer:
 
     def _end(self, status: RunStatus, reason: str | None) -> LapRep:
         rep, self._rep = self._rep, None
+        assert rep is not None  # only a running rep ends
         marks = [rep.started_ns, *rep.marks]
         self._last_end = marks[-1]
         order = rep.order
@@ -449,10 +451,14 @@ class LapCommand:
 
     def apply(self, timing: LapTiming) -> list[LapTimingEvent]:
         if self.kind is Command.ARM:
+            if self.distance_m is None:
+                raise WorkoutError("A lap arm needs the rep's distance.")
             timing.arm(self.distance_m, self.target_ns)
             return []
         if self.kind is Command.GO:
-            return timing.go(self.start_ns, self.distance_m, self.target_ns)
+            if self.distance_m is None or self.start_ns is None:
+                raise WorkoutError("A lap go needs the rep's distance and the instant its countdown ends.")
+            return [*timing.go(self.start_ns, self.distance_m, self.target_ns)]
         if self.kind is Command.CANCEL:
             return timing.cancel(self.t_ns, self.reason)
         return timing.advance(self.t_ns)

@@ -100,7 +100,7 @@ class SimSource:
     def start(self, emit: Emit) -> None:
         if self._thread is not None:
             raise SourceError("The simulated gates are already running; make a new SimSource to run again.")
-        runs = self._scripted() if self._script is not None else heats(
+        runs = self._scripted(self._script) if self._script is not None else heats(
             self.layout,
             athletes=self._athletes,
             seed=self._seed,
@@ -148,9 +148,9 @@ class SimSource:
                     broken.pop(edge.beam, None)
                 self._undelivered_ns = edges[i + 1].t_ns if i + 1 < len(edges) else None
 
-    def _scripted(self) -> Iterator[Simulation]:
+    def _scripted(self, script: HeatScript) -> Iterator[Simulation]:
         while not self._stopping.is_set():
-            heat = self._script.next_heat(self._clock())
+            heat = script.next_heat(self._clock())
             if heat is None:
                 self._sleep(self._poll_s)
             else:

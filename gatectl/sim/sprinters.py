@@ -260,7 +260,9 @@ def _rep(
     if rng := hits(Fault.SPURIOUS):
         # Before the athlete reaches that gate, so it stands apart from the body's breaks.
         beam = rng.choice(layout.beams)
-        arrives = truth[layout.gate_of_beam(beam).name] - NS_PER_S // 2
+        beam_gate = layout.gate_of_beam(beam)
+        assert beam_gate is not None  # the beam is one of the layout's
+        arrives = truth[beam_gate.name] - NS_PER_S // 2
         earliest = max(start_ns, arrives - 5 * NS_PER_S // 2)
         stray = rng.randint(earliest, max(earliest, arrives))
         faults.append(FaultEvent(Fault.SPURIOUS, beam, stray, stray + round(rng.uniform(2, 20) * NS_PER_MS)))

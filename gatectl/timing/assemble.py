@@ -53,9 +53,9 @@ class RunAssembler:
         if index is None:
             return finished + [self._reject(crossing, f"gate {crossing.gate} is not in layout {self.layout.describe()}")]
         if index == 0:
-            run = _OpenRun(self._next_number(), [crossing])
-            self._open.append(run)
-            self._set_deadline(run)
+            opened = _OpenRun(self._next_number(), [crossing])
+            self._open.append(opened)
+            self._set_deadline(opened)
             return finished
         run = next((r for r in self._open if len(r.crossings) == index), None)
         if run is None:

@@ -15,7 +15,7 @@ import csv
 import io
 import re
 from collections.abc import Collection, Iterable
-from typing import TextIO
+from typing import IO
 
 from gatectl.errors import TraceError
 from gatectl.timing.model import Edge
@@ -31,7 +31,7 @@ def _check_utf8(row: list[str], number: int) -> None:
         raise TraceError(f"line {number}: the line is not UTF-8 text; save the trace as UTF-8.") from None
 
 
-def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge]:
+def read_trace(lines: IO[str], beams: Collection[str] | None = None) -> list[Edge]:
     """Every edge in the trace, in file order; the first bad line raises ``TraceError``.
 
     ``beams`` are the beam names the layout knows; any other name is an error.
@@ -91,7 +91,7 @@ def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge
     return edges
 
 
-def write_trace(edges: Iterable[Edge], out: TextIO) -> int:
+def write_trace(edges: Iterable[Edge], out: IO[str]) -> int:
     """Write ``edges`` as a trace; returns how many were written."""
     out.write(",".join(HEADER) + "\n")
     count = 0
