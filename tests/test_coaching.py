@@ -600,7 +600,7 @@ def test_flying_30s_for_three_athletes_on_the_simulator():
         vmax = speeds[athlete] * (0.85 if (athlete, view.set_no, view.rep_no) == (3, 2, 2) else 1.0)
         number += 1
         simulated = sim.simulate(
-            FLY, 1, athletes=[sim.Athlete(here.name, vmax_mps=vmax)], seed=number,
+            FLY, 1, sprinters=[sim.Sprinter(here.name, vmax_mps=vmax)], seed=number,
             options=sim.SimOptions(limbs=True), start_ns=now + 20 * S,  # the walk to the start
         )  # fmt: skip
         [run] = time_edges(simulated.edges, FLY).runs

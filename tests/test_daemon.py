@@ -9,7 +9,7 @@ from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.events import EventBus
 from gatectl.errors import SourceError, StoreError
 from gatectl.sim.source import ROSTER, SimSource
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, simulate
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, heats, simulate
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 from gatectl.timing.pipeline import time_edges
@@ -179,7 +179,7 @@ def test_live_result_equals_recompute(tmp_path):
     live = Live(tmp_path / "g.db")
     live.daemon.start()
     options = SimOptions(limbs=True, faults=frozenset({Fault.MISSED, Fault.SPURIOUS, Fault.PAIR, Fault.STUCK}), fault_chance=0.3)
-    sim = simulate(FLY30, 16, athletes=[Athlete("A", 9.6), Athlete("B", 8.1)], seed=21, options=options, start_ns=START + S)
+    sim = simulate(FLY30, 16, sprinters=[Sprinter("A", 9.6), Sprinter("B", 8.1)], seed=21, options=options, start_ns=START + S)
     quiet = sim.reps[3].start_ns - 2 * S  # between reps: a 0.2 ms glitch and a beam no gate has
     oddities = [Edge("M2", quiet, True), Edge("M2", quiet + 200_000, False), Edge("X9", quiet + S, True)]
     edges = sorted([*sim.edges, *oddities], key=lambda e: e.t_ns)
@@ -238,7 +238,7 @@ def test_sim_source_end_to_end(tmp_path):
     daemon.start()
     assert clock.at_limit.wait(5)
     daemon.stop()
-    expected = [e for heat in heats(FLY30, 100, athletes=ROSTER, seed=6, options=LIMBS, start_ns=START, gap_ns=10 * S)
+    expected = [e for heat in heats(FLY30, 100, sprinters=ROSTER, seed=6, options=LIMBS, start_ns=START, gap_ns=10 * S)
                 for e in heat.edges if e.t_ns <= clock.limit_ns]
     with Store(path) as store:
         assert store.edges(daemon.session_id) == expected

@@ -30,7 +30,7 @@ class Club:
         with Store(self.path) as store:
             self.ids = enrol(store)
         self.clock = SteppingClock(START, START + 10 * 3600 * S)
-        # Free running off unless tested: on this clock a free runner's edges are all out at once,
+        # Free running off unless tested: on this clock a free sprinter's edges are all out at once,
         # so one could land just as the workout's session opens (in real time the window is a few ms).
         self.club = DemoClub(self.ids, seed=seed, options=LIMBS, free_running=free_running)
         source = SimSource(FLY30, seed=seed, options=LIMBS, script=self.club, clock=self.clock, sleep=self.clock.sleep)

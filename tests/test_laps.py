@@ -9,7 +9,7 @@ from gatectl.coaching import laps
 from gatectl.coaching.laps import LapRep, LapSettings, LapSplit, LapStart, LapTimer, LapTiming, StartKind
 from gatectl.coaching.quality import Verdict
 from gatectl.errors import LayoutError, WorkoutError
-from gatectl.sim.sprinters import Athlete, SimOptions, simulate
+from gatectl.sim.sprinters import SimOptions, Sprinter, simulate
 from gatectl.timing.model import Anomaly, Crossing, Edge, Gate, Layout, Method, RunStatus
 
 GATE = Gate("L", 0.0, ("L",))
@@ -279,7 +279,7 @@ def test_lap_timing_cancel_uses_the_settled_instant():
 def simulated_laps(laps: int, seed: int) -> tuple[list[Edge], list[int]]:
     """A simulated athlete lapping one gate: a line of gates a lap apart, all seen by one beam."""
     line = Layout.from_positions({f"G{k}": 400.0 * k for k in range(laps + 1)})
-    sim = simulate(line, 1, athletes=[Athlete("Eve", vmax_mps=6.4)], seed=seed, options=SimOptions(limbs=True))
+    sim = simulate(line, 1, sprinters=[Sprinter("Eve", vmax_mps=6.4)], seed=seed, options=SimOptions(limbs=True))
     edges = [Edge("L", e.t_ns, e.broken) for e in sim.edges]
     return edges, list(sim.reps[0].truth.values())
 

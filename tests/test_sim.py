@@ -4,7 +4,7 @@ import pytest
 
 from gatectl.coaching.laps import LapRep, LapTiming
 from gatectl.errors import ConfigError
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, lap_edges, simulate
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, heats, lap_edges, simulate
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Layout
 
 FLY30 = Layout.parse("M1=0,M2=30,M3=60")
@@ -158,10 +158,10 @@ def test_spurious_fault_adds_one_stray_break_before_the_athlete_arrives():
 
 
 def test_pair_fault_sends_a_second_runner_one_to_two_seconds_behind():
-    roster = [Athlete("Ada", vmax_mps=9.0), Athlete("Bo", vmax_mps=9.0)]
-    sim = simulate(FLY30, 4, athletes=roster, seed=13, options=SimOptions(faults=frozenset({Fault.PAIR})))
+    roster = [Sprinter("Ada", vmax_mps=9.0), Sprinter("Bo", vmax_mps=9.0)]
+    sim = simulate(FLY30, 4, sprinters=roster, seed=13, options=SimOptions(faults=frozenset({Fault.PAIR})))
     assert [r.number for r in sim.reps] == [1, 2, 3, 4]
-    assert [r.athlete.name for r in sim.reps] == ["Ada", "Bo", "Ada", "Bo"]
+    assert [r.sprinter.name for r in sim.reps] == ["Ada", "Bo", "Ada", "Bo"]
     leaders, followers = sim.reps[0::2], sim.reps[1::2]
     assert all(not r.faults for r in leaders)
     for leader, follower in zip(leaders, followers):
@@ -179,11 +179,11 @@ def test_fault_chance_zero_injects_nothing():
 
 
 def test_heats_are_endless_lazy_and_never_overlap():
-    roster = [Athlete("Ada"), Athlete("Bo"), Athlete("Cy")]
-    played = list(itertools.islice(heats(FLY30, athletes=roster, seed=15, start_ns=10**12, gap_ns=15 * NS_PER_S), 30))
+    roster = [Sprinter("Ada"), Sprinter("Bo"), Sprinter("Cy")]
+    played = list(itertools.islice(heats(FLY30, sprinters=roster, seed=15, start_ns=10**12, gap_ns=15 * NS_PER_S), 30))
     reps = [rep for heat in played for rep in heat.reps]
     assert [r.number for r in reps] == list(range(1, 31))
-    assert [r.athlete.name for r in reps[:4]] == ["Ada", "Bo", "Cy", "Ada"]
+    assert [r.sprinter.name for r in reps[:4]] == ["Ada", "Bo", "Cy", "Ada"]
     assert reps[0].start_ns == 10**12
     for before, after in zip(played, played[1:]):
         assert before.edges[-1].t_ns < after.edges[0].t_ns
@@ -200,11 +200,11 @@ def test_heats_match_simulate():
     "make",
     [
         lambda: simulate(FLY30, 0),
-        lambda: simulate(FLY30, 2, athletes=[]),
+        lambda: simulate(FLY30, 2, sprinters=[]),
         lambda: simulate(FLY30, 2, gap_ns=-1),
         lambda: heats(FLY30, -3),
-        lambda: Athlete("Ada", vmax_mps=-9.5),
-        lambda: Athlete("Ada", vmax_mps=3.0, approach_mps=3.5),
+        lambda: Sprinter("Ada", vmax_mps=-9.5),
+        lambda: Sprinter("Ada", vmax_mps=3.0, approach_mps=3.5),
         lambda: SimOptions(jitter_ns=-1),
         lambda: SimOptions(sensor_delay_ns=1.5),
         lambda: SimOptions(faults=frozenset({"late"})),

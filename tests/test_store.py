@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gatectl.errors import StoreError
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, simulate
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, simulate
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
 from gatectl.timing.pipeline import Timing
@@ -325,7 +325,7 @@ def rows(db, table, session_id):
 def timed_session(db):
     """A session of simulated reps with limbs and faults, timed as live."""
     options = SimOptions(limbs=True, faults=frozenset({Fault.MISSED, Fault.SPURIOUS, Fault.PAIR}), fault_chance=0.3)
-    sim = simulate(FLY30, 12, athletes=[Athlete("A", 9.5), Athlete("B", 8.2)], seed=11, options=options, start_ns=5 * S)
+    sim = simulate(FLY30, 12, sprinters=[Sprinter("A", 9.5), Sprinter("B", 8.2)], seed=11, options=options, start_ns=5 * S)
     session_id = db.start_session(FLY30)
     db.add_edges(session_id, sim.edges)
     db.add_derived(session_id, live(FLY30, sim.edges))
