@@ -16,7 +16,6 @@ from . import clock
 from .auth import csrf_token, is_coach
 from .db import get_store
 from .link import NO_GATES, current_link
-from .stream import bus_position
 
 bp = Blueprint("live", __name__)
 
@@ -29,7 +28,7 @@ def live_state(store: Store) -> dict:
     link = current_link()
     daemon = link.daemon
     # Read the bus position before the database: a run stored after this is replayed to the page.
-    since = bus_position(link.bus) if link.bus is not None else 0
+    since = link.bus.last_id if link.bus is not None else 0
     session_id = daemon.session_id if daemon is not None else store.latest_session_id()
     session = store.session(session_id) if session_id is not None else None
     runs = store.runs(session_id=session_id, statuses=SHOWN_STATUSES, limit=STRIP_RUNS) if session_id else []
