@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, Track, time_laps
+from gatectl.coaching.paces import RACE_TIME_KINDS
 from gatectl.coaching.quality import check_pace
 from gatectl.errors import StoreError
 from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
@@ -470,7 +471,7 @@ class Store:
 
     def set_race_time(self, athlete_id: int, distance_m: float, time_ns: int | None, kind: str = "best") -> None:
         """Set (or with ``None`` clear) an athlete's best or goal time over a distance."""
-        if kind not in ("best", "goal"):
+        if kind not in RACE_TIME_KINDS:
             raise StoreError(f"A race time is a 'best' or a 'goal', not {kind!r}.")
         if not distance_m > 0:
             raise StoreError(f"A race distance must be more than 0 m, not {distance_m}.")
