@@ -219,6 +219,15 @@ def test_unknown_run(db):
         db.run(3)
 
 
+def test_runs_are_stored_with_their_athlete_and_void_at_once(db):
+    """What the daemon decided about a finished run goes in with it: a reader never sees a run without them."""
+    session_id, ana = db.start_session(FLY30), db.add_athlete("Ana")
+    ids = db.add_derived(session_id, [run_of(1, 0, 3.6, 6.6), run_of(2, 60, 63.6, 66.6)], owners={1: ana}, voided={2: "gates were disarmed"})
+    first, second = (db.run(i) for i in ids)
+    assert (first["athlete"], first["voided"], second["athlete"]) == ("Ana", False, None)
+    assert (second["voided"], second["void_reason"]) == (True, "gates were disarmed")
+
+
 def test_vs_pace_uses_the_assigned_athletes_bests(db):
     session_id = db.start_session(FLY30)
     [run_id] = add_runs(db, session_id, run_of(1, 0, 3.6, 6.6))  # fly 30 m in 3.0 s: 10 m/s

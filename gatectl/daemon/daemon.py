@@ -244,12 +244,10 @@ class Daemon:
         runs = [e for e in events if isinstance(e, (Run, LapRep))]
         for run in runs:
             self._decide_owner(run)
-        run_ids = self._store.add_derived(self.session_id, events)
-        for run, run_id in zip(runs, run_ids):
-            if run.status is not RunStatus.REJECTED and self._owners.get(run.number) is not None:
-                self._store.assign_run(run_id, self._owners[run.number])
-            if self._disarmed_runs.get(run.number):
-                self._store.void_run(run_id, "gates were disarmed")
+        owners = {r.number: self._owners[r.number] for r in runs if r.status is not RunStatus.REJECTED and self._owners.get(r.number) is not None}
+        voided = {r.number: "gates were disarmed" for r in runs if self._disarmed_runs.get(r.number)}
+        # With the runs, in one transaction: a page never shows a run without its athlete.
+        run_ids = self._store.add_derived(self.session_id, events, owners=owners, voided=voided)
         first_gate = self.layout.gates[0].name
         for event in events:
             if isinstance(event, Crossing):
