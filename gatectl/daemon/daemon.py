@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, StartKind, Track
+from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, LapTimerState, StartKind, Track
 from gatectl.coaching.quality import TargetStyle
 from gatectl.coaching.runner import RunnerView, Status, Step, WorkoutRunner
 from gatectl.daemon.events import EventBus
@@ -436,13 +436,13 @@ class Daemon:
         timer = self.timing.timer
         called = view.status is Status.READY and view.running is None
         upcoming = live.next_rep_target(view)
-        if called and upcoming is not None and live.plan.start is StartKind.ROLLING and timer.state != "running":
+        if called and upcoming is not None and live.plan.start is StartKind.ROLLING and timer.state is not LapTimerState.RUNNING:
             distance, target = upcoming
             if timer.splits_m(distance)[0] == timer.settings.lap_m and live.armed_for != upcoming:  # else a go starts it
                 target_ns = target.time_ns if target.style is TargetStyle.ON_PACE else None
                 self._lap_command(LapCommand(self._horizon, Command.ARM, distance, target_ns))
                 live.armed_for = upcoming
-        elif timer.state == "armed" or (timer.state == "running" and view.status is Status.FINISHED):
+        elif timer.state is LapTimerState.ARMED or (timer.state is LapTimerState.RUNNING and view.status is Status.FINISHED):
             self._lap_command(LapCommand(self._horizon, Command.CANCEL, reason="the workout ended" if view.status is Status.FINISHED else "nobody was called"))
             live.armed_for = None
 
@@ -451,7 +451,7 @@ class Daemon:
         live = self.workout
         if self.track is None:
             raise WorkoutError("Go starts track reps on one gate; this workout is timed through the layout's gates.")
-        if self.timing.timer.state == "running":
+        if self.timing.timer.state is LapTimerState.RUNNING:
             raise WorkoutError("A rep is already running: wait for it to end.")
         view = live.runner.view(now)
         if view.status is not Status.READY:  # still resting: the coach's go says they are ready

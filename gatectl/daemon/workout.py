@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gatectl.coaching.laps import LapSplit, LapStart, StartKind, Track
+from gatectl.coaching.laps import LapSplit, LapStart, LapTimerState, StartKind, Track
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import parse_workout, scale_rests
 from gatectl.coaching.paces import seconds
@@ -175,7 +175,7 @@ def effect_json(effect: Effect) -> dict:
     return {"cue": effect.cue.value, "athlete": effect.athlete_id, "message": effect.message}
 
 
-def page_state(live: LiveWorkout, now_ns: int, *, timer: str | None = None, effects: Sequence[Effect] = ()) -> dict:
+def page_state(live: LiveWorkout, now_ns: int, *, timer: LapTimerState | None = None, effects: Sequence[Effect] = ()) -> dict:
     """The live page's workout state at ``now_ns``; ``timer`` is the lap timer's state in track mode."""
     runner, plan = live.runner, live.plan
     view = runner.view(now_ns)
@@ -203,8 +203,8 @@ def page_state(live: LiveWorkout, now_ns: int, *, timer: str | None = None, effe
         "athletes": athletes,
         "last": None if last is None else {**_attempt(last[0]), "athlete": last[1].id, "name": last[1].name},
         # Track reps: a rolling start waits for the line; a go waits for the coach's tap.
-        "armed": timer == "armed",
-        "needs_go": plan.track is not None and called and timer == "idle",
+        "armed": timer is LapTimerState.ARMED,
+        "needs_go": plan.track is not None and called and timer is LapTimerState.IDLE,
         "lap": None if lap is None else {
             "number": lap.number, "start": lap.start.value, "distance_m": lap.distance_m, "crossings": lap.crossings,
             "elapsed_ns": now_ns - lap.started_ns,  # below zero: the countdown to a go
