@@ -77,7 +77,7 @@ def test_kiosk_mode_for_the_hdmi_screen(client):
 def test_live_page_weight_and_no_external_requests(client):
     html = client.get("/").get_data()
     assets = re.findall(rb'(?:src|href)="(/static/[^"]+)"', html)
-    assert sorted(assets) == [b"/static/live.css", b"/static/live.js"]
+    assert sorted(assets) == [b"/static/app.js", b"/static/live.css", b"/static/live.js"]  # app.js: the theme switch and durations, shared
     total = len(html)
     for asset in assets:
         response = client.get(asset.decode())

@@ -164,18 +164,24 @@ def race_label(distance_m: float) -> str:
     return f"{distance_m:g}m"
 
 
-def seconds(ns: int | None) -> float | None:
-    """A duration in seconds, for display and JSON only: ``None`` stays ``None``."""
+def to_seconds(ns: int | None) -> float | None:
+    """A duration as a float of seconds, for JSON only: ``None`` stays ``None``. Text: ``format_duration_ns``."""
     return None if ns is None else ns / NS_PER_S
 
 
-def format_duration_ns(ns: int, decimals: int = 1) -> str:
+def format_duration_ns(ns: int, decimals: int = 1, *, minutes: bool | None = None) -> str:
     """``[h:]m:ss.f`` or ``s.f`` for a duration, rounded half up to ``decimals`` places.
+
+    The one way a duration is written (the dashboard's filters and the CLI use
+    it; ``web/static/app.js`` has its twin). Minutes show from a minute on;
+    ``minutes=True`` always (a rest: ``0:07``), ``minutes=False`` never (``75.30``).
 
     >>> format_duration_ns(84_000_000_000), format_duration_ns(45_280_000_000, 2)
     ('1:24.0', '45.28')
     >>> format_duration_ns(3_730_000_000_000, 0)
     '1:02:10'
+    >>> format_duration_ns(7_000_000_000, 0, minutes=True), format_duration_ns(75_300_000_000, 2, minutes=False)
+    ('0:07', '75.30')
     """
     if not 0 <= decimals <= 9:
         raise PaceError(f"Decimals must be 0 to 9, not {decimals}.")
@@ -184,13 +190,15 @@ def format_duration_ns(ns: int, decimals: int = 1) -> str:
     ticks = (abs(ns) + unit // 2) // unit  # in units of 10**-decimals seconds
     whole_s, fraction = divmod(ticks, 10**decimals)
     hours, rest = divmod(whole_s, 3600)
-    minutes, seconds = divmod(rest, 60)
+    mins, secs = divmod(rest, 60)
     tail = f".{fraction:0{decimals}d}" if decimals else ""
+    if minutes is False:
+        return f"{sign}{whole_s}{tail}"
     if hours:
-        return f"{sign}{hours}:{minutes:02d}:{seconds:02d}{tail}"
-    if minutes:
-        return f"{sign}{minutes}:{seconds:02d}{tail}"
-    return f"{sign}{seconds}{tail}"
+        return f"{sign}{hours}:{mins:02d}:{secs:02d}{tail}"
+    if mins or minutes:
+        return f"{sign}{mins}:{secs:02d}{tail}"
+    return f"{sign}{secs}{tail}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from gatectl.coaching.laps import LapSplit, LapStart, LapTimerState, StartKind, Track
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import parse_workout, scale_rests
-from gatectl.coaching.paces import seconds
+from gatectl.coaching.paces import to_seconds
 from gatectl.coaching.quality import RepTarget
 from gatectl.coaching.runner import Athlete, AthleteSummary, AthleteView, Attempt, Effect, Outcome, RunnerView, Status, WorkoutRunner
 from gatectl.errors import WorkoutError
@@ -99,9 +99,9 @@ def _target(target: RepTarget) -> dict:
     return {
         "style": target.style.value,
         "text": target.text,
-        "time_s": seconds(target.time_ns),
+        "time_s": to_seconds(target.time_ns),
         "velocity_mps": target.velocity_mps,
-        "paces": [{"race": p.race, "time_s": seconds(p.time_ns), "velocity_mps": p.velocity_mps} for p in target.paces],
+        "paces": [{"race": p.race, "time_s": to_seconds(p.time_ns), "velocity_mps": p.velocity_mps} for p in target.paces],
     }
 
 
@@ -112,16 +112,16 @@ def _attempt(a: Attempt) -> dict:
         "distance_m": a.distance_m,
         "outcome": a.outcome.value,
         "run": a.run_id,
-        "time_s": seconds(a.time_ns),
+        "time_s": to_seconds(a.time_ns),
         "velocity_mps": a.velocity_mps,
         "splits_s": [s / NS_PER_S for s in a.splits_ns],
-        "rest_s": seconds(a.rest_ns),
+        "rest_s": to_seconds(a.rest_ns),
         "check": None if a.check is None else {
-            "verdict": a.check.verdict.value, "target_s": seconds(a.check.target_ns), "diff_s": seconds(a.check.diff_ns),
+            "verdict": a.check.verdict.value, "target_s": to_seconds(a.check.target_ns), "diff_s": to_seconds(a.check.diff_ns),
         },
         "drop_off": None if a.drop_off is None else {
             "percent_slower": a.drop_off.percent_slower, "against": a.drop_off.against.value,
-            "reference_s": seconds(a.drop_off.reference_ns),
+            "reference_s": to_seconds(a.drop_off.reference_ns),
         },
         "reason": a.reason,
     }  # fmt: skip
@@ -158,8 +158,8 @@ def summary_json(summary: Sequence[AthleteSummary]) -> list[dict]:
             "run_again": s.run_again, "on_target": s.on_target, "checked": s.checked,
             "distances": [
                 {
-                    "distance_m": d.distance_m, "reps": d.reps, "best_s": seconds(d.best_ns), "mean_s": seconds(d.mean_ns),
-                    "slowest_s": seconds(d.slowest_ns), "best_velocity_mps": d.best_velocity_mps,
+                    "distance_m": d.distance_m, "reps": d.reps, "best_s": to_seconds(d.best_ns), "mean_s": to_seconds(d.mean_ns),
+                    "slowest_s": to_seconds(d.slowest_ns), "best_velocity_mps": d.best_velocity_mps,
                     "mean_velocity_mps": d.mean_velocity_mps,
                 }
                 for d in s.distances
