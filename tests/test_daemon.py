@@ -2,11 +2,11 @@ import logging
 import threading
 
 import pytest
-from fakes import BrokenSource, FakeSource, SteppingClock
+from fakes import BrokenSource, SteppingClock
+from helpers import FLY30, LIMBS, START, Live, assert_live_equals_recompute
 
 from gatectl.cli.live import format_run
 from gatectl.daemon.daemon import Daemon
-from gatectl.daemon.events import EventBus
 from gatectl.errors import SourceError, StoreError
 from gatectl.sim.source import ROSTER, SimSource
 from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, heats, simulate
@@ -15,44 +15,6 @@ from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 from gatectl.timing.pipeline import time_edges
 
 S, MS = NS_PER_S, NS_PER_MS
-FLY30 = Layout.flying(30, 30)
-START = 1000 * S  # the fake source's clock when the daemon starts
-LIMBS = SimOptions(limbs=True)
-
-
-class Live:
-    """A daemon on a FakeSource writing to a database file, and everything it published."""
-
-    def __init__(self, path, layout=FLY30, latency_ns=0, store_factory=None):
-        self.path = path
-        self.source = FakeSource(START, latency_ns)
-        self.bus = EventBus(history=100_000, subscriber_queue=100_000)
-        self.sub = self.bus.subscribe()
-        self.daemon = Daemon(self.source, store_factory or (lambda: Store(path)), layout, bus=self.bus, place="Club track", tick_ns=2 * MS)
-        self.seen = []
-
-    def settle(self):
-        """Return once the daemon has taken every edge emitted and the clock as it is now."""
-        self.daemon.call(lambda: None)
-        self.daemon.call(lambda: None)  # this one's batch read the clock after it was moved
-
-    def play(self, edges, then_ns=3 * S, seed=0):
-        """Deliver ``edges``, then let ``then_ns`` pass on the source's clock."""
-        edges = list(edges)
-        self.source.play(edges, seed=seed)
-        self.source.advance_to(max(e.t_ns for e in edges) + then_ns)
-        self.settle()
-
-    def events(self, kind=None):
-        self.seen += iter(lambda: self.sub.get(timeout=0), None)
-        return [e.data for e in self.seen if kind is None or e.kind == kind]
-
-    def store(self):
-        return Store(self.path)
-
-    def runs(self, session_id=None):
-        with self.store() as store:
-            return sorted(store.runs(session_id=session_id or self.daemon.session_id), key=lambda r: r["number"])
 
 
 @pytest.fixture
@@ -65,29 +27,6 @@ def live(tmp_path):
 
 def reps(count, seed=1, start_ns=START + S, options=LIMBS, **kw):
     return simulate(FLY30, count, seed=seed, options=options, start_ns=start_ns, **kw)
-
-
-def comparable(runs):
-    return [{k: v for k, v in run.items() if k != "id"} for run in runs]
-
-
-def derived(store, session_id):
-    """Everything the core derived for a session, ids left out, in a stable order."""
-    def rows(table):
-        return sorted(
-            ({k: v for k, v in row.items() if k != "id"} for row in store.db[table].rows_where("session_id = ?", [session_id])),
-            key=lambda row: tuple(str(row[k]) for k in sorted(row)),
-        )
-    return {"runs": comparable(sorted(store.runs(session_id=session_id), key=lambda r: r["number"])),
-            "crossings": rows("crossings"), "anomalies": rows("anomalies")}
-
-
-def assert_live_equals_recompute(path, session_id):
-    with Store(path) as store:
-        before = derived(store, session_id)
-        store.recompute(session_id)
-        assert derived(store, session_id) == before
-    return before
 
 
 # Start and stop ----------------------------------------------------------------------------------
@@ -304,7 +243,7 @@ def athletes(live):
 
 
 def test_queue_assigns_finished_runs_in_order(live, athletes):
-    ana, ben, chloe = athletes
+    ana, ben, _ = athletes
     live.daemon.set_queue([ana, ben])
     assert live.daemon.athlete_queue == [ana, ben]
     sim = reps(3, gap_ns=30 * S)

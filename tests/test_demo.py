@@ -8,7 +8,7 @@ import time
 
 import pytest
 from fakes import SteppingClock
-from test_daemon import FLY30, LIMBS, START, assert_live_equals_recompute
+from helpers import FLY30, LIMBS, START, assert_live_equals_recompute
 
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind

@@ -1,7 +1,8 @@
 import doctest
+from itertools import pairwise
 
 import pytest
-from conftest import MS, S, passage
+from helpers import MS, S, passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -291,7 +292,7 @@ def test_rolling_start_on_the_simulator(seed):
     timing.arm(1200, target_ns=190 * S)
     events = play(timing, edges)
     [rep] = of(events, LapRep)
-    true_splits = [b - a for a, b in zip(truth, truth[1:])]
+    true_splits = [b - a for a, b in pairwise(truth)]
     assert rep.status is RunStatus.COMPLETE and rep.start is StartKind.ROLLING
     assert all(abs(got - true) < 2 * MS for got, true in zip(rep.splits_ns, true_splits))
     assert abs(rep.time_ns - (truth[-1] - truth[0])) < 2 * MS

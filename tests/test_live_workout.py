@@ -1,7 +1,7 @@
 """Workouts on the daemon: the runner driven by simulated crossings, a fake clock and the coach's taps."""
 
 import pytest
-from test_daemon import LIMBS, Live, assert_live_equals_recompute
+from helpers import LIMBS, Live, assert_live_equals_recompute
 
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind, library_workout

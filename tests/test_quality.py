@@ -1,7 +1,7 @@
 import doctest
 
 import pytest
-from conftest import MS, S
+from helpers import MS, S
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -62,7 +62,7 @@ def test_edges_are_sorted_and_alternate_on_every_beam(layout, options):
         own = [e for e in edges if e.beam == beam]
         assert own, beam
         assert [e.broken for e in own] == [True, False] * (len(own) // 2)
-        assert all(a.t_ns < b.t_ns for a, b in zip(own, own[1:]))
+        assert all(a.t_ns < b.t_ns for a, b in itertools.pairwise(own))
 
 
 def test_torso_alone_breaks_each_beam_once_from_truth_plus_delay():
@@ -111,7 +111,7 @@ def test_dual_knees_break_only_the_lower_beam():
             # Before the chest (≤ 0.05 m ahead) only knees and hands break a beam; on the upper beam
             # those breaks are hands: 10 ms at most.
             lean_ns = round(0.05 / 3.0 * NS_PER_S)
-            for start, end in breaks(sim.edges, gate + "a"):
+            for start, _ in breaks(sim.edges, gate + "a"):
                 lower_early += t_ns - NS_PER_S < start < t_ns + DELAY - lean_ns
             for start, end in breaks(sim.edges, gate + "b"):
                 if t_ns - NS_PER_S < start < t_ns + DELAY - lean_ns:
@@ -185,7 +185,7 @@ def test_heats_are_endless_lazy_and_never_overlap():
     assert [r.number for r in reps] == list(range(1, 31))
     assert [r.sprinter.name for r in reps[:4]] == ["Ada", "Bo", "Cy", "Ada"]
     assert reps[0].start_ns == 10**12
-    for before, after in zip(played, played[1:]):
+    for before, after in itertools.pairwise(played):
         assert before.edges[-1].t_ns < after.edges[0].t_ns
         assert after.reps[0].start_ns >= before.reps[-1].truth["M3"] + 15 * NS_PER_S
 

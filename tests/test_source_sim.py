@@ -1,6 +1,7 @@
 import itertools
 import threading
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -128,7 +129,7 @@ def test_clock_never_runs_past_an_edge_still_to_be_emitted():
         time.sleep(0.01)
     source.stop()
     assert len(seen) >= 40
-    for (_, now), (next_t, _) in zip(seen, seen[1:]):
+    for (_, now), (next_t, _) in pairwise(seen):
         assert now <= next_t
 
 

@@ -11,6 +11,7 @@ through it: who is next, a result against 400 m pace, the recovery countdown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -52,32 +53,31 @@ def demo(tmp_path_factory):
         pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
     port = free_port()
     db = tmp_path_factory.mktemp("demo") / "demo.db"
-    log = open(db.with_suffix(".log"), "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gatectl", "demo", "--port", str(port), "--db", str(db), "--seed", "7", "--fast-rests", "4"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                get_json(base + "/api/live")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"gatectl demo did not start:\n{log.read()}")
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
+    with open(db.with_suffix(".log"), "w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gatectl", "demo", "--port", str(port), "--db", str(db), "--seed", "7", "--fast-rests", "4"],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    get_json(base + "/api/live")
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        pytest.fail(f"gatectl demo did not start:\n{log.read()}")
+                    time.sleep(0.2)
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +98,8 @@ def watch(page, base: str):
 
     def count(response):
         if response.url.startswith(base) and "/api/stream" not in response.url:
-            try:
+            with contextlib.suppress(Exception):  # a redirect has no body
                 seen["bytes"] += len(response.body())
-            except Exception:  # a redirect has no body
-                pass
 
     page.on("response", count)
     return seen

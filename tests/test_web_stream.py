@@ -2,8 +2,8 @@
 
 import json
 
-from conftest_web import *  # noqa: F403
 from gatectl.web.stream import event_stream, format_event, parse_last_id
+from helpers import run_once
 
 from gatectl.daemon.events import EventBus
 
@@ -84,7 +84,7 @@ def test_a_gap_the_bus_cannot_replay_sends_reset_first():
     for n in range(6):
         bus.publish("crossing", {"n": n})
     stream = event_stream(bus, last_id=1, boot="b", heartbeat_s=5)
-    hello, reset, event = messages(take(stream, 3))
+    _, reset, event = messages(take(stream, 3))
     assert reset["event"] == "reset" and reset["data"] == {"expected": 2, "got": 5}
     assert event["id"] == "5"
     stream.close()
@@ -182,7 +182,7 @@ def test_a_run_reaches_the_stream(client, gates, daemon):
     response = client.get(f"/api/stream?since={daemon.bus.last_id}")
     chunks = iter(response.response)
     next(chunks)
-    run = run_once(gates, daemon)  # noqa: F405
+    run = run_once(gates, daemon)
     for _ in range(50):
         message = messages([next(chunks)])[0]
         if message.get("event") == "run":
