@@ -12,9 +12,12 @@ shows what the dashboard does with them: the last athlete of the group tires
 in the second rep of each set (6 % slower: a drop-off), and an athlete on a
 jog or full recovery says they are ready when it is done.
 
->>> club = DemoClub({"Amara": 1}, ROSTER[:1], seed=1)  # doctest: +SKIP
->>> source = SimSource(Layout.flying(), script=club)  # doctest: +SKIP
->>> club.follow(Daemon(source, ...))  # doctest: +SKIP
+>>> from gatectl.sim.source import SimSource
+>>> from gatectl.timing.model import Layout
+>>> store = Store(":memory:")
+>>> club = DemoClub(enrol(store), ROSTER[:1], seed=1)
+>>> source = SimSource(Layout.flying(), script=club)
+>>> club.follow(Daemon(source, lambda: store, Layout.flying()))
 """
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-import doctest
 import json
 from dataclasses import asdict
 from itertools import pairwise
@@ -8,7 +7,6 @@ from helpers import MS, S, passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatectl.coaching import runner as coaching
 from gatectl.coaching.laps import LapRep, LapStart, LapTiming
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.notation import parse_workout
@@ -66,9 +64,6 @@ class Walk:
     def athlete(self, now_ns, athlete_id):
         return next(a for a in self.view(now_ns).athletes if a.id == athlete_id)
 
-
-def test_docstring_examples():
-    assert doctest.testmod(coaching).failed == 0
 
 
 # ---- Building a runner ------------------------------------------------------------------------------

@@ -1,4 +1,3 @@
-import doctest
 from itertools import pairwise
 
 import pytest
@@ -49,9 +48,6 @@ def play(timing: LapTiming, edges: list[Edge], step_ns: int = 100 * MS) -> list:
         now = edge.t_ns
     return events + timing.flush()
 
-
-def test_docstring_examples():
-    assert doctest.testmod(laps).failed == 0
 
 
 # ---- Distances ------------------------------------------------------------------------------------

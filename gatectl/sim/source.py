@@ -13,7 +13,7 @@ leave the track), so the demo's athletes can follow a workout.
 
 >>> from gatectl.timing.model import Layout
 >>> source = SimSource(Layout.flying(), seed=1)
->>> source.start(print)  # doctest: +SKIP
+>>> source.start(print)  # each edge is printed when the clock reaches it
 >>> source.stop()
 """
 
