@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from gatectl.daemon.workout import SummaryRow
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapReport, LapResult, StartKind, Track, time_laps
+from gatectl.coaching.paces import RACE_TIME_KINDS
 from gatectl.coaching.quality import check_pace
 from gatectl.errors import StoreError
 from gatectl.jsonable import jsonable
@@ -286,18 +287,26 @@ class Store:
 
     # What the core derived ----------------------------------------------------
 
-    def add_derived(self, session_id: int, events: Iterable[object]) -> list[int]:
+    def add_derived(
+        self, session_id: int, events: Iterable[object], *, owners: Mapping[int, int] | None = None, voided: Mapping[int, str] | None = None,
+    ) -> list[int]:
         """Store crossings, anomalies and finished runs (or lap reps); returns the ids of the runs, in order.
 
-        Other events (a lap rep starting, a lap split) are live news only: the rep's row has them.
+        ``owners`` (run number → athlete id) and ``voided`` (run number → why) are
+        stored in the same transaction as the runs: a reader never sees a run
+        without its athlete or its void. Other events (a lap rep starting, a lap
+        split) are live news only: the rep's row has them.
         """
+        owners, voided = owners or {}, voided or {}
         run_ids = []
         events = list(events)
         with self.db.atomic():
             self._insert_crossings(session_id, [e for e in events if isinstance(e, Crossing)])
             self._insert_anomalies(session_id, [e for e in events if isinstance(e, Anomaly)])
             for run in (e for e in events if isinstance(e, (Run, LapRep))):
-                run_id = self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run)).lastrowid
+                decided = {"id": None, "athlete_id": owners.get(run.number), "voided": int(run.number in voided),
+                           "void_reason": voided.get(run.number), "set_no": None, "rep_no": None}  # fmt: skip
+                run_id = self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run, decided)).lastrowid
                 assert run_id is not None  # an insert sets it
                 run_ids.append(run_id)
         return run_ids
@@ -483,7 +492,7 @@ class Store:
 
     def set_race_time(self, athlete_id: int, distance_m: float, time_ns: int | None, kind: str = "best") -> None:
         """Set (or with ``None`` clear) an athlete's best or goal time over a distance."""
-        if kind not in ("best", "goal"):
+        if kind not in RACE_TIME_KINDS:
             raise StoreError(f"A race time is a 'best' or a 'goal', not {kind!r}.")
         if not distance_m > 0:
             raise StoreError(f"A race distance must be more than 0 m, not {distance_m}.")

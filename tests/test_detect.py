@@ -1,5 +1,7 @@
+from itertools import pairwise
+
 import pytest
-from conftest import MS, SETTINGS, S, beam_edges, breaks, layout, ns, stream
+from helpers import MS, SETTINGS, S, beam_edges, breaks, layout, ns, stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -309,10 +311,10 @@ def test_one_crossing_per_passage(case):
         spans = gate_breaks(edges, gate.beams)
         times = [c.t_ns for c in crossings if c.gate == gate.name]
         assert set(times) <= {start for start, _ in spans}
-        for before, after in zip(times, times[1:]):
+        for before, after in pairwise(times):
             assert any(
                 a[1] is not None and before <= a[1] and b[0] <= after and b[0] - a[1] >= SETTINGS.rearm_ns
-                for a, b in zip(spans, spans[1:])
+                for a, b in pairwise(spans)
             )
 
 

@@ -1,7 +1,7 @@
-import doctest
+from itertools import pairwise
 
 import pytest
-from conftest import MS, S, passage
+from helpers import MS, S, passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,7 +9,7 @@ from gatectl.coaching import laps
 from gatectl.coaching.laps import LapRep, LapSettings, LapSplit, LapStart, LapTimer, LapTiming, StartKind
 from gatectl.coaching.quality import Verdict
 from gatectl.errors import LayoutError, WorkoutError
-from gatectl.sim.sprinters import Athlete, SimOptions, simulate
+from gatectl.sim.sprinters import SimOptions, Sprinter, simulate
 from gatectl.timing.model import Anomaly, Crossing, Edge, Gate, Layout, Method, RunStatus
 
 GATE = Gate("L", 0.0, ("L",))
@@ -48,9 +48,6 @@ def play(timing: LapTiming, edges: list[Edge], step_ns: int = 100 * MS) -> list:
         now = edge.t_ns
     return events + timing.flush()
 
-
-def test_docstring_examples():
-    assert doctest.testmod(laps).failed == 0
 
 
 # ---- Distances ------------------------------------------------------------------------------------
@@ -279,7 +276,7 @@ def test_lap_timing_cancel_uses_the_settled_instant():
 def simulated_laps(laps: int, seed: int) -> tuple[list[Edge], list[int]]:
     """A simulated athlete lapping one gate: a line of gates a lap apart, all seen by one beam."""
     line = Layout.from_positions({f"G{k}": 400.0 * k for k in range(laps + 1)})
-    sim = simulate(line, 1, athletes=[Athlete("Eve", vmax_mps=6.4)], seed=seed, options=SimOptions(limbs=True))
+    sim = simulate(line, 1, sprinters=[Sprinter("Eve", vmax_mps=6.4)], seed=seed, options=SimOptions(limbs=True))
     edges = [Edge("L", e.t_ns, e.broken) for e in sim.edges]
     return edges, list(sim.reps[0].truth.values())
 
@@ -291,7 +288,7 @@ def test_rolling_start_on_the_simulator(seed):
     timing.arm(1200, target_ns=190 * S)
     events = play(timing, edges)
     [rep] = of(events, LapRep)
-    true_splits = [b - a for a, b in zip(truth, truth[1:])]
+    true_splits = [b - a for a, b in pairwise(truth)]
     assert rep.status is RunStatus.COMPLETE and rep.start is StartKind.ROLLING
     assert all(abs(got - true) < 2 * MS for got, true in zip(rep.splits_ns, true_splits))
     assert abs(rep.time_ns - (truth[-1] - truth[0])) < 2 * MS

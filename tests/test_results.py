@@ -1,5 +1,5 @@
 import pytest
-from conftest import S
+from helpers import S
 
 from gatectl.coaching.paces import parse_race_time
 from gatectl.jsonable import jsonable

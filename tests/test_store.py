@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gatectl.errors import StoreError
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, simulate
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, simulate
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
 from gatectl.timing.pipeline import Timing
@@ -220,6 +220,15 @@ def test_unknown_run(db):
         db.run(3)
 
 
+def test_runs_are_stored_with_their_athlete_and_void_at_once(db):
+    """What the daemon decided about a finished run goes in with it: a reader never sees a run without them."""
+    session_id, ana = db.start_session(FLY30), db.add_athlete("Ana")
+    ids = db.add_derived(session_id, [run_of(1, 0, 3.6, 6.6), run_of(2, 60, 63.6, 66.6)], owners={1: ana}, voided={2: "gates were disarmed"})
+    first, second = (db.run(i) for i in ids)
+    assert (first.athlete, first.voided, second.athlete) == ("Ana", False, None)
+    assert (second.voided, second.void_reason) == (True, "gates were disarmed")
+
+
 def test_vs_pace_uses_the_assigned_athletes_bests(db):
     session_id = db.start_session(FLY30)
     [run_id] = add_runs(db, session_id, run_of(1, 0, 3.6, 6.6))  # fly 30 m in 3.0 s: 10 m/s
@@ -326,7 +335,7 @@ def rows(db, table, session_id):
 def timed_session(db):
     """A session of simulated reps with limbs and faults, timed as live."""
     options = SimOptions(limbs=True, faults=frozenset({Fault.MISSED, Fault.SPURIOUS, Fault.PAIR}), fault_chance=0.3)
-    sim = simulate(FLY30, 12, athletes=[Athlete("A", 9.5), Athlete("B", 8.2)], seed=11, options=options, start_ns=5 * S)
+    sim = simulate(FLY30, 12, sprinters=[Sprinter("A", 9.5), Sprinter("B", 8.2)], seed=11, options=options, start_ns=5 * S)
     session_id = db.start_session(FLY30)
     db.add_edges(session_id, sim.edges)
     db.add_derived(session_id, live(FLY30, sim.edges))

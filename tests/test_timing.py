@@ -1,5 +1,5 @@
 import pytest
-from conftest import MS, S, beam_edges, breaks, layout, ns, sprint, stream
+from helpers import MS, S, beam_edges, breaks, layout, ns, sprint, stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -11,6 +11,7 @@ through it: who is next, a result against 400 m pace, the recovery countdown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -104,10 +105,8 @@ def watch(page, base: str):
 
     def count(response):
         if response.url.startswith(base) and "/api/stream" not in response.url:
-            try:
+            with contextlib.suppress(Exception):  # a redirect has no body
                 seen["bytes"] += len(response.body())
-            except Exception:  # a redirect has no body
-                pass
 
     page.on("response", count)
     return seen

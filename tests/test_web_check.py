@@ -9,9 +9,8 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from conftest_web import *  # noqa: F403
-from conftest_web import _config, set_pin
 from gatectl.web import create_app, serve
+from helpers import app_config, set_pin
 
 from gatectl.cli import main
 from gatectl.cli.check import all_well, format_check
@@ -117,7 +116,7 @@ def test_the_check_page(client):
 
 def test_the_live_and_check_pages_show_the_join_codes(db_path, daemon):
     set_pin(db_path)
-    app = create_app(_config(), db_path=db_path, daemon=daemon, network=NETWORK, port=8080)
+    app = create_app(app_config(), db_path=db_path, daemon=daemon, network=NETWORK, port=8080)
     for url in ("/", "/check"):
         html = app.test_client().get(url).get_data(as_text=True)
         assert html.count('<svg viewBox="0 0') >= 2 and 'class="qr"' in html, url

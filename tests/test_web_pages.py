@@ -1,32 +1,15 @@
 """The pages: live, control, athletes, history, export, login; forms, CSRF and refusals."""
 
-import json
 import re
 from pathlib import Path
 
 import pytest
-from conftest_web import *  # noqa: F403
+from helpers import PIN, athlete_id, csrf, form, page_error, run_once, set_pin, state_of
 
 from gatectl.errors import StoreError
 from gatectl.store import Store
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-
-
-def form(c, url, **fields):
-    return c.post(url, data={"csrf_token": c.token, **fields})
-
-
-def page_error(response, status, words):
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    html = response.get_data(as_text=True)
-    assert words in html, html[:2000]
-    assert "Traceback" not in html
-
-
-def state_of(html: str) -> dict:
-    match = re.search(r'<script id="state" type="application/json">(.*?)</script>', html, re.S)
-    return json.loads(match.group(1))
 
 
 # Live ----------------------------------------------------------------------------------------
@@ -77,7 +60,7 @@ def test_kiosk_mode_for_the_hdmi_screen(client):
 def test_live_page_weight_and_no_external_requests(client):
     html = client.get("/").get_data()
     assets = re.findall(rb'(?:src|href)="(/static/[^"]+)"', html)
-    assert sorted(assets) == [b"/static/live.css", b"/static/live.js"]
+    assert sorted(assets) == [b"/static/app.js", b"/static/live.css", b"/static/live.js"]  # app.js: the theme switch and durations, shared
     total = len(html)
     for asset in assets:
         response = client.get(asset.decode())

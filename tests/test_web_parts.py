@@ -4,7 +4,6 @@ import io
 import json
 
 import pytest
-from conftest_web import *  # noqa: F403
 from gatectl.web import SERVE_THREADS, clock, serve
 from gatectl.web.charts import Point, RefLine, line_chart
 from gatectl.web.forms import FieldError, boolean, choice, id_list, integer, number, text

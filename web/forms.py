@@ -7,7 +7,7 @@ sentence that starts with the field's label.
 >>> integer({"athlete": "x"}, "athlete", "Athlete")
 Traceback (most recent call last):
 ...
-web.forms.FieldError: Athlete must be a whole number, not 'x'.
+gatectl.web.forms.FieldError: Athlete must be a whole number, not 'x'.
 """
 
 from __future__ import annotations

@@ -23,21 +23,11 @@ from gatectl.daemon.events import EventBus
 from gatectl.jsonable import jsonable
 
 RETRY_MS = 2000
-KINDS = ("crossing", "run", "gate", "session", "queue", "armed", "anomaly", "workout")
 
 
 def format_event(event_id: int | None, kind: str, data: str) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {kind}\ndata: {data}\n\n"
-
-
-def bus_position(bus: EventBus) -> int:
-    """The id of the newest event on the bus (0 if none)."""
-    last = getattr(bus, "last_id", None)  # use the bus's own count when it has one
-    if isinstance(last, int):
-        return last
-    latest = (bus.latest(kind) for kind in KINDS)
-    return max((event.id for event in latest if event is not None), default=0)
 
 
 def parse_last_id(header: str | None, query: str | None) -> int | None:
@@ -57,7 +47,7 @@ def event_stream(
     on_close: Callable[[], None] | None = None,
 ) -> Generator[str, None, None]:
     """Yield the stream's text, event by event, until the client goes away."""
-    position = bus_position(bus)  # before subscribing: anything later is delivered
+    position = bus.last_id  # before subscribing: anything later is delivered
     resume = position if last_id is None else last_id
     sub = bus.subscribe(last_id)
     expect = resume  # the id of the last event this client has

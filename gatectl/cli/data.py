@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from gatectl.cli._common import add_db_option, db_path, open_text
-from gatectl.coaching.paces import format_duration_ns, parse_race
+from gatectl.coaching.paces import RACE_TIME_KINDS, format_duration_ns, parse_race
 from gatectl.errors import GatectlError, PaceError, StoreError
 from gatectl.export import runs_csv, runs_json
 from gatectl.store import Store
@@ -75,7 +75,7 @@ def _race_options(parser: argparse.ArgumentParser) -> None:
 
 def _race_times(args: argparse.Namespace) -> list[tuple[float, int, str]]:
     times = []
-    for kind in ("best", "goal"):
+    for kind in RACE_TIME_KINDS:
         for text in getattr(args, kind):
             try:
                 times.append((*parse_race(text), kind))

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from gatectl.cli._common import open_text
 from gatectl.errors import ConfigError
-from gatectl.sim.sprinters import RUNNER, Fault, SimOptions, Simulation, simulate
+from gatectl.sim.sprinters import DEFAULT_SPRINTER, Fault, SimOptions, Simulation, simulate
 from gatectl.timing.model import Layout, Method
 from gatectl.timing.trace import write_trace
 
@@ -58,13 +58,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     layout = Layout.parse(args.layout, Method.DUAL if args.dual else Method.LONGEST)
     options = SimOptions(limbs=args.limbs, faults=frozenset(Fault(f) for f in args.fault))
-    if not RUNNER.approach_mps < args.vmax < math.inf:
+    if not DEFAULT_SPRINTER.approach_mps < args.vmax < math.inf:
         raise ConfigError(
-            f"--vmax must be a top speed in m/s above the {RUNNER.approach_mps:g} m/s jog-in, "
+            f"--vmax must be a top speed in m/s above the {DEFAULT_SPRINTER.approach_mps:g} m/s jog-in, "
             f"e.g. 9.5; got {args.vmax:g}."
         )
-    athlete = replace(RUNNER, vmax_mps=args.vmax)
-    sim = simulate(layout, args.reps, athletes=[athlete], seed=args.seed, options=options)
+    sprinter = replace(DEFAULT_SPRINTER, vmax_mps=args.vmax)
+    sim = simulate(layout, args.reps, sprinters=[sprinter], seed=args.seed, options=options)
     with open_text(args.out, "w") as out:
         count = write_trace(sim.edges, out)
     if args.truth is not None:
@@ -86,7 +86,7 @@ def truth_document(layout: Layout, seed: int, options: SimOptions, sim: Simulati
         "reps": [
             {
                 "rep": rep.number,
-                "athlete": rep.athlete.name,
+                "athlete": rep.sprinter.name,
                 "vmax_mps": round(rep.vmax_mps, 3),
                 "crossings": rep.truth,
                 "fly_time_ns": rep.fly_time_ns,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
 
@@ -58,10 +59,8 @@ def web_command(args: argparse.Namespace) -> int:
     app = create_app(db_path=path, read_only=True)
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"gatectl: history of {path} on http://{url_host}:{args.port}/history  (read-only; Ctrl-C to stop)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
         serve(app, host=args.host, port=args.port)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -36,9 +36,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 from typing import ClassVar
 
-from gatectl.coaching.paces import seconds
+from gatectl.coaching.paces import to_seconds
 from gatectl.coaching.quality import ON_TARGET_PER_400M_NS, TargetCheck, check_pace
 from gatectl.errors import LayoutError, WorkoutError
 from gatectl.jsonable import Wire
@@ -139,7 +140,7 @@ class LapReport:
 
     @property
     def time_s(self) -> float | None:
-        return seconds(self.time_ns)
+        return to_seconds(self.time_ns)
 
     @property
     def splits_s(self) -> tuple[float, ...]:
@@ -155,11 +156,11 @@ class LapReport:
 
     @property
     def target_s(self) -> float | None:
-        return seconds(self.target_ns)
+        return to_seconds(self.target_ns)
 
     @property
     def recovery_s(self) -> float | None:
-        return seconds(self.recovery_ns)
+        return to_seconds(self.recovery_ns)
 
 
 LapEvent = LapStart | LapSplit | LapRep | Anomaly
@@ -188,6 +189,14 @@ class _Open:
         return self.marks[-1] if self.marks else self.started_ns
 
 
+class LapTimerState(StrEnum):
+    """What the lap timer is doing: waiting, armed for a rolling start, or timing a rep."""
+
+    IDLE = "idle"
+    ARMED = "armed"
+    RUNNING = "running"
+
+
 class LapTimer:
     """Lap reps from one gate's crossings, fed in time order, and the coach's go and arm."""
 
@@ -201,9 +210,11 @@ class LapTimer:
         self._last_end: int | None = None
 
     @property
-    def state(self) -> str:
-        """``running``, ``armed`` (for a rolling start) or ``idle``."""
-        return "running" if self._rep else "armed" if self._armed else "idle"
+    def state(self) -> LapTimerState:
+        """Running a rep, armed for a rolling start, or idle."""
+        if self._rep:
+            return LapTimerState.RUNNING
+        return LapTimerState.ARMED if self._armed else LapTimerState.IDLE
 
     @property
     def next_deadline_ns(self) -> int | None:
@@ -337,7 +348,7 @@ class LapTimer:
             check = check_pace(marks[-1] - rep.started_ns, order.target_ns, order.distance_m, self.settings.on_target_per_400m_ns)
         return LapRep(
             rep.number, rep.start, order.distance_m, rep.started_ns, marks[-1],
-            tuple(b - a for a, b in zip(marks, marks[1:])), status, reason, rep.recovery_ns, order.target_ns, check,
+            tuple(b - a for a, b in pairwise(marks)), status, reason, rep.recovery_ns, order.target_ns, check,
         )  # fmt: skip
 
 

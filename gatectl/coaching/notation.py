@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, seconds
+from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, to_seconds
 from gatectl.errors import WorkoutError
 from gatectl.timing.model import NS_PER_S
 
@@ -680,10 +680,10 @@ def reps_as_json(reps: tuple[Rep, ...]) -> dict[str, Any]:
             "set": rep.set_no,
             "rep": rep.rep_no,
             "distance_m": rep.distance_m,
-            "target_s": seconds(rep.target_ns),
+            "target_s": to_seconds(rep.target_ns),
             "target": None if rep.target is None else str(rep.target),
-            "recovery_after_s": None if rest is None else seconds(rest.min_ns),
-            "recovery_max_s": None if rest is None else seconds(rest.max_ns),
+            "recovery_after_s": None if rest is None else to_seconds(rest.min_ns),
+            "recovery_max_s": None if rest is None else to_seconds(rest.max_ns),
             "recovery": None if rep.recovery is None else str(rep.recovery),
             "recovery_distance_m": rep.recovery.distance_m if isinstance(rep.recovery, JogRest) else None,
         })  # fmt: skip

@@ -55,7 +55,7 @@ from typing import ClassVar, NamedTuple, TypeVar
 from gatectl.coaching.laps import LapRep
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import JogRest, Recovery, Rep, Rest, Workout, expand
-from gatectl.coaching.paces import scale_to_distance, seconds
+from gatectl.coaching.paces import scale_to_distance, to_seconds
 from gatectl.coaching.quality import (
     CLEARLY,
     DEFAULT_MARGIN,
@@ -159,7 +159,7 @@ class Attempt:
 
     @property
     def time_s(self) -> float | None:
-        return seconds(self.time_ns)
+        return to_seconds(self.time_ns)
 
     @property
     def splits_s(self) -> tuple[float, ...]:
@@ -167,7 +167,7 @@ class Attempt:
 
     @property
     def rest_s(self) -> float | None:
-        return seconds(self.rest_ns)
+        return to_seconds(self.rest_ns)
 
 
 def _attempt(rep: Rep, index: int, run_id: int, result: RunReport | LapRep) -> Attempt | None:

@@ -14,7 +14,6 @@ through ``TimingLoop.call``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, Track
 from gatectl.daemon.control import DaemonSnapshot
@@ -205,13 +204,10 @@ class Timekeeper:
         runs = [e for e in events if isinstance(e, (Run, LapRep))]
         for run in runs:
             self.lineup.decide_owner(session, run)
-        run_ids = store.add_derived(session.id, events)
-        for run, run_id in zip(runs, run_ids):
-            owner = session.owners.get(run.number)
-            if run.status is not RunStatus.REJECTED and owner is not None:
-                store.assign_run(run_id, owner)
-            if run.number in session.disarmed:
-                store.void_run(run_id, "gates were disarmed")
+        owners = {r.number: owner for r in runs if r.status is not RunStatus.REJECTED and (owner := session.owners.get(r.number)) is not None}
+        voided = {r.number: "gates were disarmed" for r in runs if r.number in session.disarmed}
+        # With the runs, in one transaction: a page never shows a run without its athlete.
+        run_ids = store.add_derived(session.id, events, owners=owners, voided=voided)
         for event in events:
             if isinstance(event, Crossing):
                 self.bus.publish("crossing", {"session": session.id, "gate": event.gate, "t_ns": event.t_ns, "method": event.method.value})
