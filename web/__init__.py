@@ -24,8 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from gatectl.errors import ConfigError
+from gatectl.limits import ID, read_integer
 from gatectl.store import Store
 
 from .auth import ensure_secret_key, has_coach_password, set_coach_password  # noqa: F401  (the demo sets its PIN with these)
@@ -82,6 +85,7 @@ def create_app(
     if app.config["DATABASE"] != ":memory:":
         app.config["DATABASE"] = str(Path(app.config["DATABASE"]))
     app.json.sort_keys = False
+    app.url_map.converters["int"] = IdConverter
 
     _prepare_database(app)
     app.extensions["gatectl"] = LiveLink(daemon, app.config["MAX_STREAMS"])
@@ -95,6 +99,13 @@ def create_app(
     for blueprint in (live.bp, api.bp, control.bp, workouts.bp, athletes.bp, history.bp, export.bp, auth.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """``<int:run_id>``: an id past ``limits.ID`` is a 400 with a sentence, not a database overflow."""
+
+    def to_python(self, value: str) -> int:
+        return read_integer(value, "The number in the address", ID, BadRequest)
 
 
 def _prepare_database(app: Flask) -> None:

@@ -217,8 +217,6 @@ def set_race_time(store: Store, athlete_id: int, data: Mapping[str, Any]) -> dic
         distance = parse_race_distance(distance_text)
     except PaceError as exc:
         raise FieldError("distance", f"Distance: {exc}") from None
-    if distance > 1_000_000:
-        raise FieldError("distance", "Distance must be at most 1000 km.")
     kind = choice(data, "kind", "Kind", KINDS, default="best")
     time_text = text(data, "time", "Time", required=False, max_len=30)
     time_ns = None

@@ -9,6 +9,7 @@ from gatectl.cli._common import add_db_option, db_path, open_text
 from gatectl.coaching.paces import format_duration_ns, parse_race
 from gatectl.errors import GatectlError, PaceError, StoreError
 from gatectl.export import runs_csv, runs_json
+from gatectl.limits import ID, argument, read_integer
 from gatectl.store import Store
 
 
@@ -21,7 +22,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_db_option(recompute)
-    recompute.add_argument("--session", type=int, help="only this session (default: every session)")
+    recompute.add_argument("--session", type=argument(read_integer, ID), help="only this session (default: every session)")
     recompute.set_defaults(run=recompute_command)
 
     athletes = commands.add_parser(
@@ -61,7 +62,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     fmt = export.add_mutually_exclusive_group(required=True)
     fmt.add_argument("--csv", action="store_true")
     fmt.add_argument("--json", action="store_true")
-    export.add_argument("--session", type=int)
+    export.add_argument("--session", type=argument(read_integer, ID))
     export.add_argument("--athlete", metavar="NAME")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     add_db_option(export)
