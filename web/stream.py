@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from gatectl.daemon.events import EventBus
 
 RETRY_MS = 2000
+DISCONNECT_POLL_S = 0.5
 KINDS = ("crossing", "run", "gate", "session", "queue", "armed", "anomaly", "workout")
 
 
@@ -54,8 +55,14 @@ def event_stream(
     boot: str,
     heartbeat_s: float = 15.0,
     on_close: Callable[[], None] | None = None,
+    disconnected: Callable[[], bool] | None = None,
 ) -> Iterator[str]:
-    """Yield the stream's text, event by event, until the client goes away."""
+    """Yield the stream's text, event by event, until the client goes away.
+
+    A write to a closed connection fails only at the next heartbeat; with
+    ``disconnected`` (waitress's ``waitress.client_disconnected``) the stream
+    looks every ``DISCONNECT_POLL_S`` and ends at once, freeing its slot.
+    """
     position = bus_position(bus)  # before subscribing: anything later is delivered
     resume = position if last_id is None else last_id
     sub = bus.subscribe(last_id)
@@ -63,13 +70,20 @@ def event_stream(
     try:
         hello = {"boot": boot, "resume": resume, "latest": position, "heartbeat_s": heartbeat_s}
         yield f"retry: {RETRY_MS}\n" + format_event(resume, "hello", json.dumps(hello))
+        poll_s = heartbeat_s if disconnected is None else min(heartbeat_s, DISCONNECT_POLL_S)
+        quiet_since = time.monotonic()
         while True:
-            event = sub.get(timeout=heartbeat_s)
+            event = sub.get(timeout=poll_s)
+            if disconnected is not None and disconnected():
+                return
             if event is None:
                 if sub.dropped:  # too slow to keep up: end, the browser reconnects and catches up
                     return
-                yield ": heartbeat\n" + format_event(expect, "ping", json.dumps({"t": round(time.time(), 3)}))
+                if time.monotonic() - quiet_since >= heartbeat_s:
+                    quiet_since = time.monotonic()
+                    yield ": heartbeat\n" + format_event(expect, "ping", json.dumps({"t": round(time.time(), 3)}))
                 continue
+            quiet_since = time.monotonic()
             if event.id != expect + 1:
                 # Missed events (older than the bus keeps) or a restarted server: start afresh.
                 yield format_event(event.id - 1, "reset", json.dumps({"expected": expect + 1, "got": event.id}))
