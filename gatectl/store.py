@@ -18,6 +18,7 @@ power cut.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -146,6 +147,11 @@ def m002_workouts(db: Database) -> None:
         not_null={"text", "kind", "athletes", "options", "ended"},
         defaults={"ended": 0},
     )
+
+
+PASSWORD_SETTING = "coach_password_hash"  # the coach's password, hashed
+COOKIE_SECRET_SETTING = "web_secret_key"  # where gatectl kept the cookie key before it moved to a file
+PRIVATE_SETTINGS = (PASSWORD_SETTING, COOKIE_SECRET_SETTING)  # never in a backup
 
 
 class Store:
@@ -500,6 +506,38 @@ class Store:
 
     def set_setting(self, key: str, value: str) -> None:
         self.db["settings"].upsert({"key": key, "value": value}, pk="key")
+
+    def delete_setting(self, key: str) -> None:
+        self.db.execute("delete from settings where key = ?", [key])
+        self.db.conn.commit()
+
+    def backup(self, out: str | Path) -> None:
+        """A consistent copy of the database in the new file ``out``, without secrets.
+
+        SQLite's backup API copies what readers see, the WAL included, while the
+        daemon keeps writing; copying the ``.db`` file alone would miss what is
+        still in the WAL. The copy has no password hash or cookie key
+        (``PRIVATE_SETTINGS``), vacuumed so no page still holds them.
+        """
+        out = Path(out)
+        if out.exists():
+            raise StoreError(f"{out} already exists: give a new file for the copy.")
+        partial = out.with_name(out.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                self.db.conn.backup(copy)
+                copy.execute(f"delete from settings where key in ({', '.join('?' * len(PRIVATE_SETTINGS))})", PRIVATE_SETTINGS)
+                copy.commit()
+                copy.execute("pragma journal_mode = delete")  # one self-contained file
+                copy.execute("vacuum")
+            finally:
+                copy.close()
+            os.replace(partial, out)
+        except (sqlite3.Error, OSError) as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"Cannot write the copy {out}: {exc}.") from None
 
 
 _INSERT_RUN = (

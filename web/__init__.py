@@ -69,7 +69,7 @@ def create_app(
     ``SSE_HEARTBEAT_S`` (15), ``MAX_STREAMS``, ``MAX_STREAMS_PER_ADDRESS``, ``SET_SYSTEM_CLOCK`` (False:
     "set the date from this phone" only corrects labels unless this allows
     ``date -s``), ``LOGIN_ATTEMPTS`` (10 wrong passwords per 5 minutes per
-    address), ``SECRET_KEY`` (default: generated once, kept in the database).
+    address), ``SECRET_KEY`` (default: generated once, kept in a 0600 file beside the database).
     """
     app = Flask(__name__)
     app.config.from_mapping(
@@ -117,7 +117,7 @@ class IdConverter(IntegerConverter):
 
 
 def _prepare_database(app: Flask) -> None:
-    """Check the database once, apply migrations, and find the session key."""
+    """Check the database once, apply migrations, and find the session key (outside the database)."""
     path = app.config["DATABASE"]
     if app.config["READ_ONLY"]:
         with Store(path, read_only=True):
@@ -126,7 +126,7 @@ def _prepare_database(app: Flask) -> None:
         app.secret_key = app.config["SECRET_KEY"] or secrets.token_hex(32)
         return
     with Store(path) as store:
-        key = ensure_secret_key(store)
+        key = ensure_secret_key(store, Path(path).parent)
     if not app.config.get("SECRET_KEY"):
         app.secret_key = key
 

@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gatectl.store import Store
+from gatectl.store import COOKIE_SECRET_SETTING as SECRET_SETTING
+from gatectl.store import PASSWORD_SETTING, Store
 
 from .db import get_store
 from .forms import FieldError, payload, text
 
-PASSWORD_SETTING = "coach_password_hash"
+SECRET_FILE = "cookie-secret"  # beside the database, mode 0600
 # One check costs 1 MiB and ~7 ms on a server core, ~70 ms estimated on a Pi Zero 2 W
 # (bench/bench_password_hash.py). werkzeug's default scrypt (N=32768) takes 32 MiB a check:
 # 90 wrong PINs at once took the server to 1.5 GB, which on a 512 MB Pi is the OOM killer
@@ -35,7 +38,6 @@ PASSWORD_SETTING = "coach_password_hash"
 PASSWORD_METHOD = "scrypt:1024:8:1"
 MAX_CHECK_MEMORY = 4 * 1024 * 1024  # an older, costlier hash is replaced at the next good login
 CONCURRENT_CHECKS = 2  # at most this many hashes computed at once, whatever the traffic
-SECRET_SETTING = "web_secret_key"
 READ_ONLY = "This is a read-only copy of the database (gatectl web): nothing can be changed here."
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -72,13 +74,38 @@ def _check_memory(stored_hash: str) -> int:
     return 128 * n * r
 
 
-def ensure_secret_key(store: Store) -> str:
-    """The key that signs session cookies: made once, kept so logins survive restarts."""
-    key = store.setting(SECRET_SETTING)
-    if not key:
-        key = secrets.token_hex(32)
-        store.set_setting(SECRET_SETTING, key)
+def ensure_secret_key(store: Store, state_dir: Path) -> str:
+    """The key that signs session cookies: made once, kept so logins survive restarts.
+
+    It lives in ``state_dir/SECRET_FILE``, readable by the service user only, and never in
+    the database: a copied database must not let anyone forge the coach's cookie. A key
+    from an older gatectl, kept in the database, moves to the file (logins survive).
+    """
+    path = state_dir / SECRET_FILE
+    kept = store.setting(SECRET_SETTING)
+    try:
+        key = path.read_text(encoding="ascii").strip()
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except (FileNotFoundError, UnicodeDecodeError):
+        key = ""
+    if len(key) < 32:
+        key = kept or secrets.token_hex(32)
+        _write_private(path, key)
+    if kept is not None:
+        store.delete_setting(SECRET_SETTING)
     return key
+
+
+def _write_private(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(text + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, path)
 
 
 def _fingerprint(stored_hash: str) -> str:

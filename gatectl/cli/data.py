@@ -1,4 +1,4 @@
-"""``gatectl recompute``, ``gatectl athletes``, ``gatectl export``: the database from the command line."""
+"""``gatectl recompute``, ``gatectl athletes``, ``gatectl export``, ``gatectl backup``: the database from the command line."""
 
 from __future__ import annotations
 
@@ -67,6 +67,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     add_db_option(export)
     export.set_defaults(run=export_command)
+
+    backup = commands.add_parser(
+        "backup",
+        help="a consistent copy of the database, without the password or cookie key",
+        description="Copy the database through SQLite's backup API (safe while gatectl runs; the WAL "
+        "is included), leaving out the coach's password hash and the dashboard's cookie key.",
+        epilog="example:\n  gatectl backup --db /var/lib/gatectl/gatectl.db --out club-2026-06-01.db\n  gatectl web --db club-2026-06-01.db",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_db_option(backup)
+    backup.add_argument("--out", required=True, metavar="COPY", help="the new file to write (must not exist yet)")
+    backup.set_defaults(run=backup_command)
 
 
 def _race_options(parser: argparse.ArgumentParser) -> None:
@@ -161,4 +173,11 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"wrote {len(runs)} runs to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    with _open(args, must_exist=True) as store:
+        store.backup(args.out)
+    print(f"gatectl: copied {db_path(args)} to {args.out} (no password hash, no cookie key)", file=sys.stderr)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
 
@@ -12,8 +13,11 @@ from gatectl.limits import PORT
 from gatectl.store import Store
 
 WEB_EXAMPLE = """example:
-  scp pi@gatectl.local:/var/lib/gatectl/gatectl.db club.db
+  ssh pi@gatectl.local gatectl backup --db /var/lib/gatectl/gatectl.db --out /tmp/club.db
+  scp pi@gatectl.local:/tmp/club.db club.db
   gatectl web --db club.db          # then open http://127.0.0.1:8000/history
+gatectl backup makes a consistent copy while the gates run (copying the .db file
+alone misses what is still in its -wal file) and leaves the coach's password out.
 The database is opened read-only: nothing on the dashboard can change it.
 """
 
@@ -58,10 +62,8 @@ def web_command(args: argparse.Namespace) -> int:
     app = create_app(db_path=path, read_only=True)
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"gatectl: history of {path} on http://{url_host}:{args.port}/history  (read-only; Ctrl-C to stop)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(app, host=args.host, port=args.port)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
