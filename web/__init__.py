@@ -98,10 +98,11 @@ def create_app(
     _prepare_database(app)
     app.extensions["gatectl"] = LiveLink(daemon, app.config["MAX_STREAMS"], app.config["MAX_STREAMS_PER_ADDRESS"])
 
-    from . import api, athletes, auth, control, db, errors, export, format, history, live, workouts
+    from . import api, athletes, auth, control, db, errors, export, format, headers, history, live, workouts
 
     db.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     format.init_app(app)
     auth.init_app(app)
     for blueprint in (live.bp, api.bp, control.bp, workouts.bp, athletes.bp, history.bp, export.bp, auth.bp):

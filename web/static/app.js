@@ -1,4 +1,12 @@
-/* Shared by the pages: the light/dark switch (kept per device). */
+/* Shared by the pages: the light/dark switch (kept per device), and "Go back" links. */
+(function () {
+  "use strict";
+  document.querySelectorAll("a[data-back]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (window.history.length > 1) { event.preventDefault(); window.history.back(); }
+    });
+  });
+})();
 (function () {
   "use strict";
   var button = document.getElementById("theme");
