@@ -16,7 +16,11 @@ CSV_COLUMNS = (
 
 
 def runs_csv(runs: list[dict]) -> str:
-    """One row a run; times in seconds to the nanosecond, crossings as gate=t_ns."""
+    """One row a run; times in seconds to the nanosecond, crossings as gate=t_ns.
+
+    A text cell that a spreadsheet would read as a formula (a name typed as
+    ``=cmd|' /C calc'!A0``) is written with a leading ``'``: see ``spreadsheet_safe``.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -26,7 +30,7 @@ def runs_csv(runs: list[dict]) -> str:
         # two-gate layout); an incomplete run that reached M2 still has it.
         first = run["segments"][0] if run["segments"] and not (fly and len(run["segments"]) == 1) else {}
         pct = {key: run["vs_pace"].get(key, {}).get("percent") for key in ("400m", "800m")}
-        writer.writerow([
+        writer.writerow(map(spreadsheet_safe, [
             run["id"], run["session"], run["number"], run["athlete"] or "", run["status"], int(run["voided"]),
             run["void_reason"] or "", run["reason"] or "",
             fly.get("distance_m", ""), _seconds(fly.get("time_ns")), _round(fly.get("velocity_mps"), 3),
@@ -35,8 +39,26 @@ def runs_csv(runs: list[dict]) -> str:
             " ".join(f"{gate}={t}" for gate, t in run["crossings"].items()),
             _blank(run.get("set")), _blank(run.get("rep")),
             *_lap_cells(run.get("lap")),
-        ])
+        ]))
     return out.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """``'=1+1`` for ``=1+1``: text a spreadsheet would run as a formula, kept as text; numbers as they are.
+
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("-0.250000000"), spreadsheet_safe("Ana")
+    ("'=HYPERLINK(1)", '-0.250000000', 'Ana')
+    """
+    if not isinstance(cell, str) or not cell.startswith(_FORMULA_STARTS):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell  # a negative time difference is a number, not a formula
 
 
 def _lap_cells(lap: dict | None) -> list:

@@ -31,6 +31,7 @@ from sqlite_utils.migrations import Migrations
 from gatectl.coaching.laps import Command, LapCommand, LapRep, Track, time_laps
 from gatectl.coaching.quality import check_pace
 from gatectl.errors import StoreError
+from gatectl.limits import check_name
 from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
 from gatectl.timing.pipeline import time_edges
 from gatectl.timing.results import report
@@ -435,7 +436,7 @@ class Store:
     # Athletes -----------------------------------------------------------------
 
     def add_athlete(self, name: str, *, notes: str = "") -> int:
-        name = name.strip()
+        name = check_name(name, "An athlete's name", StoreError)
         if not name:
             raise StoreError("An athlete needs a name.")
         if self.find_athlete(name) is not None:
@@ -446,7 +447,7 @@ class Store:
         self.athlete(athlete_id)
         changes: dict = {}
         if name is not None:
-            name = name.strip()
+            name = check_name(name, "An athlete's name", StoreError)
             if not name:
                 raise StoreError("An athlete needs a name.")
             other = self.find_athlete(name)
