@@ -88,3 +88,13 @@ def test_numbers_in_json_bodies_are_400(coach, db_path, value):
     ]:
         response = coach.post(url, data=body, headers=headers)
         assert response.status_code == 400, (url, body[:80], response.get_data(as_text=True)[:200])
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, str(2**64), "-1", "1e9"])
+def test_a_hostile_last_event_id_starts_the_stream_afresh(client, value):
+    from gatectl.web.stream import parse_last_id
+
+    assert parse_last_id(value, None) is None and parse_last_id(value, "7") == 7
+    response = client.get("/api/stream", query_string={"since": value}, headers={"Last-Event-ID": value}, buffered=False)
+    assert response.status_code == 200  # was a 500 for '²' and 5000 digits: int() refused them
+    response.close()

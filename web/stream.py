@@ -20,9 +20,12 @@ import time
 from collections.abc import Callable, Iterator
 
 from gatectl.daemon.events import EventBus
+from gatectl.errors import GatectlError
+from gatectl.limits import Range, read_integer
 
 RETRY_MS = 2000
 DISCONNECT_POLL_S = 0.5
+EVENT_ID = Range(0, 2**63 - 1)
 KINDS = ("crossing", "run", "gate", "session", "queue", "armed", "anomaly", "workout")
 
 
@@ -43,8 +46,11 @@ def bus_position(bus: EventBus) -> int:
 def parse_last_id(header: str | None, query: str | None) -> int | None:
     """The id to resume after: the browser's ``Last-Event-ID``, else ``?since=``."""
     for value in (header, query):
-        if value is not None and value.strip().isdigit():
-            return int(value.strip())
+        if value is not None:
+            try:
+                return read_integer(value, "Last-Event-ID", EVENT_ID)
+            except GatectlError:  # '²' or 5000 digits: start afresh, as with no id at all
+                continue
     return None
 
 
