@@ -52,17 +52,21 @@ class Range:
         return self.low <= value <= self.high
 
     def describe(self) -> str:
-        return f"from {_show(self.low)} to {_show(self.high)}{' ' + self.unit if self.unit else ''}"
+        return f"from {shown(self.low)} to {shown(self.high)}{' ' + self.unit if self.unit else ''}"
 
     def check(self, value: N, label: str, error: type[Exception] = GatectlError) -> N:
         """``value`` if it is a finite number in range, else ``error`` with a sentence."""
         if value not in self:
-            raise error(f"{label} must be {self.describe()}, not {_show(value)}.")
+            raise error(f"{label} must be {self.describe()}, not {shown(value)}.")
         return value
 
 
-def _show(value: object) -> str:
-    """A value for a sentence: numbers as %g, anything else quoted, never thousands of characters."""
+def shown(value: object) -> str:
+    """A value for a sentence: numbers as %g, anything else quoted, never thousands of characters.
+
+    >>> shown("9" * 5000)[:6], len(shown("9" * 5000)), shown(2**63), shown(1e308)
+    ("'99999", 40, '9223372036854775808', '1e+308')
+    """
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         text = str(value) if isinstance(value, int) and abs(value) < 10**20 else f"{value:g}"
     else:
@@ -102,7 +106,7 @@ def read_number(text: str, label: str, limits: Range, error: type[Exception] = G
     try:
         number = float(value)
     except ValueError:
-        raise error(f"{label} must be a number {limits.describe()}, not {_show(text)}.") from None
+        raise error(f"{label} must be a number {limits.describe()}, not {shown(text)}.") from None
     return limits.check(number, label, error)
 
 
@@ -110,7 +114,7 @@ def read_integer(text: str, label: str, limits: Range, error: type[Exception] = 
     """A whole number typed as text, within ``limits``; never converts thousands of digits."""
     value = text.strip()
     if len(value) > MAX_NUMBER_CHARS or not _INTEGER.fullmatch(value):
-        raise error(f"{label} must be a whole number {limits.describe()}, not {_show(text)}.")
+        raise error(f"{label} must be a whole number {limits.describe()}, not {shown(text)}.")
     return limits.check(int(value), label, error)
 
 
@@ -122,7 +126,7 @@ def read_decimal(text: str, label: str, limits: Range, error: type[Exception] = 
             raise InvalidOperation
         number = Decimal(value)
     except InvalidOperation:
-        raise error(f"{label} must be a number {limits.describe()}, not {_show(text)}.") from None
+        raise error(f"{label} must be a number {limits.describe()}, not {shown(text)}.") from None
     return limits.check(number, label, error)
 
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from flask import request
 
 from gatectl.errors import GatectlError
-from gatectl.limits import ID, Range, read_integer, read_number
+from gatectl.limits import ID, Range, read_integer, read_number, shown
 
 MAX_ID = int(ID.high)
 T = TypeVar("T")
@@ -71,7 +71,7 @@ def integer(data: Mapping[str, Any], name: str, label: str, *, required: bool = 
     value = data[name]
     limits = Range(minimum, maximum)
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise FieldError(name, f"{label} must be a whole number, not {_shown(value)}.")
+        raise FieldError(name, f"{label} must be a whole number, not {shown(value)}.")
     if isinstance(value, int):
         return _field(name, lambda: limits.check(value, label, ValueError))
     return _field(name, lambda: read_integer(value, label, limits, ValueError))
@@ -85,7 +85,7 @@ def number(data: Mapping[str, Any], name: str, label: str, *, unit: str, minimum
     value = data[name]
     limits = Range(minimum, maximum, unit)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise FieldError(name, f"{label} must be a number of {unit}, not {_shown(value)}.")
+        raise FieldError(name, f"{label} must be a number of {unit}, not {shown(value)}.")
     if isinstance(value, str):
         return _field(name, lambda: read_number(value, label, limits, ValueError))
     return float(_field(name, lambda: limits.check(value, label, ValueError)))
@@ -97,11 +97,6 @@ def _field(name: str, read: Callable[[], T]) -> T:
         return read()
     except ValueError as exc:
         raise FieldError(name, str(exc)) from None
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 _TRUE = {"1", "true", "on", "yes", "armed"}

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 from typing import TextIO
 
 from gatectl.errors import TraceError
-from gatectl.limits import MAX_NUMBER_CHARS, T_NS
+from gatectl.limits import MAX_NUMBER_CHARS, T_NS, shown
 from gatectl.timing.model import Edge
 
 HEADER = ("gate", "t_ns", "state")
@@ -75,8 +75,7 @@ def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge
                     f"line {number}: unknown gate {beam!r}; the layout has {', '.join(sorted(beams))}."
                 )
             if len(t_text) > MAX_NUMBER_CHARS or not _INTEGER.fullmatch(t_text):
-                shown = t_text if len(t_text) <= MAX_NUMBER_CHARS else t_text[:MAX_NUMBER_CHARS] + "…"
-                raise TraceError(f"line {number}: t_ns must be an integer number of nanoseconds, not {shown!r}.")
+                raise TraceError(f"line {number}: t_ns must be an integer number of nanoseconds, not {shown(t_text)}.")
             t_ns = T_NS.check(int(t_text), f"line {number}: t_ns", TraceError)  # SQLite keeps 64 bits
             if state_text not in ("0", "1"):
                 raise TraceError(f"line {number}: state must be 1 (broken) or 0 (clear), not {state_text!r}.")
