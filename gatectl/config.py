@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from gatectl.errors import ConfigError, GatectlError
+from gatectl.limits import DETECTION_MS, PORT, REPLAY_SPEED, SEED
 from gatectl.sources.gpio import BeamPin
 from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout, Method
 
@@ -121,6 +122,7 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
             raise ConfigError(f"detection.{name}_ms: must be a finite number of milliseconds, not {ms}.")
         if ms < 0:
             raise ConfigError(f"detection.{name}_ms: must be 0 or more milliseconds, not {ms}.")
+        DETECTION_MS.check(ms, f"detection.{name}_ms:", ConfigError)
         thresholds[f"{name}_ns"] = round(ms * NS_PER_MS)
     # Named here by the config's own fields; DetectionSettings would name the _ns ones.
     if thresholds["window_ns"] == 0:
@@ -165,15 +167,14 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
     db_path = Path(_get(database, "database.path", str))
     web = _table(data, "web")
     _known(web, "web", {"host", "port"})
-    port = _get(web, "web.port", int, 8000)
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"web.port: must be from 1 to 65535, not {port}.")
+    port = PORT.check(_get(web, "web.port", int, 8000), "web.port:", ConfigError)
     trace = None
     if kind == "replay":
         trace = base / _get(source, "source.trace", str)
     speed = float(_get(source, "source.speed", (int, float), 1.0))
     if not 0 < speed < math.inf:
         raise ConfigError(f"source.speed: must be more than 0, and finite, not {speed}.")
+    REPLAY_SPEED.check(speed, "source.speed:", ConfigError)  # 1e300 overflows the replay clock
     return Config(
         layout=layout,
         source=kind,
@@ -181,7 +182,7 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
         wiring=tuple(wiring),
         trace=trace,
         replay_speed=speed,
-        sim_seed=_get(source, "source.seed", int, 0),
+        sim_seed=SEED.check(_get(source, "source.seed", int, 0), "source.seed:", ConfigError),
         sim_limbs=_get(source, "source.limbs", bool, True),
         place=_get(data, "place", str, ""),
         host=_get(web, "web.host", str, "127.0.0.1"),

@@ -18,6 +18,7 @@ power cut.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -37,6 +38,7 @@ from gatectl.coaching.paces import RACE_TIME_KINDS
 from gatectl.coaching.quality import check_pace
 from gatectl.errors import StoreError
 from gatectl.jsonable import jsonable
+from gatectl.limits import check_name
 from gatectl.timing.model import Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
 from gatectl.timing.pipeline import TimingResult, time_edges
 from gatectl.timing.results import RunView, report
@@ -153,6 +155,11 @@ def m002_workouts(db: Database) -> None:
         not_null={"text", "kind", "athletes", "options", "ended"},
         defaults={"ended": 0},
     )
+
+
+PASSWORD_SETTING = "coach_password_hash"  # the coach's password, hashed
+COOKIE_SECRET_SETTING = "web_secret_key"  # where gatectl kept the cookie key before it moved to a file
+PRIVATE_SETTINGS = (PASSWORD_SETTING, COOKIE_SECRET_SETTING)  # never in a backup
 
 
 class Store:
@@ -451,7 +458,7 @@ class Store:
     # Athletes -----------------------------------------------------------------
 
     def add_athlete(self, name: str, *, notes: str = "") -> int:
-        name = name.strip()
+        name = check_name(name, "An athlete's name", StoreError)
         if not name:
             raise StoreError("An athlete needs a name.")
         if self.find_athlete(name) is not None:
@@ -462,7 +469,7 @@ class Store:
         self.athlete(athlete_id)
         changes: dict = {}
         if name is not None:
-            name = name.strip()
+            name = check_name(name, "An athlete's name", StoreError)
             if not name:
                 raise StoreError("An athlete needs a name.")
             other = self.find_athlete(name)
@@ -524,10 +531,37 @@ class Store:
         self.db.table("settings").upsert({"key": key, "value": value}, pk="key")
 
 
-def _row_id(table: Table) -> int:
-    """The id of the row ``table`` just inserted: sqlite-utils sets it on every insert that is not ignored."""
-    assert isinstance(table.last_pk, int)
-    return table.last_pk
+    def delete_setting(self, key: str) -> None:
+        self.db.execute("delete from settings where key = ?", [key])
+        self.db.conn.commit()
+
+    def backup(self, out: str | Path) -> None:
+        """A consistent copy of the database in the new file ``out``, without secrets.
+
+        SQLite's backup API copies what readers see, the WAL included, while the
+        daemon keeps writing; copying the ``.db`` file alone would miss what is
+        still in the WAL. The copy has no password hash or cookie key
+        (``PRIVATE_SETTINGS``), vacuumed so no page still holds them.
+        """
+        out = Path(out)
+        if out.exists():
+            raise StoreError(f"{out} already exists: give a new file for the copy.")
+        partial = out.with_name(out.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                self.db.conn.backup(copy)
+                copy.execute(f"delete from settings where key in ({', '.join('?' * len(PRIVATE_SETTINGS))})", PRIVATE_SETTINGS)
+                copy.commit()
+                copy.execute("pragma journal_mode = delete")  # one self-contained file
+                copy.execute("vacuum")
+            finally:
+                copy.close()
+            os.replace(partial, out)
+        except (sqlite3.Error, OSError) as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"Cannot write the copy {out}: {exc}.") from None
 
 
 _INSERT_RUN = (
@@ -535,6 +569,12 @@ _INSERT_RUN = (
     " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns)"
     " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _row_id(table: Table) -> int:
+    """The id of the row ``table`` just inserted: sqlite-utils sets it on every insert that is not ignored."""
+    assert isinstance(table.last_pk, int)
+    return table.last_pk
 
 
 def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) -> tuple:

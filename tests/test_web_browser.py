@@ -102,6 +102,8 @@ def watch(page, base: str):
     seen = {"requests": [], "errors": [], "bytes": 0}
     page.on("request", lambda r: seen["requests"].append(r.url))
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    # Anything the Content-Security-Policy blocks (an inline script or style, an eval) is a bug.
+    page.on("console", lambda m: "Content Security Policy" in m.text and seen["errors"].append(m.text))
 
     def count(response):
         if response.url.startswith(base) and "/api/stream" not in response.url:
@@ -189,6 +191,15 @@ def test_screenshots_of_every_page(demo, browser):
     assert len(list(SHOTS.glob("*.png"))) >= 2 * (len(pages) + 3)
 
 
+def wait_until(page, expression: str, timeout_s: float) -> None:
+    """Poll ``expression`` in the page. wait_for_function would eval() it inside the page,
+    which the dashboard's Content-Security-Policy rightly refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 def log_in(page, base: str) -> None:
     page.goto(base + "/login")
     page.fill("input[name=password]", DEMO_PIN)
@@ -226,7 +237,7 @@ def test_a_workout_walked_through_on_the_live_page(demo, browser):
     assert page.text_content("#wk-name") == "Amara" and page.text_content("#wk-label") in ("Your turn", "Running")
     assert re.match(r"30 m · faster than 400m pace \(\d\.\d\d s\)", page.text_content("#wk-target"))
     # A result against 400 m pace, labelled with its set and rep.
-    page.wait_for_function("!document.getElementById('result').hidden && document.getElementById('name').textContent === 'Amara'", timeout=60_000)
+    wait_until(page, "!document.getElementById('result').hidden && document.getElementById('name').textContent === 'Amara'", timeout_s=60)
     assert page.text_content("#setrep") == "Set 1 · Rep 1"
     assert re.match(r"▲ \d+\.\d % of 400 m pace · FASTER", page.text_content("#pace"))
     assert page.text_content("#wk-name") == "Ben"  # called next

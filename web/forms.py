@@ -7,20 +7,21 @@ sentence that starts with the field's label.
 >>> integer({"athlete": "x"}, "athlete", "Athlete")
 Traceback (most recent call last):
 ...
-gatectl.web.forms.FieldError: Athlete must be a whole number, not 'x'.
+gatectl.web.forms.FieldError: Athlete must be a whole number from 1 to 9007199254740992, not 'x'.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from typing import Any, Literal, overload
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar, overload
 
 from flask import request
 
 from gatectl.errors import GatectlError
+from gatectl.limits import ID, Range, read_integer, read_number, shown
 
-MAX_ID = 2**53  # ids and counts fit SQLite and JavaScript numbers
+MAX_ID = int(ID.high)
+T = TypeVar("T")
 
 
 class FieldError(GatectlError, ValueError):
@@ -79,15 +80,12 @@ def integer(data: Mapping[str, Any], name: str, label: str, *, required: bool = 
             raise FieldError(name, f"{label} is required.")
         return None
     value = data[name]
+    limits = Range(minimum, maximum)
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise FieldError(name, f"{label} must be a whole number, not {value!r}.")
-    try:
-        number = int(value.strip()) if isinstance(value, str) else value
-    except ValueError:
-        raise FieldError(name, f"{label} must be a whole number, not {value!r}.") from None
-    if not minimum <= number <= maximum:
-        raise FieldError(name, f"{label} must be from {minimum} to {maximum}, not {number}.")
-    return number
+        raise FieldError(name, f"{label} must be a whole number, not {shown(value)}.")
+    if isinstance(value, int):
+        return _field(name, lambda: limits.check(value, label, ValueError))
+    return _field(name, lambda: read_integer(value, label, limits, ValueError))
 
 
 @overload
@@ -100,15 +98,20 @@ def number(data: Mapping[str, Any], name: str, label: str, *, unit: str, minimum
             raise FieldError(name, f"{label} is required.")
         return None
     value = data[name]
+    limits = Range(minimum, maximum, unit)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise FieldError(name, f"{label} must be a number of {unit}, not {value!r}.")
+        raise FieldError(name, f"{label} must be a number of {unit}, not {shown(value)}.")
+    if isinstance(value, str):
+        return _field(name, lambda: read_number(value, label, limits, ValueError))
+    return float(_field(name, lambda: limits.check(value, label, ValueError)))
+
+
+def _field(name: str, read: Callable[[], T]) -> T:
+    """A number read by ``gatectl.limits``, its refusal reported against the field."""
     try:
-        result = float(value.strip().replace(",", ".")) if isinstance(value, str) else float(value)
-    except ValueError:
-        raise FieldError(name, f"{label} must be a number of {unit}, not {value!r}.") from None
-    if not math.isfinite(result) or not minimum <= result <= maximum:
-        raise FieldError(name, f"{label} must be from {minimum:g} to {maximum:g} {unit}, not {value!r}.")
-    return result
+        return read()
+    except ValueError as exc:
+        raise FieldError(name, str(exc)) from None
 
 
 _TRUE = {"1", "true", "on", "yes", "armed"}

@@ -17,7 +17,8 @@ from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.demo import DemoClub, enrol
-from gatectl.errors import WorkoutError
+from gatectl.errors import GatectlError, WorkoutError
+from gatectl.limits import PORT, SEED, argument, read_integer
 from gatectl.sim.source import ROSTER, SimSource
 from gatectl.sim.sprinters import SimOptions
 from gatectl.store import Store
@@ -67,7 +68,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--port", type=int, default=8000, help="dashboard port (default 8000)")
     demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for phones on the same Wi-Fi)")
-    demo.add_argument("--seed", type=int, default=None, help="simulator seed (default: different every time)")
+    demo.add_argument("--seed", type=argument(read_integer, SEED), default=None, help="simulator seed (default: different every time)")
     demo.add_argument("--workout", metavar="TEXT", help="start this workout at once for the first three athletes (workout notation)")
     demo.add_argument("--track", action="store_true", help=f"track reps on one gate (M1 on the line, 400 m lap); the workout defaults to {DEMO_TRACK_WORKOUT!r}")
     demo.add_argument("--fast-rests", type=float, default=1.0, metavar="N", help="make every workout rest N times shorter (6: 3:00 becomes 30 s), to watch a session go by")
@@ -86,6 +87,7 @@ def run_command(args: argparse.Namespace) -> int:
 def demo_command(args: argparse.Namespace) -> int:
     if not 1 <= args.fast_rests <= 60:
         raise WorkoutError(f"--fast-rests: give a number from 1 (real rests) to 60, not {args.fast_rests:g}.")
+    PORT.check(args.port, "--port", GatectlError)  # 99999 would listen on some other port
     path = db_path(args, "demo.db")
     layout = Layout.flying(30, 30)
     with Store(path) as store:

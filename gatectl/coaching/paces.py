@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from gatectl.errors import PaceError
+from gatectl.limits import MAX_NUMBER_CHARS, RACE_DISTANCE_M, TIME_S
 from gatectl.timing.model import NS_PER_S
 
 # Races known by name rather than by metres; keys are lower case.
@@ -36,13 +37,14 @@ _UNITS_M = {"": 1, "m": 1, "k": 1000, "km": 1000}
 
 # What a race can be: bounds that catch typos (400=5 is 80 m/s) before they skew every pace comparison.
 RACE_TIME_KINDS = ("best", "goal")  # an athlete's race time is one they ran, or one they aim for
-LONGEST_RACE_M = 1_000_000.0  # 1000 km: longer than any ultra
 FASTEST_RACE_MPS = 11.0  # no race is run faster on average (100 m record: 10.44 m/s)
 SLOWEST_RACE_MPS = 0.3
 
 
 def parse_race_time(text: str) -> int:
     """``[[h:]m:]s[.fraction]`` → integer nanoseconds; anything else raises ``PaceError``."""
+    if len(text.strip()) > MAX_NUMBER_CHARS:
+        raise PaceError(f"A race time must be at most {MAX_NUMBER_CHARS} characters, like 45.28, 1:52.3 or 35:00.")
     parts = text.strip().split(":")
     if not text.strip() or len(parts) > 3:
         raise PaceError(f"Race time {text!r} must look like 45.28, 1:52.3 or 35:00.")
@@ -59,6 +61,7 @@ def parse_race_time(text: str) -> int:
     for p in whole:
         total = total * 60 + p
     total = total * 60 + seconds if whole else seconds
+    TIME_S.check(total, f"Race time {text.strip()!r}", PaceError)  # 1e999990 s would take minutes to convert
     ns = int(total * NS_PER_S)
     if ns <= 0:
         raise PaceError(f"Race time {text!r} must be longer than zero.")
@@ -101,7 +104,7 @@ def parse_race_distance(text: str) -> float:
     >>> parse_race_distance("10K"), parse_race_distance("mile")
     (10000.0, 1609.344)
     """
-    key = " ".join(text.strip().lower().split())
+    key = " ".join(text.strip().lower().split())[: MAX_NUMBER_CHARS + 1]
     if key in NAMED_DISTANCES_M:
         return NAMED_DISTANCES_M[key]
     number = key.rstrip("mk ")
@@ -110,14 +113,17 @@ def parse_race_distance(text: str) -> float:
         value = Decimal(number)
     except InvalidOperation:
         value = Decimal("NaN")
-    if unit not in _UNITS_M or not value.is_finite() or value <= 0:
+    if unit not in _UNITS_M or not value.is_finite() or value <= 0 or len(key) > MAX_NUMBER_CHARS:
         raise PaceError(
-            f"Race distance {text!r} must be metres (400, 800m), kilometres (10k) "
+            f"Race distance {key!r} must be metres (400, 800m), kilometres (10k) "
             "or a named race (mile, half-marathon, marathon)."
         )
-    if value * _UNITS_M[unit] > Decimal(LONGEST_RACE_M):
-        raise PaceError(f"Race distance {text!r} is too long: a race is at most {LONGEST_RACE_M / 1000:g} km.")
-    return float(value * _UNITS_M[unit])
+    metres = value * _UNITS_M[unit]
+    if metres > RACE_DISTANCE_M.high:
+        raise PaceError(f"Race distance {key!r} is too long: a race is at most {RACE_DISTANCE_M.high / 1000:g} km.")
+    if metres not in RACE_DISTANCE_M:
+        raise PaceError(f"Race distance {key!r} must be from 1 m to 1000 km.")
+    return float(metres)
 
 
 def parse_race(spec: str) -> tuple[float, int]:

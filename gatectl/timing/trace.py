@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable
 from typing import IO
 
 from gatectl.errors import TraceError
+from gatectl.limits import MAX_NUMBER_CHARS, T_NS, shown
 from gatectl.timing.model import Edge
 
 HEADER = ("gate", "t_ns", "state")
@@ -73,9 +74,9 @@ def read_trace(lines: IO[str], beams: Collection[str] | None = None) -> list[Edg
                 raise TraceError(
                     f"line {number}: unknown gate {beam!r}; the layout has {', '.join(sorted(beams))}."
                 )
-            if not _INTEGER.fullmatch(t_text):
-                raise TraceError(f"line {number}: t_ns must be an integer number of nanoseconds, not {t_text!r}.")
-            t_ns = int(t_text)
+            if len(t_text) > MAX_NUMBER_CHARS or not _INTEGER.fullmatch(t_text):
+                raise TraceError(f"line {number}: t_ns must be an integer number of nanoseconds, not {shown(t_text)}.")
+            t_ns = T_NS.check(int(t_text), f"line {number}: t_ns", TraceError)  # SQLite keeps 64 bits
             if state_text not in ("0", "1"):
                 raise TraceError(f"line {number}: state must be 1 (broken) or 0 (clear), not {state_text!r}.")
             if beam in last and t_ns < last[beam]:

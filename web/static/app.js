@@ -1,5 +1,5 @@
-/* Shared by the pages: how a duration is written (window.gatectl.duration), and the
-   light/dark switch (kept per device). */
+/* Shared by the pages: how a duration is written (window.gatectl.duration), the
+   light/dark switch (kept per device), and "Go back" links. */
 var gatectl = window.gatectl = {};
 
 (function () {
@@ -21,6 +21,14 @@ var gatectl = window.gatectl = {};
   };
 })();
 
+(function () {
+  "use strict";
+  document.querySelectorAll("a[data-back]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (window.history.length > 1) { event.preventDefault(); window.history.back(); }
+    });
+  });
+})();
 (function () {
   "use strict";
   var button = document.getElementById("theme");
