@@ -51,14 +51,14 @@ class GateDetector:
         self._single_beam = len(gate.beams) == 1
         self._beam_last_ns: dict[str, int] = {}
         self._broken = False  # every beam of the gate broken
-        self._now = None  # latest instant known: edges and advance() calls
+        self._now: int | None = None  # latest instant known: edges and advance() calls
         # The passage under way: its breaks, edges, and whether it is decided.
         self._breaks: list[_Break] = []
         self._edges: list[Edge] = []
         self._decided = False
         self._window_ends: int | None = None  # the window closes: set once the first real break is known
         self._short_break = False  # some break of this passage ended shorter than a glitch
-        self._clear_since: int | None = None
+        self._clear_since = 0  # when the gate last went clear: read only once a break has ended
 
     @property
     def broken(self) -> bool:
@@ -71,11 +71,12 @@ class GateDetector:
 
     def undecided_since(self) -> int | None:
         """The start of the passage still being judged: its crossing can be no earlier."""
-        if self._breaks and not self._decided:
+        now = self._now
+        if self._breaks and not self._decided and now is not None:
             for brk in self._breaks:
                 # A glitch that can no longer grow is never the crossing: skip it, or a
                 # gate glitching every few hundred ms would hold back every other gate.
-                if brk.end is None or brk.end - brk.start >= self.settings.glitch_ns or self._now - brk.end < self.settings.bridge_ns:
+                if brk.end is None or brk.end - brk.start >= self.settings.glitch_ns or now - brk.end < self.settings.bridge_ns:
                     return brk.start
         return None
 
@@ -135,12 +136,13 @@ class GateDetector:
             return []
         if self._broken:  # broken to the end: judge the break as it stands
             return self._decide(final=True) + self._glitches()
-        return self.advance(max(self._now, self._clear_since + self.settings.rearm_ns))
+        rearmed = self._clear_since + self.settings.rearm_ns
+        return self.advance(rearmed if self._now is None else max(self._now, rearmed))
 
     def _gate_changed(self, t_ns: int, broken: bool) -> None:
         if broken:
             last = self._breaks[-1] if self._breaks else None
-            if last is not None and t_ns - last.end < self.settings.bridge_ns:
+            if last is not None and last.end is not None and t_ns - last.end < self.settings.bridge_ns:
                 last.end = None  # a flicker: the same break goes on
             else:
                 self._breaks.append(_Break(t_ns, None))
@@ -152,9 +154,9 @@ class GateDetector:
                 self._short_break = True  # a glitch, unless a flicker later extends it
 
     def _decide(self, final: bool = False) -> list[Event]:
-        if self._decided or not self._breaks:
-            return []
         now = self._now
+        if self._decided or not self._breaks or now is None:
+            return []
         if not final and self._window_ends is not None and now < self._window_ends:
             return []  # breaks may still start inside the window: nothing to decide yet
         s = self.settings
@@ -180,7 +182,7 @@ class GateDetector:
                 return []  # still growing, and might yet beat the best
             if length > best_len:
                 best, best_len = brk, length
-        if anchor is None:
+        if anchor is None or best is None:
             return []
         if final or now >= anchor + s.window_ns:
             return self._cross(best.start)
@@ -257,7 +259,10 @@ class LayoutDetector:
     def _release(self, events: list[Event], everything: bool = False) -> list[Event]:
         out: list[Event] = []
         for event in events:
-            (self._held if isinstance(event, Crossing) else out).append(event)
+            if isinstance(event, Crossing):
+                self._held.append(event)
+            else:
+                out.append(event)
         if not self._held:
             return out
         self._held.sort(key=lambda c: (c.t_ns, self._order[c.gate]))
@@ -321,11 +326,13 @@ def detect_record(edges: Iterable[Edge], layout: Layout) -> tuple[list[Crossing]
         last = t_ns
     settled = last
     if last is not None:
+        mark = last
         for detector in detectors:
             events += detector.advance(last)
             since = detector.undecided_since()
-            if since is not None and since < settled:
-                settled = since
+            if since is not None and since < mark:
+                mark = since
+        settled = mark
     for detector in detectors:
         events += detector.flush()
     order = {gate.name: i for i, gate in enumerate(layout.gates)}
