@@ -9,9 +9,11 @@ the gate has been clear for the re-arm time. Within a passage:
 * a joined break shorter than ``glitch_ns`` is an electrical glitch, ignored
   and reported as an ``Anomaly``;
 * ``first`` times the passage at the start of its first break;
-* ``longest`` times it at the start of the longest break among those starting
-  within ``window_ns`` of the first: the torso is the widest thing that
-  crosses a beam, hands and knees are narrow;
+* ``longest`` picks the longest break among those starting within
+  ``window_ns`` of the first: the torso is the widest thing that crosses a
+  beam, hands and knees are narrow. It times it at the first raw break inside
+  it that is at least 3/20 as long as its longest raw break: a hand or knee
+  passing a few cm ahead of the torso is bridged to it, yet short beside it;
 * ``dual`` does the same on the moments when *both* stacked beams are broken,
   which a knee or a swinging hand rarely achieves.
 
@@ -32,12 +34,38 @@ from gatectl.timing.model import NS_PER_MS, Anomaly, Crossing, DetectionSettings
 Event = Crossing | Anomaly
 
 
+# A raw break inside a joined break counts as the torso's own when it is at least this share
+# of the joined break's longest raw break (3/20): a hand or knee that passes a few cm ahead of
+# the torso is bridged to it, but is short beside it. Measured in bench/bench_limbs.py.
+_TORSO_SHARE = (3, 20)
+
+
 @dataclass(slots=True)
 class _Break:
     """A stretch with the gate broken: raw breaks joined across short gaps."""
 
     start: int
     end: int | None  # None while still broken
+    gaps: list[int] | None = None  # the bridged gaps' ends and starts, alternating: set when the first is bridged
+
+    def torso_start(self, cap: int, glitch_ns: int) -> int:
+        """The start of the first raw break that is long beside the longest, judged as they
+        stood at ``cap``: the torso's front, not a limb bridged to it. A raw break shorter
+        than a glitch is no limb: it goes with the raw break after it."""
+        if self.gaps is None:
+            return self.start
+        bounds = [self.start, *self.gaps, cap if self.end is None else min(self.end, cap)]
+        pieces: list[tuple[int, int]] = []  # (start, length), short ones joined to the next
+        carried: int | None = None
+        for i in range(0, len(bounds), 2):
+            start = bounds[i] if carried is None else carried
+            length = min(bounds[i + 1], cap) - bounds[i]
+            carried = start if length < glitch_ns and i + 2 < len(bounds) else None
+            if carried is None:
+                pieces.append((start, length))
+        share, whole = _TORSO_SHARE
+        needed = max(length for _, length in pieces) * share
+        return next(start for start, length in pieces if length * whole >= needed)
 
 
 class GateDetector:
@@ -143,6 +171,10 @@ class GateDetector:
         if broken:
             last = self._breaks[-1] if self._breaks else None
             if last is not None and last.end is not None and t_ns - last.end < self.settings.bridge_ns:
+                if last.gaps is None:
+                    last.gaps = [last.end, t_ns]
+                else:
+                    last.gaps += (last.end, t_ns)
                 last.end = None  # a flicker: the same break goes on
             else:
                 self._breaks.append(_Break(t_ns, None))
@@ -185,7 +217,8 @@ class GateDetector:
         if anchor is None or best is None:
             return []
         if final or now >= anchor + s.window_ns:
-            return self._cross(best.start)
+            # Judged as the break stood when the window closed, so that live and batch agree.
+            return self._cross(best.torso_start(min(now, anchor + s.window_ns), s.glitch_ns))
         return []
 
     def _cross(self, t_ns: int) -> list[Event]:
