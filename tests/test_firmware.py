@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from gatectl.firmware import gatenode
 from gatectl.sources.nodes import protocol
-from gatectl.sources.nodes.simnode import TICKS_PERIOD, WrappingTicks
+from gatectl.sim.node import TICKS_PERIOD, WrappingTicks
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_firmware import FIRMWARE, SteppedTicks, run_scenario, scenario
 
-from gatectl.sources.nodes.simnode import WrappingTicks
+from gatectl.sim.node import WrappingTicks
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent / "micropython"

@@ -140,8 +140,11 @@ def _source(config: Config):
             edges = read_trace(lines, beams=set(config.layout.beams))
         return ReplaySource(edges, speed=config.replay_speed)
     from gatectl.sources.gpio import GpioSource
+    from gatectl.sources.mixed import MixedSource
+    from gatectl.sources.nodes.serial import SerialSource
 
-    return GpioSource(config.wiring)
+    sources = ([GpioSource(config.wiring)] if config.wiring else []) + ([SerialSource(config.nodes)] if config.nodes else [])
+    return sources[0] if len(sources) == 1 else MixedSource(sources)
 
 
 def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str], then: Callable[[], object] | None = None) -> int:

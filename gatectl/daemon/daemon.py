@@ -82,6 +82,7 @@ class Daemon:
         self._horizon = 0  # the timing has every edge up to here, and its clock has reached it
         self.tick_s = tick_ns / NS_PER_S
         self._store_factory = store_factory
+        self._edges_stored = getattr(source, "edges_stored", None)  # gate nodes: acknowledged once durable
         self._inbox: queue.SimpleQueue[Edge | _Control | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._store: Store | None = None
@@ -218,6 +219,8 @@ class Daemon:
     def _take(self, batch: list[Edge], now: int) -> None:
         if batch:
             self._store.add_edges(self.session_id, batch)  # durable before anything is derived
+            if self._edges_stored is not None:
+                self._edges_stored(batch)
             for edge in batch:
                 self._seq += 1
                 heapq.heappush(self._pending, (edge.t_ns, self._seq, edge))

@@ -47,14 +47,22 @@ class SimulatedNode:
     """One node; its output lines collect until ``take_output``."""
 
     def __init__(
-        self, node_id: str, *, boot: int, drift_ppm: float = 0.0, boot_offset_ns: int = 0, channels: int = 1, capacity: int = 512
+        self,
+        node_id: str,
+        *,
+        boot: int,
+        drift_ppm: float = 0.0,
+        boot_offset_ns: int = 0,
+        channels: int = 1,
+        capacity: int = 512,
+        now_ns: int = 0,
     ) -> None:
         self.ticks = WrappingTicks()
         self.drift_ppb = round(drift_ppm * 1000)
         self.boot_offset_ns = boot_offset_ns
         self._levels = 0
         self._output: list[bytes] = []
-        self.ticks.now_us = self.node_us(0)
+        self.ticks.now_us = self.node_us(now_ns)  # the node starts its main loop at host instant ``now_ns``
         self.clock = gatenode.Clock64(self.ticks.ticks_us, self.ticks.ticks_diff)
         self.ring = gatenode.EdgeRing(capacity, array)
         self.node = gatenode.Node(node_id, boot, self.clock, self.ring, self._output.append, lambda: self._levels, channels, capacity)

@@ -2,6 +2,6 @@
 
 ``protocol`` reads and writes the node's lines (firmware/PROTOCOL.md), ``clock``
 maps a node's microseconds onto the host's nanoseconds, ``link`` is one node's
-conversation without I/O, ``serial`` the edge source over pyserial, and
-``simnode`` runs the firmware's own logic on stand-in hardware.
+conversation without I/O, and ``serial`` is the edge source over pyserial.
+The simulated node and link are in ``gatectl.sim.node`` and ``gatectl.sim.network``.
 """
