@@ -40,15 +40,15 @@ baud = 9600
 """
 
 
-def config(text: str):
-    return parse_config(tomllib.loads(text))
+def config(text: str, base=None):
+    return parse_config(tomllib.loads(text)) if base is None else parse_config(tomllib.loads(text), base=base)
 
 
-def test_gpio_and_node_gates_mix_in_one_layout(monkeypatch):
+def test_gpio_and_node_gates_mix_in_one_layout(monkeypatch, tmp_path):
     from gpiozero.pins.mock import MockFactory
 
     monkeypatch.setattr("gatectl.sources.gpio._open_lgpio", MockFactory)  # off a Pi: the mock pins
-    cfg = config(MIXED)
+    cfg = config(MIXED, tmp_path)
     assert [w.beam for w in cfg.wiring] == ["M1"]
     assert cfg.nodes == (
         NodePort(("M2",), usb_serial="e6614104035b2a2b", node_id="E6614104035B2A2B"),
@@ -58,12 +58,13 @@ def test_gpio_and_node_gates_mix_in_one_layout(monkeypatch):
     assert isinstance(source, MixedSource)
     assert [type(s).__name__ for s in source.sources] == ["GpioSource", "SerialSource"]
     assert source.latency_ns == max(s.latency_ns for s in source.sources)
+    assert source.sources[1].journal.path == tmp_path / "g.db-nodes.journal"  # beside the database
 
 
-def test_all_gates_on_nodes_and_dual_gates_use_two_channels():
+def test_all_gates_on_nodes_and_dual_gates_use_two_channels(tmp_path):
     text = MIXED.replace('kind = "gpio"', 'kind = "serial"').replace("pin = 17", 'port = "/dev/ttyACM0"')
     text = text.replace("[database]", '[detection]\nmethod = "dual"\n\n[database]')
-    cfg = config(text)
+    cfg = config(text, tmp_path)
     assert cfg.wiring == ()
     assert [n.beams for n in cfg.nodes] == [("M1a", "M1b"), ("M2a", "M2b"), ("M3a", "M3b")]
     assert isinstance(_source(cfg), SerialSource)

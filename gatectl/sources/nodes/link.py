@@ -16,7 +16,7 @@ the node's edges into ``Edge`` values on the host's clock, each once:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from gatectl.sources.nodes.clock import ClockSync, SyncSample, SyncSettings
@@ -54,12 +54,19 @@ class Delivery:
     key: EdgeKey
 
 
-class _Seen:
-    """Sequence numbers received from one boot: all up to ``through``, and those above it."""
+class SeqSet:
+    """Sequence numbers of one boot: all up to ``through``, and those above it."""
 
     def __init__(self) -> None:
         self.through = 0
         self.above: set[int] = set()
+
+    def merge(self, other: SeqSet) -> None:
+        self.through = max(self.through, other.through)
+        self.above = {seq for seq in self.above | other.above if seq > self.through}
+        while self.through + 1 in self.above:
+            self.through += 1
+            self.above.discard(self.through)
 
     def has(self, seq: int) -> bool:
         return seq <= self.through or seq in self.above
@@ -78,7 +85,14 @@ class _Seen:
 class NodeLink:
     """The host's half of one node's link; ``beams`` names its channels, in order."""
 
-    def __init__(self, beams: Sequence[str], *, node_id: str | None = None, settings: LinkSettings | None = None) -> None:
+    def __init__(
+        self,
+        beams: Sequence[str],
+        *,
+        node_id: str | None = None,
+        settings: LinkSettings | None = None,
+        stored_before: Callable[[str], dict[int, SeqSet]] | None = None,
+    ) -> None:
         self.beams = tuple(beams)
         self.expected_node = node_id
         self.settings = settings or LinkSettings()
@@ -90,9 +104,10 @@ class NodeLink:
         self.bad_lines = 0
         self.repeats = 0
         self.refused: str | None = None  # why this node's edges are not taken (wrong node, protocol)
-        self._seen: dict[int, _Seen] = {}  # delivered, by boot
-        self._stored: dict[int, _Seen] = {}  # acknowledged, by boot
+        self._seen: dict[int, SeqSet] = {}  # delivered, by boot
+        self._stored: dict[int, SeqSet] = {}  # acknowledged, by boot
         self._outbox: list[bytes] = []
+        self._stored_before = stored_before  # node id → what an earlier run of the host stored, by boot
         self._held: list[NodeEdge] = []  # waiting for the clock sync
         self._sent: dict[int, int] = {}  # request -> t1
         self._request = 0
@@ -142,6 +157,10 @@ class NodeLink:
         if self.refused:
             log.error("node on %s %s", self.name, self.refused)
             return []
+        if self._stored_before is not None:  # repeats of edges stored before a restart are not new
+            for boot, stored in self._stored_before(hello.node_id).items():
+                self._seen.setdefault(boot, SeqSet()).merge(stored)
+                self._stored.setdefault(boot, SeqSet()).merge(stored)
         if self._boot != hello.boot:
             # A new boot numbers its edges from 1 and counts on a new clock.
             if self._held:
@@ -157,7 +176,7 @@ class NodeLink:
             self.bad_lines += 1
             log.warning("node %s: edge on channel %d, which has no beam in the config", self.name, edge.channel)
             return []
-        if not self._seen.setdefault(edge.boot, _Seen()).add(edge.seq):
+        if not self._seen.setdefault(edge.boot, SeqSet()).add(edge.seq):
             self.repeats += 1
             stored = self._stored.get(edge.boot)
             if stored is not None and stored.has(edge.seq):
@@ -207,7 +226,7 @@ class NodeLink:
     def stored(self, key: EdgeKey) -> None:
         """The edge is durably stored: tell the node (with the next ``due``)."""
         _, boot, seq = key
-        self._stored.setdefault(boot, _Seen()).add(seq)
+        self._stored.setdefault(boot, SeqSet()).add(seq)
         self._outbox.append(encode(Ack(boot, seq)))
 
     def disconnected(self) -> None:

@@ -9,7 +9,8 @@ is due. A port that fails is closed and opened again once a second.
 
 Acknowledgements wait for the daemon: it calls ``edges_stored`` once edges are
 durably in the database, and only then does the node hear ACK. An edge the
-node repeats meanwhile is not delivered twice.
+node repeats meanwhile is not delivered twice; with a ``StoredJournal``, nor
+is one it repeats to the next run of the host.
 
 ``now_ns`` is the host's monotonic clock held back to what every node has
 delivered (``NodeLink.delivered_through_ns``), so the daemon never decides an
@@ -29,6 +30,7 @@ from typing import Any
 
 from gatectl.errors import SourceError
 from gatectl.sources import Emit
+from gatectl.sources.nodes.journal import StoredJournal
 from gatectl.sources.nodes.link import EdgeKey, LinkSettings, NodeLink
 from gatectl.sources.nodes.protocol import MAX_LINE
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
@@ -155,6 +157,7 @@ class SerialSource:
         latency_ns: int = DEFAULT_LATENCY_NS,
         max_hold_ns: int = DEFAULT_MAX_HOLD_NS,
         opener: Callable[[str, int], Any] = open_port,
+        journal: StoredJournal | None = None,
     ) -> None:
         beams = [beam for node in nodes for beam in node.beams]
         if len(set(beams)) != len(beams):
@@ -162,7 +165,11 @@ class SerialSource:
         self.latency_ns = latency_ns
         self.max_hold_ns = max_hold_ns
         self._clock = clock
-        self.ports = [_Port(node, NodeLink(node.beams, node_id=node.node_id, settings=settings), opener) for node in nodes]
+        self.journal = journal
+        stored_before = journal.stored_before if journal is not None else None
+        self.ports = [
+            _Port(node, NodeLink(node.beams, node_id=node.node_id, settings=settings, stored_before=stored_before), opener) for node in nodes
+        ]
         self._emit: Emit | None = None
         self._awaiting: dict[Edge, list[tuple[_Port, EdgeKey]]] = {}
         self._lock = threading.Lock()
@@ -212,11 +219,13 @@ class SerialSource:
         return held
 
     def edges_stored(self, edges: Iterable[Edge]) -> None:
-        """The daemon has these edges durably: the nodes hear ACK for them."""
+        """The daemon has these edges durably: the journal notes them, then the nodes hear ACK."""
         with self._lock:
-            for edge in edges:
-                for port, key in self._awaiting.pop(edge, []):
-                    port.link.stored(key)
+            stored = [entry for edge in edges for entry in self._awaiting.pop(edge, [])]
+            if self.journal is not None:
+                self.journal.add(key for _, key in stored)
+            for port, key in stored:
+                port.link.stored(key)
 
     # The loop, a thread a port ------------------------------------------------------------
 
