@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 from fakes import FakeGates
-from gatectl.web import create_app
 from helpers import FLY30, app_config, csrf, login, set_pin
 
 from gatectl.daemon.daemon import Daemon
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_S
+from gatectl.web import create_app
 
 
 @pytest.fixture

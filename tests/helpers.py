@@ -13,7 +13,6 @@ import re
 from dataclasses import replace
 
 from fakes import FakeGates, FakeSource
-from gatectl.web.auth import PASSWORD_SETTING
 from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
@@ -23,6 +22,7 @@ from gatectl.jsonable import jsonable
 from gatectl.sim.sprinters import SimOptions
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, DetectionSettings, Edge, Layout
+from gatectl.web.auth import PASSWORD_SETTING
 
 MS = NS_PER_MS
 S = NS_PER_S

@@ -7,10 +7,10 @@ import doctest
 import importlib
 import pkgutil
 
-import gatectl.web
 import pytest
 
 import gatectl
+import gatectl.web
 
 
 def _modules() -> list[str]:

@@ -5,12 +5,12 @@ import sqlite3
 import stat
 
 from flask.sessions import SecureCookieSessionInterface
-from gatectl.web import create_app
-from gatectl.web.auth import SECRET_FILE, SECRET_SETTING, _fingerprint
 from helpers import set_pin
 
 from gatectl.cli import main
 from gatectl.store import PASSWORD_SETTING, Store
+from gatectl.web import create_app
+from gatectl.web.auth import SECRET_FILE, SECRET_SETTING, _fingerprint
 
 
 def gatectl(*argv) -> int:

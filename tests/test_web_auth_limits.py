@@ -4,12 +4,12 @@ import base64
 import threading
 import time
 
-import gatectl.web.auth as auth
-from gatectl.web.auth import MAX_CHECK_MEMORY, PASSWORD_SETTING, _check_memory, check_coach_password, set_coach_password
 from helpers import PIN
 from werkzeug.security import generate_password_hash
 
+import gatectl.web.auth as auth
 from gatectl.store import Store
+from gatectl.web.auth import MAX_CHECK_MEMORY, PASSWORD_SETTING, _check_memory, check_coach_password, set_coach_password
 
 
 def basic(password: str) -> dict:

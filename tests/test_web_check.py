@@ -9,7 +9,6 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from gatectl.web import create_app, serve
 from helpers import app_config, set_pin
 
 from gatectl.cli import main
@@ -18,6 +17,7 @@ from gatectl.config import Network
 from gatectl.store import Store
 from gatectl.timing.check import FLICKER_BREAKS, STUCK_NS
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
+from gatectl.web import create_app, serve
 
 NETWORK = Network("Track", "sprint-fast-9", "10.42.0.1")
 
@@ -130,6 +130,7 @@ def test_no_codes_without_a_network(client):
 
 def test_the_wifi_code_says_what_a_phone_needs():
     import segno.helpers
+
     from gatectl.web.join import join_codes
 
     codes = join_codes(NETWORK, 8000)

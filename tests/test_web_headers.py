@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from gatectl.web.headers import CONTENT_SECURITY_POLICY, THEME_SCRIPT
 
 # Security headers ------------------------------------------------------------------------------------

@@ -379,9 +379,8 @@ def test_read_only_needs_an_existing_database(tmp_path):
 
 
 def test_a_database_is_required(monkeypatch):
-    from gatectl.web import create_app
-
     from gatectl.errors import ConfigError
+    from gatectl.web import create_app
 
     monkeypatch.delenv("GATECTL_DB", raising=False)
     with pytest.raises(ConfigError, match="needs a database"):

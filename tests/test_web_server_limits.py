@@ -5,11 +5,11 @@ import threading
 import time
 
 import pytest
+
+from gatectl.daemon.events import EventBus
 from gatectl.web import MAX_BODY_BYTES, make_server
 from gatectl.web.link import LiveLink
 from gatectl.web.stream import event_stream
-
-from gatectl.daemon.events import EventBus
 
 
 @pytest.fixture
@@ -51,6 +51,7 @@ def test_a_250_mb_anonymous_post_is_refused_before_its_body_is_read(server):
 
 def test_serve_refuses_big_bodies_at_the_server(monkeypatch, history_app):
     import waitress
+
     from gatectl.web import serve
 
     seen = {}

@@ -2,10 +2,10 @@
 
 import json
 
-from gatectl.web.stream import event_stream, format_event, parse_last_id
 from helpers import run_once
 
 from gatectl.daemon.events import EventBus
+from gatectl.web.stream import event_stream, format_event, parse_last_id
 
 
 def messages(chunks):

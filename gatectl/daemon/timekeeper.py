@@ -47,6 +47,7 @@ class Timekeeper:
         self._hold = hold
         self._rest_scale = rest_scale
         self._gates = GateMonitor()
+        self._edges_stored = getattr(source, "edges_stored", None)
         self._check = BeamCheck()  # the pre-session check (gatectl check, /check)
         self._store: Store | None = None
         self._session: Session | None = None
@@ -76,6 +77,8 @@ class Timekeeper:
 
     def write_raw(self, edges: Sequence[Edge]) -> None:
         self.store.add_edges(self.session.id, edges)  # durable before anything is derived
+        if self._edges_stored is not None:
+            self._edges_stored(edges)  # gate nodes: acknowledged once durable
         for edge in edges:
             self._check.edge(edge)
             beam = self._gates.edge(edge)
