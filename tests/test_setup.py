@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from gatectl.cli import main
+from gatectl.coach_password import check_coach_password
 from gatectl.config import Network, load_config
 from gatectl.errors import GatectlError
 from gatectl.setup import wait
@@ -26,7 +27,6 @@ from gatectl.setup.facts import HOTSPOT_FIELDS, Facts, gather
 from gatectl.setup.files import CONFIG, DATABASE, KIOSK_AUTOSTART, KIOSK_UNIT, UDEV_RULE, UNIT, Kiosk, udev_rule, unit
 from gatectl.setup.plan import Command, StorePassword, WriteFile, hotspot_settings, model_warning, plan
 from gatectl.store import Store
-from gatectl.web.auth import check_coach_password
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = PurePosixPath(sys.prefix)

@@ -8,8 +8,8 @@ from helpers import PIN
 from werkzeug.security import generate_password_hash
 
 import gatectl.web.auth as auth
-from gatectl.store import Store
-from gatectl.web.auth import MAX_CHECK_MEMORY, PASSWORD_SETTING, _check_memory, check_coach_password, set_coach_password
+from gatectl.coach_password import MAX_CHECK_MEMORY, check_coach_password, check_memory, set_coach_password
+from gatectl.store import PASSWORD_SETTING, Store
 
 
 def basic(password: str) -> dict:
@@ -54,8 +54,8 @@ def test_the_stored_hash_costs_a_few_mib_at_most(tmp_path):
         set_coach_password(store, "1357")
         stored = store.setting(PASSWORD_SETTING)
     assert stored.startswith("scrypt:1024:8:1$")
-    assert _check_memory(stored) == 1024 * 1024 <= MAX_CHECK_MEMORY
-    assert _check_memory(generate_password_hash("1357")) == 32 * 1024 * 1024  # werkzeug's default
+    assert check_memory(stored) == 1024 * 1024 <= MAX_CHECK_MEMORY
+    assert check_memory(generate_password_hash("1357")) == 32 * 1024 * 1024  # werkzeug's default
 
 
 def test_an_old_32_mib_hash_still_verifies_and_is_replaced_at_the_next_good_login(app, db_path):
@@ -64,7 +64,7 @@ def test_an_old_32_mib_hash_still_verifies_and_is_replaced_at_the_next_good_logi
     c = app.test_client()
     assert c.post("/api/armed", json={"armed": False}, headers=basic("0000")).status_code == 401
     with Store(db_path, migrate=False) as store:
-        assert _check_memory(store.setting(PASSWORD_SETTING)) == 32 * 1024 * 1024  # a wrong PIN changes nothing
+        assert check_memory(store.setting(PASSWORD_SETTING)) == 32 * 1024 * 1024  # a wrong PIN changes nothing
     assert c.post("/api/armed", json={"armed": False}, headers=basic(PIN)).status_code == 200
     with Store(db_path, migrate=False) as store:
         stored = store.setting(PASSWORD_SETTING)

@@ -228,7 +228,7 @@ def test_login_without_a_password_set(db_path, daemon):
 
 
 def test_set_coach_password_hashes_and_checks(tmp_path):
-    from gatectl.web.auth import check_coach_password, has_coach_password, set_coach_password
+    from gatectl.coach_password import check_coach_password, has_coach_password, set_coach_password
 
     with Store(tmp_path / "p.db") as store:
         assert not has_coach_password(store)

@@ -40,7 +40,7 @@ def test_set_password_from_stdin(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("8642\n"))
     assert main(["set-password", "--db", str(db), "--password-stdin"]) == 0
     assert "coach password set" in capsys.readouterr().out
-    from gatectl.web.auth import check_coach_password
+    from gatectl.coach_password import check_coach_password
 
     with Store(db) as store:
         assert check_coach_password(store, "8642")

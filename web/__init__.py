@@ -35,7 +35,7 @@ from gatectl.jsonable import jsonable
 from gatectl.limits import ID, read_integer
 from gatectl.store import Store
 
-from .auth import ensure_secret_key, has_coach_password, set_coach_password  # noqa: F401  (the demo sets its PIN with these)
+from .auth import ensure_secret_key
 from .link import LiveLink
 
 # Waitress gives each request a worker thread for as long as it runs, and an

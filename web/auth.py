@@ -21,57 +21,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from gatectl.coach_password import MAX_CHECK_MEMORY, check_coach_password, check_memory, has_coach_password, set_coach_password
 from gatectl.store import COOKIE_SECRET_SETTING as SECRET_SETTING
 from gatectl.store import PASSWORD_SETTING, Store
 
 from .db import get_store
-from .forms import FieldError, payload, text
+from .forms import payload, text
 
 SECRET_FILE = "cookie-secret"  # beside the database, mode 0600
-# One check costs 1 MiB and ~7 ms on a server core, ~70 ms estimated on a Pi Zero 2 W
-# (bench/bench_password_hash.py). werkzeug's default scrypt (N=32768) takes 32 MiB a check:
-# 90 wrong PINs at once took the server to 1.5 GB, which on a 512 MB Pi is the OOM killer
-# taking the daemon. A 4-digit PIN falls to an offline search whatever the cost, so the
-# defence is elsewhere: the limiter below, and no hash in backups (gatectl backup).
-PASSWORD_METHOD = "scrypt:1024:8:1"
-MAX_CHECK_MEMORY = 4 * 1024 * 1024  # an older, costlier hash is replaced at the next good login
 CONCURRENT_CHECKS = 2  # at most this many hashes computed at once, whatever the traffic
 READ_ONLY = "This is a read-only copy of the database (gatectl web): nothing can be changed here."
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 bp = Blueprint("auth", __name__)
-
-
-# The password, for the CLI and the demo ----------------------------------------
-
-
-def set_coach_password(store: Store, password: str) -> None:
-    """Store the coach's password or PIN, hashed; ``gatectl set-password`` calls this."""
-    if not isinstance(password, str) or len(password.strip()) < 4:
-        raise FieldError("password", "The coach password or PIN must have at least 4 characters.")
-    if len(password) > 128:
-        raise FieldError("password", "The coach password must have at most 128 characters.")
-    store.set_setting(PASSWORD_SETTING, generate_password_hash(password, method=PASSWORD_METHOD))
-
-
-def has_coach_password(store: Store) -> bool:
-    return bool(store.setting(PASSWORD_SETTING))
-
-
-def check_coach_password(store: Store, password: str) -> bool:
-    stored = store.setting(PASSWORD_SETTING)
-    return bool(stored and isinstance(password, str) and check_password_hash(stored, password))
-
-
-def _check_memory(stored_hash: str) -> int:
-    """Bytes one check of ``stored_hash`` takes: scrypt's 128 · N · r, next to nothing for PBKDF2."""
-    method = stored_hash.split("$", 1)[0].split(":")
-    if method[0] != "scrypt":
-        return 0
-    n, r = (int(v) for v in (method[1:3] if len(method) >= 3 else ("32768", "8")))  # werkzeug's defaults
-    return 128 * n * r
 
 
 def ensure_secret_key(store: Store, state_dir: Path) -> str:
@@ -165,7 +128,7 @@ def _verify(password: str) -> bool:
     if not _limiter().attempt(request.remote_addr or "?", lambda: check_coach_password(store, password)):
         return False
     stored = store.setting(PASSWORD_SETTING) or ""
-    if _check_memory(stored) > MAX_CHECK_MEMORY and not current_app.config["READ_ONLY"]:
+    if check_memory(stored) > MAX_CHECK_MEMORY and not current_app.config["READ_ONLY"]:
         set_coach_password(store, password)  # a hash made before PASSWORD_METHOD: Pi-sized from now on
     return True
 

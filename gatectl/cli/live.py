@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gatectl.cli._common import add_db_option, db_path, open_text
+from gatectl.coach_password import has_coach_password, set_coach_password
 from gatectl.coaching.laps import Track
 from gatectl.coaching.library import LIBRARY, WorkoutKind
 from gatectl.coaching.paces import format_duration_ns
@@ -128,8 +129,6 @@ def _fresh_seed() -> int:
 
 
 def _set_demo_pin(store: Store) -> None:
-    from gatectl.web.auth import has_coach_password, set_coach_password
-
     if not has_coach_password(store):
         set_coach_password(store, DEMO_PIN)
 

@@ -8,6 +8,7 @@ import getpass
 import sys
 
 from gatectl.cli._common import add_db_option, db_path
+from gatectl.coach_password import set_coach_password
 from gatectl.errors import GatectlError
 from gatectl.limits import PORT
 from gatectl.store import Store
@@ -68,8 +69,6 @@ def web_command(args: argparse.Namespace) -> int:
 
 
 def set_password_command(args: argparse.Namespace) -> int:
-    from gatectl.web.auth import set_coach_password
-
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
