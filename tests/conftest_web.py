@@ -16,6 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from gatectl.daemon.daemon import Daemon
 from gatectl.store import Store
+from gatectl.timing.assemble import AssemblySettings
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 __all__ = [
@@ -71,16 +72,18 @@ class FakeGates:
         self._emit(edge)
 
 
-def run_once(gates: FakeGates, daemon: Daemon, times_s=(0.0, 3.5, 6.6), *, gap_s: float = 30.0, timeout: float = 5.0) -> dict:
-    """One athlete through M1, M2, M3 at ``times_s`` after the clock; returns the published run."""
+def run_once(gates: FakeGates, daemon: Daemon, times_s=(0.0, 3.5, 6.6), *, gap_s: float = 30.0, timeout: float = 5.0, extra=()) -> dict:
+    """One athlete through M1, M2, M3 at ``times_s`` after the clock (and ``extra`` crossings: (gate, s));
+    returns the published run."""
     sub = daemon.bus.subscribe()
     try:
         start = gates.now_ns() + round(gap_s * NS_PER_S)
-        for gate, t in zip(("M1", "M2", "M3"), times_s):
+        for gate, t in sorted([*zip(("M1", "M2", "M3"), times_s), *extra], key=lambda c: c[1]):
             t_ns = start + round(t * NS_PER_S)
             gates.emit(Edge(gate, t_ns, True))
             gates.emit(Edge(gate, t_ns + 80 * NS_PER_MS, False))
-        gates.set_now(start + round((times_s[-1] + 2) * NS_PER_S))  # past the window: the crossing is decided
+        # Past the window (the crossing is decided) and the assembler's wait (the run is).
+        gates.set_now(start + round((times_s[-1] + 2) * NS_PER_S) + AssemblySettings().decision_wait_ns)
         while True:
             event = sub.get(timeout=timeout)
             assert event is not None, "the daemon published no run"

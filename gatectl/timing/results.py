@@ -40,7 +40,11 @@ def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -
     """The run as the JSON object ``gatectl replay --json`` prints.
 
     ``paces`` maps race distances in metres to the athlete's times in ns
-    (bests or goals); the fly velocity is compared with each.
+    (bests or goals); the fly velocity is compared with each. A run that
+    missed a gate lists it in ``unseen`` (without M1: the fly time stands, the
+    acceleration zone was not seen); ``line`` is the average from its first to
+    its last crossing (without M2 that is all there is: no fly time is made up).
+    ``ambiguous``: another match of the crossings was about as plausible.
     """
     times = {c.gate: c.t_ns for c in run.crossings}
     segments = []
@@ -76,6 +80,19 @@ def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -
         }
         for distance, time_ns in sorted((paces or {}).items()):
             vs_pace[race_label(distance)] = pace_comparison(v, distance, time_ns)
+    line = None
+    if len(run.crossings) > 1:
+        first, last = run.crossings[0], run.crossings[-1]
+        distance = round(layout.gate(last.gate).position_m - layout.gate(first.gate).position_m, 6)
+        time_ns = last.t_ns - first.t_ns
+        line = {
+            "from": first.gate,
+            "to": last.gate,
+            "distance_m": distance,
+            "time_ns": time_ns,
+            "time_s": time_ns / NS_PER_S,
+            "velocity_mps": velocity_mps(distance, time_ns),
+        }
     return {
         "number": run.number,
         "status": run.status.value,
@@ -84,4 +101,7 @@ def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -
         "fly": fly,
         "vs_pace": vs_pace,
         "reason": run.reason,
+        "ambiguous": run.ambiguous,
+        "unseen": [g.name for g in layout.gates if g.name not in times] if line else [],
+        "line": line,
     }
