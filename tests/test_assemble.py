@@ -101,7 +101,7 @@ def test_lone_crossing_is_rejected_once_no_gate_could_follow_it():
 
 
 def test_timeout_counts_from_the_last_gate_reached():
-    assembler = RunAssembler(FLYING, AssemblySettings(min_velocity_mps=1.5))  # M1→M2 at 2 m/s is a run
+    assembler = RunAssembler(FLYING, AssemblySettings(min_velocity_mps=1.5, min_pair_velocity_mps=1.5))  # M1→M2 at 2 m/s is a run
     assembler.feed(at("M1", 0))
     assembler.feed(at("M2", 15))
     assert assembler.advance(34 * S) == []  # M2 + 20 s

@@ -65,7 +65,7 @@ def test_json_keeps_incomplete_and_rejected_runs(trace, capsys):
         assert (r["fly"], r["vs_pace"]) == (None, {})
         assert r["reason"]
     assert runs[1]["reason"].startswith("orphan crossing at M2")
-    assert runs[2]["reason"].startswith("walk-back at M1")  # M2 at 20 s, M1 at 30 s: in reverse order
+    assert runs[2]["reason"].startswith("lone crossing at M1")  # M2 at 20 s, M1 at 30 s: 3 m/s is no walk-back
 
 
 def test_fly_zone_is_the_last_segment(trace, capsys):

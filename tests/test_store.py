@@ -326,7 +326,7 @@ def rows(db, table, session_id):
 def timed_session(db):
     """A session of simulated reps with limbs and faults, timed as live."""
     options = SimOptions(limbs=True, faults=frozenset({Fault.MISSED, Fault.SPURIOUS, Fault.PAIR}), fault_chance=0.3)
-    sim = simulate(FLY30, 12, athletes=[Athlete("A", 9.5), Athlete("B", 8.2)], seed=12, options=options, start_ns=5 * S)
+    sim = simulate(FLY30, 12, athletes=[Athlete("A", 9.5), Athlete("B", 8.2)], seed=13, options=options, start_ns=5 * S)
     session_id = db.start_session(FLY30)
     db.add_edges(session_id, sim.edges)
     db.add_derived(session_id, live(FLY30, sim.edges))

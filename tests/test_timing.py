@@ -5,6 +5,7 @@ from conftest import MS, S, beam_edges, breaks, layout, ns, passage, sprint, str
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gatectl.sim.sprinters import overlay
 from gatectl.timing.assemble import AssemblySettings
 from gatectl.timing.model import Anomaly, Crossing, Edge, Run, RunStatus
 from gatectl.timing.pipeline import Timing, time_edges
@@ -46,7 +47,7 @@ def test_runs_are_listed_in_the_order_they_started():
 
 def test_run_is_not_timed_out_while_its_crossing_is_being_judged():
     lay = layout("A=0,B=3")  # 3 m at 1.5 m/s: the run waits 2 s for B
-    timing = Timing(lay, AssemblySettings(min_velocity_mps=1.5, decision_wait_ns=0))
+    timing = Timing(lay, AssemblySettings(min_velocity_mps=1.5, min_pair_velocity_mps=1.5, decision_wait_ns=0))
     events = [e for edge in breaks("A", (0, 60)) + breaks("B", (1999, 2050)) for e in timing.feed(edge)]
     events += timing.advance(2200 * MS)  # past the deadline, but B's window is still open
     assert not [e for e in events if isinstance(e, Run)]
@@ -172,27 +173,6 @@ def test_reordered_or_repeated_edges_never_make_a_phantom_run(method, data):
 # --- properties with the faults of a real track ---------------------------------------
 
 
-def _merged(edge_lists):
-    """Bodies' edges at the same beams, as the beam sees them: overlapping breaks are one break."""
-    spans = {}
-    for edges in edge_lists:
-        by_beam = {}
-        for edge in edges:
-            by_beam.setdefault(edge.beam, []).append(edge.t_ns)
-        for beam, stamps in by_beam.items():
-            spans.setdefault(beam, []).extend(zip(stamps[::2], stamps[1::2]))
-    out = []
-    for beam, pairs in spans.items():
-        merged = []
-        for start, end in sorted(pairs):
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        out += [Edge(beam, t, broken) for start, end in merged for t, broken in ((start, True), (end, False))]
-    return sorted(out, key=lambda e: e.t_ns)
-
-
 @st.composite
 def track_session(draw, lay):
     """Heats of 1-3 athletes close together (accelerating 5-9 m/s, then up to 1.4× faster), with missed
@@ -224,7 +204,7 @@ def track_session(draw, lay):
             else:
                 bodies.append([e for beam in gate.beams for e in breaks(beam, (0, draw(st.integers(5, 30))), at=t)])
         start = end + draw(st.integers(3000, 40_000))
-    return _merged(bodies)
+    return list(overlay(*bodies))
 
 
 @st.composite

@@ -13,12 +13,19 @@ several athletes on the course together with whatever else crossed the
 beams). A group is decided as a whole, once nothing later can join it:
 
 * the best matching is the set of runs that uses the crossings in the longest
-  runs (the sum of (crossings − 1)² over runs), then the one whose segment
-  speeds change least (squared log of each ratio against a gentle
-  acceleration, ``TYPICAL_RATIO``), with a penalty for each overtake;
-* a run whose crossings another matching uses about as well (same length, a
-  cost within ``ambiguity_margin``) is marked ``ambiguous`` for the coach, not
-  guessed;
+  runs (the sum of (crossings − 1)² over runs of three or more: two crossings
+  alone are weak evidence), then the one whose segment speeds change least
+  (squared log of each ratio against a gentle acceleration, ``TYPICAL_RATIO``,
+  plus ``overtake_cost`` for each overtake), then the one that leaves fewest
+  crossings out;
+* a run seen at two gates only must be faster than ``min_pair_velocity_mps``
+  (two people crossing a gate each look like a jogger), and is marked
+  ``ambiguous`` if its first crossing may be someone walking back (the next
+  gate was crossed before it at a walk, by a crossing no run took);
+* a run whose crossings another matching uses about as well (same score and
+  crossings, a cost within ``ambiguity_margin``) is marked ``ambiguous`` for
+  the coach, not guessed; if its fly time stands either way, the reason says
+  the acceleration zone is uncertain;
 * a crossing no run takes is kept as *rejected* with the reason: a false
   trigger (faster than any sprinter), a walk-back (gates in reverse order), a
   walk-through (slower than a run), or a lone crossing of one gate;
@@ -52,6 +59,7 @@ TYPICAL_RATIO = 1.2  # a segment run this much faster than the one before costs 
 _LOG_TYPICAL = math.log(TYPICAL_RATIO)
 _BEAM = 32  # matchings kept while a group is searched: far more than a real group needs
 _SLOWEST_WALK_MPS = 0.5  # a crossing in reverse order slower than this is not a walk-back
+_RECENT_NS = 600 * NS_PER_S  # crossings remembered to recognise a walk-back: far longer than one takes
 _TAKEN_KEPT = 64  # crossings of recent runs remembered, to tell a walk-back from a crossing after a run
 
 
@@ -61,7 +69,8 @@ class AssemblySettings:
 
     max_velocity_mps: float = 13.0  # faster than any sprinter: a false trigger
     min_velocity_mps: float = 2.5  # slower than a jog: someone walking through
-    min_speed_ratio: float = 0.7  # a segment at least this fraction of the speed of the one before
+    min_pair_velocity_mps: float = 5.0  # a run seen at two gates only: slower is two people crossing one gate each
+    min_speed_ratio: float = 0.85  # a segment at least this fraction of the speed of the one before
     max_speed_ratio: float = 2.2  # and at most this multiple (standing start: ~1.6)
     max_missed_gates: int = 1  # consecutive gates a run may pass unseen
     decision_wait_ns: int = 2 * NS_PER_S  # a group waits this long after its latest crossing
@@ -69,7 +78,7 @@ class AssemblySettings:
     ambiguity_margin: float = 0.05  # matchings whose costs differ less are about equally plausible
 
     def __post_init__(self) -> None:
-        for name in ("max_velocity_mps", "min_velocity_mps", "min_speed_ratio", "max_speed_ratio"):
+        for name in ("max_velocity_mps", "min_velocity_mps", "min_pair_velocity_mps", "min_speed_ratio", "max_speed_ratio"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < math.inf:
                 raise ConfigError(f"Assembly setting {name} must be a positive number, not {value!r}.")
@@ -101,8 +110,8 @@ class _Group:
     deadline_ns: int = 0
 
 
-# A matching: (score, cost, runs as tuples of member indices in time order).
-_Matching = tuple[int, float, tuple[tuple[int, ...], ...]]
+# A matching: (score, cost, crossings in runs, runs as tuples of member indices in time order).
+_Matching = tuple[int, float, int, tuple[tuple[int, ...], ...]]
 
 
 class RunAssembler:
@@ -137,6 +146,15 @@ class RunAssembler:
         self._groups: list[_Group] = []
         self._next_deadline: int | None = None
         self._numbers = 0
+        # Each gate's recent crossings, and how long before a crossing the next gate is crossed by
+        # someone walking back (at a walk: _SLOWEST_WALK_MPS to min_velocity_mps).
+        self._recent: list[deque[int]] = [deque() for _ in range(n)]
+        self._walk_back = [
+            (math.ceil((positions[i + 1] - positions[i]) * NS_PER_S / s.min_velocity_mps),
+             math.floor((positions[i + 1] - positions[i]) * NS_PER_S / _SLOWEST_WALK_MPS))
+            if i < n - 1 else (0, 0)
+            for i in range(n)
+        ]  # fmt: skip
         # Recent crossings that runs took, (gate, t_ns): a walk-back never starts from a run's own crossing.
         self._taken: set[tuple[int, int]] = set()
         self._taken_order: deque[tuple[int, int]] = deque()
@@ -165,6 +183,10 @@ class RunAssembler:
         else:
             before = self._latest_other
         self._latest = (gate, t)
+        recent = self._recent[gate]
+        recent.append(t)
+        while recent[0] < t - _RECENT_NS:
+            recent.popleft()
         member = _Member(crossing, t, gate, before)
         # Wait for the decision, and for this crossing to be followed if it is not at the last gate.
         deadline = t + (self._wait if gate == self._last else self._reach_or_wait[gate])
@@ -238,13 +260,13 @@ class RunAssembler:
         members = group.members
         runs = self._simple_run(members)
         if runs is not None:
-            best: _Matching = (0, 0.0, (runs,))
+            best: _Matching = (0, 0.0, len(runs), (runs,))
             matchings = [best]
         else:
             matchings = self._search(members)
             best = matchings[0]
         out = []
-        for run in sorted(best[2]):  # members are in time order: runs in the order they began
+        for run in sorted(best[3]):  # members are in time order: runs in the order they began
             self._numbers += 1
             if len(run) == 1:
                 out.append(self._lone(self._numbers, members[run[0]]))
@@ -265,6 +287,8 @@ class RunAssembler:
             if previous_speed is not None and not self._consistent(speed / previous_speed):
                 return None
             previous_speed = speed
+        if len(members) == 2 and previous_speed is not None and previous_speed < self.settings.min_pair_velocity_mps:
+            return None
         return tuple(range(len(members)))
 
     def _consistent(self, ratio: float) -> bool:
@@ -280,11 +304,11 @@ class RunAssembler:
                 elapsed = b.t_ns - a.t_ns
                 if span is not None and span[0] <= elapsed <= span[1]:
                     speeds[i, j] = (self._positions[b.gate] - self._positions[a.gate]) * NS_PER_S / elapsed
-        beam: list[_Matching] = [(0, 0.0, ())]
+        beam: list[_Matching] = [(0, 0.0, 0, ())]
         for x in range(len(members)):
             grown: list[_Matching] = []
-            for score, cost, runs in beam:
-                grown.append((score, cost, runs + ((x,),)))
+            for score, cost, covered, runs in beam:
+                grown.append((score, cost, covered, runs + ((x,),)))
                 for k, run in enumerate(runs):
                     speed = speeds.get((run[-1], x))
                     if speed is None:
@@ -296,10 +320,18 @@ class RunAssembler:
                             continue
                         extra = (math.log(ratio) - _LOG_TYPICAL) ** 2
                     runs_ = runs[:k] + (run + (x,),) + runs[k + 1 :]
-                    grown.append((score + 2 * len(run) - 1, cost + extra, runs_))
+                    n = len(run)  # a pair scores nothing: two crossings alone are weak evidence of a run
+                    grown.append((score + (0 if n == 1 else 4 if n == 2 else 2 * n - 1), cost + extra, covered + (2 if n == 1 else 1), runs_))
             grown.sort(key=_rank)
             beam = grown[:_BEAM]
-        final = [(score, cost + self.settings.overtake_cost * self._overtakes(members, runs), runs) for score, cost, runs in beam]
+        final = []
+        for score, cost, covered, runs in beam:
+            # Two crossings alone at a jog are more likely two people crossing one gate each.
+            slow = [run for run in runs if len(run) == 2 and speeds[run[0], run[1]] < self.settings.min_pair_velocity_mps]
+            if slow:
+                runs = tuple(sorted([r for r in runs if r not in slow] + [(k,) for run in slow for k in run]))
+                covered -= 2 * len(slow)
+            final.append((score, cost + self.settings.overtake_cost * self._overtakes(members, runs), covered, runs))
         final.sort(key=_rank)
         return final
 
@@ -318,8 +350,8 @@ class RunAssembler:
         self, run: tuple[int, ...], best: _Matching, matchings: list[_Matching]
     ) -> tuple[int, ...] | None:
         """The run another matching, about as plausible as the best, makes of these crossings instead."""
-        for score, cost, runs in matchings[1:]:
-            if score == best[0] and cost - best[1] <= self.settings.ambiguity_margin and run not in runs:
+        for score, cost, covered, runs in matchings[1:]:
+            if (score, covered) == (best[0], best[2]) and cost - best[1] <= self.settings.ambiguity_margin and run not in runs:
                 overlap = [r for r in runs if len(r) > 1 and set(r) & set(run)]
                 return max(overlap, key=lambda r: len(set(r) & set(run))) if overlap else ()
         return None
@@ -360,7 +392,11 @@ class RunAssembler:
         if skipped:
             notes.append(f"no crossing at {', '.join(skipped)} (missed break?)")
         ambiguous = False
-        if alternative is not None:
+        if len(run) == 2 and self._walks_back(members[run[0]]):
+            # Two crossings alone, the first just as likely someone walking back: not to be trusted.
+            ambiguous = True
+            notes.insert(0, f"ambiguous: {names[gates[0]]} may be someone walking back, crossed after {names[gates[0] + 1]}")
+        elif alternative is not None:
             fly = [k for k in run if gates[-1] == last and members[k].gate >= last - 1]
             other = self._difference(members, run, alternative)
             if len(fly) == 2 and set(fly) <= set(alternative):  # the fly time stands either way
@@ -384,6 +420,22 @@ class RunAssembler:
                 parts.append(f"without {name}")
         return ", ".join(parts) or "another matching of these crossings"
 
+    def _walks_back(self, member: _Member) -> bool:
+        """Whether the crossing may continue someone walking back: the next gate was crossed before
+        it, as long before as a walk takes, by a crossing no run took, and nobody has crossed this
+        gate since as that walker would have."""
+        gate, t = member.gate + 1, member.t_ns
+        if gate > self._last:
+            return False
+        earliest, latest = self._walk_back[member.gate]
+        here = self._recent[member.gate]
+        return any(
+            earliest <= t - back <= latest
+            and (gate, back) not in self._taken
+            and not any(back + earliest <= u < t for u in here)
+            for back in self._recent[gate]
+        )
+
     def _lone(self, number: int, member: _Member) -> Run:
         """A crossing no run took, with the likeliest reason why."""
         gate, name = member.gate, member.crossing.gate
@@ -393,16 +445,15 @@ class RunAssembler:
             if gate == 0
             else f"orphan crossing at {name}: no run was waiting for it"
         )
-        if member.before is not None:
+        if self._walks_back(member):
+            reason = f"walk-back at {name}: crossed after {self.layout.gates[gate + 1].name}, in reverse order"
+        elif member.before is not None:
             other, seen = member.before
             elapsed = member.t_ns - seen
             distance = abs(self._positions[gate] - self._positions[other])
             slowest = distance * NS_PER_S / _SLOWEST_WALK_MPS
             mark = f"{self.layout.gates[other].name}→{name}"
-            humanly = elapsed * self.settings.max_velocity_mps >= distance * NS_PER_S
-            if other > gate and humanly and elapsed <= slowest and member.before not in self._taken:
-                reason = f"walk-back at {name}: crossed after {self.layout.gates[other].name}, in reverse order"
-            elif other < gate and elapsed * self.settings.max_velocity_mps < distance * NS_PER_S:
+            if other < gate and elapsed * self.settings.max_velocity_mps < distance * NS_PER_S:
                 speed = "instantly" if elapsed == 0 else f"at {distance * NS_PER_S / elapsed:.1f} m/s"
                 reason = (
                     f"false trigger at {name}: {mark} ({distance:g} m) would be run {speed}, "
@@ -424,6 +475,6 @@ def _decision_order(group: _Group) -> tuple[int, int]:
     return group.deadline_ns, group.members[0].t_ns
 
 
-def _rank(matching: _Matching) -> tuple[int, float, tuple[tuple[int, ...], ...]]:
-    score, cost, runs = matching
-    return -score, cost, runs
+def _rank(matching: _Matching) -> tuple[int, float, int, tuple[tuple[int, ...], ...]]:
+    score, cost, covered, runs = matching
+    return -score, cost, -covered, runs
