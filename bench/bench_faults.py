@@ -5,15 +5,19 @@
     python bench/bench_faults.py --markdown bench/FAULTS.md
 
 Each session is flying 30 m sprints (M1=0, M2=30, M3=60) by a roster of athletes
-(7.5-10.5 m/s) in heats of 1-3 athletes setting off 1-2.5 s apart, with
-60-180 s between heats and, at every gate, what happens at a track:
+(7.8-10.4 m/s) in heats of 1-3 athletes, the fastest first, crossing M1 1-2.5 s
+apart, with 60-180 s between heats and, at every gate, what happens at a track:
 
 * **missed crossings**: each athlete's whole passage at a gate is lost with the
   given probability (a beam the athlete ran beside, a blinded receiver);
 * **walk-backs**: half the athletes walk back through M3, M2 and M1 at
   1.0-1.6 m/s after slowing down 50-100 m past M3;
-* **people crossing one gate** (0.3 a pass, at walking pace, at any time);
-* **balls** (0.3 a pass: one 9-45 ms break of one beam, at any time).
+* **people crossing one gate** (``--strays`` a pass, 1/30 by default: 10 in a
+  session of 300; at walking pace, at any time);
+* **balls** (as many: one 9-45 ms break of one beam, at any time).
+
+Walkers keep a second clear of an athlete in the same gate (nobody walks into a
+sprinter; two bodies in one beam at once hide each other from any gate).
 
 Passages are the simulator's bodies with limbs (``gatectl.sim.sprinters``),
 overlaid beam by beam, and timed by ``time_edges`` with the given detection.
@@ -181,13 +185,15 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=300, help="athletes' passes a session (default 300)")
     parser.add_argument("--seeds", type=int, default=5, help="sessions per miss rate (default 5)")
     parser.add_argument("--methods", default="dual,longest", help="detection methods (default dual,longest)")
+    parser.add_argument("--strays", type=float, default=STRAYS_PER_PASS, help="people crossing one gate a pass, and as many balls (default 1/30)")
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args()
     passes, seeds = (100, 2) if args.quick else (args.passes, args.seeds)
     lines = [
         f"Fault benchmark (`python bench/bench_faults.py`): flying 30 m, {passes} athletes' passes a session in heats of",
-        "1-3 athletes 1-2.5 s apart, limbs on; half the athletes walk back through the gates; 0.3 people crossing one",
-        f"gate and 0.3 balls a pass, at random times. Median of {seeds} seeds; *reported* is the share of the flies",
+        "1-3 athletes 1-2.5 s apart at M1, limbs on; half the athletes walk back through the gates; "
+        f"{args.strays * passes:.0f} people crossing one",
+        f"gate and {args.strays * passes:.0f} balls a session, at random times. Median of {seeds} seeds; *reported* is the share of the flies",
         "M2 and M3 saw whose fly time was reported for the right pass within 20 ms.",
     ]
     started = time.perf_counter()
@@ -199,7 +205,7 @@ def main() -> None:
         for miss in (0.01, 0.02, 0.03, 0.05, 0.10):
             scores = []
             for seed in range(seeds):
-                edges, truths = session(layout, passes, miss, seed, SimOptions(limbs=True))
+                edges, truths = session(layout, passes, miss, seed, SimOptions(limbs=True), args.strays)
                 scores.append(score(layout, edges, truths))
             share = statistics.median(s.reported / s.seen for s in scores)
             lines.append(

@@ -60,7 +60,7 @@ _LOG_TYPICAL = math.log(TYPICAL_RATIO)
 _BEAM = 32  # matchings kept while a group is searched: far more than a real group needs
 _SLOWEST_WALK_MPS = 0.5  # a crossing in reverse order slower than this is not a walk-back
 _RECENT_NS = 600 * NS_PER_S  # crossings remembered to recognise a walk-back: far longer than one takes
-_TAKEN_KEPT = 64  # crossings of recent runs remembered, to tell a walk-back from a crossing after a run
+_TAKEN_KEPT = 32  # crossings of recent runs remembered at each gate, to tell a walk-back from a crossing after a run
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,6 @@ class _Member(NamedTuple):  # a named tuple: one is made per crossing, on recomp
     crossing: Crossing
     t_ns: int
     gate: int  # index in the layout
-    before: tuple[int, int] | None  # the latest crossing at another gate when it came: (gate, t_ns)
 
 
 @dataclass(slots=True)
@@ -140,9 +139,6 @@ class RunAssembler:
         self._reach_or_wait = [max(reach, s.decision_wait_ns) for reach in self._reach]
         self._positions = positions
         self._last = n - 1
-        # The latest crossing, and the latest at another gate than its: (gate, t_ns).
-        self._latest: tuple[int, int] | None = None
-        self._latest_other: tuple[int, int] | None = None
         self._groups: list[_Group] = []
         self._next_deadline: int | None = None
         self._numbers = 0
@@ -155,9 +151,8 @@ class RunAssembler:
             if i < n - 1 else (0, 0)
             for i in range(n)
         ]  # fmt: skip
-        # Recent crossings that runs took, (gate, t_ns): a walk-back never starts from a run's own crossing.
-        self._taken: set[tuple[int, int]] = set()
-        self._taken_order: deque[tuple[int, int]] = deque()
+        # Each gate's recent crossings that runs took: a walk-back never starts from a run's own crossing.
+        self._taken: list[deque[int]] = [deque(maxlen=_TAKEN_KEPT) for _ in range(n)]
 
     @property
     def open_runs(self) -> list[Run]:
@@ -177,31 +172,26 @@ class RunAssembler:
         if gate is None:
             reason = f"gate {crossing.gate} is not in layout {self.layout.describe()}"
             return decided + [self._reject(crossing, reason)]
-        latest = self._latest
-        if latest is None or latest[0] != gate:
-            before, self._latest_other = latest, latest
-        else:
-            before = self._latest_other
-        self._latest = (gate, t)
         recent = self._recent[gate]
         recent.append(t)
-        while recent[0] < t - _RECENT_NS:
-            recent.popleft()
-        member = _Member(crossing, t, gate, before)
+        if recent[0] < t - _RECENT_NS:
+            recent.popleft()  # one for each added keeps it short; the few older ones left are ignored by time
+        member = _Member(crossing, t, gate)
         # Wait for the decision, and for this crossing to be followed if it is not at the last gate.
-        deadline = t + (self._wait if gate == self._last else self._reach_or_wait[gate])
-        spans = self._span_to[gate]
-        reach = self._reach
+        last = self._last
+        deadline = t + (self._wait if gate == last else self._reach_or_wait[gate])
+        spans, reach = self._span_to[gate], self._reach
         joined: list[_Group] = []
         for group in self._groups:
             linked = False
             waits = deadline
+            followed = group.followed
             for k, m in enumerate(group.members):
                 span = spans[m.gate]
                 if span is not None and span[0] <= t - m.t_ns <= span[1]:
-                    group.followed.add(k)
+                    followed.add(k)
                     linked = True
-                elif m.gate != self._last and k not in group.followed and m.t_ns + reach[m.gate] > waits:
+                elif m.gate != last and k not in followed and m.t_ns + reach[m.gate] > waits:
                     waits = m.t_ns + reach[m.gate]
             if linked:
                 joined.append(group)
@@ -225,6 +215,10 @@ class RunAssembler:
         """Time has reached ``now_ns``: groups whose wait is over are decided."""
         if self._next_deadline is None or now_ns <= self._next_deadline:
             return []
+        if len(self._groups) == 1:  # the usual case: one athlete's pass
+            group = self._groups.pop()
+            self._next_deadline = None
+            return self._decide(group)
         due = sorted((g for g in self._groups if now_ns > g.deadline_ns), key=_decision_order)
         for group in due:
             self._groups.remove(group)
@@ -258,13 +252,12 @@ class RunAssembler:
 
     def _decide(self, group: _Group) -> list[Run]:
         members = group.members
-        runs = self._simple_run(members)
-        if runs is not None:
-            best: _Matching = (0, 0.0, len(runs), (runs,))
-            matchings = [best]
-        else:
-            matchings = self._search(members)
-            best = matchings[0]
+        run = self._simple_run(members)  # the usual case: one athlete's pass, and nothing else
+        if run is not None:
+            self._numbers += 1
+            return [self._lone(self._numbers, members[0]) if len(run) == 1 else self._run(self._numbers, members, run, None)]
+        matchings = self._search(members)
+        best = matchings[0]
         out = []
         for run in sorted(best[3]):  # members are in time order: runs in the order they began
             self._numbers += 1
@@ -360,12 +353,8 @@ class RunAssembler:
 
     def _run(self, number: int, members: list[_Member], run: tuple[int, ...], alternative: tuple[int, ...] | None) -> Run:
         crossings = tuple(members[k].crossing for k in run)
-        taken, order = self._taken, self._taken_order
         for k in run:
-            taken.add((members[k].gate, members[k].t_ns))
-            order.append((members[k].gate, members[k].t_ns))
-        while len(order) > _TAKEN_KEPT:
-            taken.discard(order.popleft())
+            self._taken[members[k].gate].append(members[k].t_ns)
         if len(run) == len(self._positions) and alternative is None:
             return Run(number, crossings, RunStatus.COMPLETE)  # every gate, nothing else as likely
         gates = [members[k].gate for k in run]
@@ -431,10 +420,20 @@ class RunAssembler:
         here = self._recent[member.gate]
         return any(
             earliest <= t - back <= latest
-            and (gate, back) not in self._taken
+            and back not in self._taken[gate]
             and not any(back + earliest <= u < t for u in here)
             for back in self._recent[gate]
         )
+
+    def _before(self, member: _Member) -> tuple[int, int] | None:
+        """The latest crossing at another gate up to this one: (gate, t_ns)."""
+        latest = None
+        for gate, recent in enumerate(self._recent):
+            if gate != member.gate:
+                seen = next((t for t in reversed(recent) if t <= member.t_ns), None)
+                if seen is not None and (latest is None or seen >= latest[1]):
+                    latest = (gate, seen)
+        return latest
 
     def _lone(self, number: int, member: _Member) -> Run:
         """A crossing no run took, with the likeliest reason why."""
@@ -447,8 +446,8 @@ class RunAssembler:
         )
         if self._walks_back(member):
             reason = f"walk-back at {name}: crossed after {self.layout.gates[gate + 1].name}, in reverse order"
-        elif member.before is not None:
-            other, seen = member.before
+        elif (before := self._before(member)) is not None:
+            other, seen = before
             elapsed = member.t_ns - seen
             distance = abs(self._positions[gate] - self._positions[other])
             slowest = distance * NS_PER_S / _SLOWEST_WALK_MPS

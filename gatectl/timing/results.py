@@ -82,12 +82,12 @@ def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -
             vs_pace[race_label(distance)] = pace_comparison(v, distance, time_ns)
     line = None
     if len(run.crossings) > 1:
-        first, last = run.crossings[0], run.crossings[-1]
-        distance = round(layout.gate(last.gate).position_m - layout.gate(first.gate).position_m, 6)
-        time_ns = last.t_ns - first.t_ns
+        since, until = run.crossings[0], run.crossings[-1]
+        distance = round(layout.gate(until.gate).position_m - layout.gate(since.gate).position_m, 6)
+        time_ns = until.t_ns - since.t_ns
         line = {
-            "from": first.gate,
-            "to": last.gate,
+            "from": since.gate,
+            "to": until.gate,
             "distance_m": distance,
             "time_ns": time_ns,
             "time_s": time_ns / NS_PER_S,
