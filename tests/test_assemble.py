@@ -299,3 +299,24 @@ def test_a_decision_waits_for_a_crossing_that_could_still_follow():
 def test_settings_are_bounded(settings):
     with pytest.raises(ConfigError):
         AssemblySettings(**settings)
+
+
+def test_two_crossings_that_may_be_someone_walking_back_are_ambiguous():
+    # Someone crosses M3 walking back, then M2 20 s later, as another crosses M3: a "fly" of 3 s.
+    runs = assemble([at("M3", 0), at("M2", 20), at("M3", 23)])
+    (pair,) = [r for r in runs if len(r.crossings) == 2]
+    assert pair.ambiguous and pair.reason.startswith("ambiguous: M2 may be someone walking back, crossed after M3")
+
+
+def test_a_walker_already_past_explains_no_later_crossing():
+    # The walker crossed M2 at 20 s; the athlete (M1 missed) crosses M2 at 25 s and M3 at 28 s.
+    runs = assemble([at("M3", 0), at("M2", 20), at("M2", 25), at("M3", 28)])
+    (run,) = by_status(runs)[RunStatus.COMPLETE]
+    assert [c.t_ns for c in run.crossings] == [25 * S, 28 * S] and not run.ambiguous
+    assert [r.reason.split(":")[0] for r in by_status(runs)[RunStatus.REJECTED]] == ["orphan crossing at M3", "walk-back at M2"]
+
+
+def test_a_run_s_own_last_crossing_is_no_walk_back():
+    first = [at("M1", 0), at("M2", 4), at("M3", 7)]
+    runs = assemble([*first, at("M2", 25), at("M3", 28)])  # the next athlete, M1 missed
+    assert [(len(r.crossings), r.status, r.ambiguous) for r in runs] == [(3, RunStatus.COMPLETE, False), (2, RunStatus.COMPLETE, False)]

@@ -36,12 +36,12 @@ beams). A group is decided as a whole, once nothing later can join it:
 
 **The bounded wait.** A group is decided ``decision_wait_ns`` (2 s) after its
 latest crossing, and not before each of its crossings that nothing has followed
-yet could no longer be followed by a crossing at the next gates at
-``min_velocity_mps`` (30 m at 2.5 m/s: 12 s). A complete run is therefore
-reported 2 s after its last crossing; a run that lost its last gate, or a lone
-crossing, when the athlete could no longer have reached it. A crossing later
-than that starts a new group. Decisions depend on crossing times only, so live
-timing and a recompute give the same runs.
+yet could no longer be followed at ``min_velocity_mps`` by a crossing at the
+next gates (one may be missed: flying 30 m, 12 s after M2, 24 s after M1). A
+complete run is therefore reported 2 s after its last crossing; a run that lost
+its last gate, or a lone crossing, once the athlete could no longer have reached
+it. A crossing later than that starts a new group. Decisions depend on crossing
+times only, so live timing and a recompute give the same runs.
 """
 
 from __future__ import annotations
