@@ -80,6 +80,50 @@ def test_late_edges_never_make_a_phantom_run():
     assert [e for e in events if isinstance(e, Anomaly)]
 
 
+# --- a track with its faults, for the properties below -------------------------------
+
+
+@st.composite
+def track_session(draw, lay):
+    """Heats of 1-3 athletes close together (accelerating 5-9 m/s, then up to 1.4× faster), with missed
+    crossings, walk-backs through the gates, people crossing one gate and balls."""
+    bodies, start = [], 0.0
+    positions = [g.position_m for g in lay.gates]
+    for _ in range(draw(st.integers(1, 3))):
+        end = start
+        for k in range(draw(st.integers(1, 3))):
+            t = start + k * draw(st.integers(600, 2500))
+            accel, fly = draw(st.floats(5, 9)), draw(st.floats(1.0, 1.4))
+            for i, gate in enumerate(lay.gates):
+                if i:
+                    t += 1000 * (positions[i] - positions[i - 1]) / (accel if i == 1 else accel * fly)
+                if draw(st.integers(0, 9)) > 0:  # 1 in 10 missed
+                    bodies.append(passage(gate.beams, t))
+            end = max(end, t)
+        if draw(st.booleans()):  # the athlete walks back at 1-2 m/s
+            t, pace = end + draw(st.integers(3000, 20_000)), draw(st.floats(1, 2))
+            for i in reversed(range(len(lay.gates))):
+                bodies.append(passage(lay.gates[i].beams, t))
+                t += 1000 * (positions[i] - positions[i - 1]) / pace if i else 0
+            end = t
+        for _ in range(draw(st.integers(0, 2))):  # somebody crossing one gate, or a ball
+            gate = draw(st.sampled_from(lay.gates))
+            t = draw(st.floats(start - 3000, end + 3000))
+            if draw(st.booleans()):
+                bodies.append(passage(gate.beams, t))
+            else:
+                bodies.append([e for beam in gate.beams for e in breaks(beam, (0, draw(st.integers(5, 30))), at=t)])
+        start = end + draw(st.integers(3000, 40_000))
+    return list(overlay(*bodies))
+
+
+@st.composite
+def faulty_layout_and_edges(draw):
+    text = draw(st.sampled_from(["M1=0,M2=30,M3=60", "M1=0,M2=20,M3=50", "S0=0,S1=10,S2=20,S3=30,S4=40"]))
+    lay = layout(text, draw(st.sampled_from(["first", "longest", "dual"])))
+    return lay, draw(track_session(lay))
+
+
 # --- properties -------------------------------------------------------------------
 
 
@@ -97,12 +141,13 @@ def athletes(draw, lay):
 
 @st.composite
 def layout_and_edges(draw):
+    """Random edges, athletes one after another, or a track with its faults (see ``track_session``)."""
     lay = layout(draw(st.sampled_from(["M1=0,M2=3,M3=6", "M1=0,M2=30,M3=60"])), draw(st.sampled_from(["first", "longest", "dual"])))
-    return lay, draw(st.one_of(beam_edges(lay.beams), athletes(lay)))
+    return lay, draw(st.one_of(beam_edges(lay.beams), athletes(lay), track_session(lay)))
 
 
-@settings(max_examples=100, deadline=None)
-@given(layout_and_edges(), st.data())
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(layout_and_edges(), faulty_layout_and_edges()), st.data())
 def test_live_timing_gives_the_runs_of_a_recompute(case, data):
     lay, edges = case
     batch = time_edges(edges, lay)
@@ -168,62 +213,6 @@ def test_reordered_or_repeated_edges_never_make_a_phantom_run(method, data):
     for gate in lay.gates:  # nor a phantom crossing, which is how a phantom run would begin
         count = len([e for e in events if isinstance(e, Crossing) and e.gate == gate.name])
         assert count <= len([c for c in clean.crossings if c.gate == gate.name])
-
-
-# --- properties with the faults of a real track ---------------------------------------
-
-
-@st.composite
-def track_session(draw, lay):
-    """Heats of 1-3 athletes close together (accelerating 5-9 m/s, then up to 1.4× faster), with missed
-    crossings, walk-backs through the gates, people crossing one gate and balls."""
-    bodies, start = [], 0.0
-    positions = [g.position_m for g in lay.gates]
-    for _ in range(draw(st.integers(1, 3))):
-        end = start
-        for k in range(draw(st.integers(1, 3))):
-            t = start + k * draw(st.integers(600, 2500))
-            accel, fly = draw(st.floats(5, 9)), draw(st.floats(1.0, 1.4))
-            for i, gate in enumerate(lay.gates):
-                if i:
-                    t += 1000 * (positions[i] - positions[i - 1]) / (accel if i == 1 else accel * fly)
-                if draw(st.integers(0, 9)) > 0:  # 1 in 10 missed
-                    bodies.append(passage(gate.beams, t))
-            end = max(end, t)
-        if draw(st.booleans()):  # the athlete walks back at 1-2 m/s
-            t, pace = end + draw(st.integers(3000, 20_000)), draw(st.floats(1, 2))
-            for i in reversed(range(len(lay.gates))):
-                bodies.append(passage(lay.gates[i].beams, t))
-                t += 1000 * (positions[i] - positions[i - 1]) / pace if i else 0
-            end = t
-        for _ in range(draw(st.integers(0, 2))):  # somebody crossing one gate, or a ball
-            gate = draw(st.sampled_from(lay.gates))
-            t = draw(st.floats(start - 3000, end + 3000))
-            if draw(st.booleans()):
-                bodies.append(passage(gate.beams, t))
-            else:
-                bodies.append([e for beam in gate.beams for e in breaks(beam, (0, draw(st.integers(5, 30))), at=t)])
-        start = end + draw(st.integers(3000, 40_000))
-    return list(overlay(*bodies))
-
-
-@st.composite
-def faulty_layout_and_edges(draw):
-    text = draw(st.sampled_from(["M1=0,M2=30,M3=60", "M1=0,M2=20,M3=50", "S0=0,S1=10,S2=20,S3=30,S4=40"]))
-    lay = layout(text, draw(st.sampled_from(["first", "longest", "dual"])))
-    return lay, draw(track_session(lay))
-
-
-@settings(max_examples=100, deadline=None)
-@given(faulty_layout_and_edges(), st.data())
-def test_live_timing_gives_the_runs_of_a_recompute_on_a_faulty_track(case, data):
-    lay, edges = case
-    batch = time_edges(edges, lay)
-    events = stream(Timing(lay), edges, data)
-    assert tuple(e for e in events if isinstance(e, Crossing)) == batch.crossings
-    assert tuple(sorted((e for e in events if isinstance(e, Run)), key=lambda r: (r.started_ns, r.number))) == batch.runs
-    anomalies = sorted((e for e in events if isinstance(e, Anomaly)), key=lambda a: (a.t_ns, a.source, a.reason))
-    assert anomalies == sorted(batch.anomalies, key=lambda a: (a.t_ns, a.source, a.reason))
 
 
 @settings(max_examples=100, deadline=None)
