@@ -46,13 +46,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gatectl.sim.sprinters import Athlete, SimOptions, Simulation, lap_edges, overlay, simulate
+from gatectl.sim.sprinters import SimOptions, Simulation, Sprinter, lap_edges, overlay, simulate
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout, RunStatus
 from gatectl.timing.pipeline import time_edges
 from gatectl.timing.results import report
 
 ROSTER = tuple(
-    Athlete(name, vmax_mps=v, tau_s=tau, approach_mps=jog)
+    Sprinter(name, vmax_mps=v, tau_s=tau, approach_mps=jog)
     for name, v, tau, jog in [
         ("Ada", 10.4, 1.1, 4.0), ("Ben", 9.6, 1.2, 3.6), ("Cy", 9.0, 1.3, 3.4),
         ("Dee", 8.4, 1.2, 3.2), ("Eli", 7.8, 1.4, 3.0), ("Flo", 9.9, 1.0, 3.8),
@@ -98,7 +98,7 @@ def session(
         heat_end, first_gate = start, start
         heat = sorted((rng.choice(ROSTER) for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))), key=lambda a: -a.vmax_mps)
         for k, athlete in enumerate(heat[: passes - len(truths)]):  # the fastest sets off first
-            sim = simulate(layout, 1, athletes=[athlete], seed=rng.randrange(2**31), options=options)
+            sim = simulate(layout, 1, sprinters=[athlete], seed=rng.randrange(2**31), options=options)
             # Each sets off so as to cross the first gate 1-2.5 s after the one before.
             first_gate += round(rng.uniform(1.0, 2.5) * NS_PER_S) if k else 0
             shift = first_gate - sim.reps[0].truth[gates[0].name]
@@ -155,7 +155,7 @@ def score(layout: Layout, edges: list[Edge], truths: list[Pass]) -> Score:
     reported: set[int] = set()
     wrong_pass = off = 0
     for run in runs:
-        if run.status is not RunStatus.COMPLETE or run.ambiguous or report(run, layout)["fly"] is None:
+        if run.status is not RunStatus.COMPLETE or run.ambiguous or report(run, layout).fly is None:
             continue
         t2, t3 = run.crossing_at(entry), run.crossing_at(exit_)
         assert t2 is not None and t3 is not None

@@ -1,5 +1,5 @@
 import pytest
-from conftest import S
+from helpers import S
 
 from gatectl.errors import ConfigError
 from gatectl.timing.assemble import AssemblySettings, RunAssembler

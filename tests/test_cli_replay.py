@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from conftest import breaks, ns, sprint
+from helpers import breaks, ns, sprint
 
 from gatectl.cli import main
 from gatectl.timing.model import Layout

@@ -1,7 +1,7 @@
 import itertools
 
 import pytest
-from conftest import MS, S, beam_edges, breaks, layout, ns, passage, sprint, stream
+from helpers import MS, S, beam_edges, breaks, layout, ns, passage, sprint, stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -168,9 +168,9 @@ def test_athletes_are_all_timed_exactly(method, data):
     assert len(complete(runs)) == len(runs) == len(edges) // len(sprint(lay, 0, 10.0))
     stamps = {e.t_ns for e in edges if e.broken}
     for run in runs:
-        segments = report(run, lay)["segments"]
-        assert [s["time_ns"] for s in segments] == [b.t_ns - a.t_ns for a, b in zip(run.crossings, run.crossings[1:])]
-        assert all(type(s["time_ns"]) is int for s in segments)
+        segments = report(run, lay).segments
+        assert [s.time_ns for s in segments] == [b.t_ns - a.t_ns for a, b in zip(run.crossings, run.crossings[1:])]
+        assert all(type(s.time_ns) is int for s in segments)
         assert {c.t_ns for c in run.crossings} <= stamps
 
 
@@ -183,8 +183,8 @@ def test_a_huge_clock_offset_changes_no_interval(case, offset):
     assert [(r.number, r.status, r.reason) for r in moved.runs] == [(r.number, r.status, r.reason) for r in plain.runs]
     for a, b in zip(plain.runs, moved.runs):
         assert [c.t_ns + offset for c in a.crossings] == [c.t_ns for c in b.crossings]
-        assert report(a, lay)["segments"] == report(b, lay)["segments"]
-        assert report(a, lay)["fly"] == report(b, lay)["fly"]
+        assert report(a, lay).segments == report(b, lay).segments
+        assert report(a, lay).fly == report(b, lay).fly
 
 
 @st.composite
@@ -237,5 +237,5 @@ def test_every_run_is_something_a_sprinter_can_do(case):
             assert limits.min_velocity_mps <= speeds[-1] <= limits.max_velocity_mps
         for v1, v2 in itertools.pairwise(speeds):
             assert limits.min_speed_ratio <= v2 / v1 <= limits.max_speed_ratio
-        fly = report(run, lay)["fly"]
+        fly = report(run, lay).fly
         assert (fly is not None) == (run.status is RunStatus.COMPLETE)

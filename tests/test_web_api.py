@@ -1,31 +1,11 @@
 """The JSON API: reading, changing (coach only, CSRF), and every refusal as a sentence."""
 
-import base64
 
 import pytest
-from conftest_web import *  # noqa: F403
+from helpers import PIN, athlete_id, basic, csrf, error, post, run_once
 
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_S
-
-
-def basic(password):
-    return {"Authorization": "Basic " + base64.b64encode(f"coach:{password}".encode()).decode()}
-
-
-def post(c, url, json=None, method="post"):
-    return getattr(c, method)(url, json=json if json is not None else {}, headers={"X-CSRF-Token": c.token})
-
-
-def error(response, status, field=None):
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert isinstance(body["error"], str) and body["error"].endswith((".", ")")), body
-    assert "Traceback" not in body["error"]
-    if field is not None:
-        assert body.get("field") == field, body
-    return body["error"]
-
 
 # Reading --------------------------------------------------------------------------------
 
@@ -36,7 +16,7 @@ def test_runs_newest_first_with_the_replay_report(client, gates, daemon, db_path
     runs = client.get("/api/runs").get_json()["runs"]
     assert [r["id"] for r in runs] == [second["id"], first["id"]]
     run = runs[0]
-    assert run["status"] == "complete" and run["session"] == daemon.session_id
+    assert run["status"] == "complete" and run["session"] == daemon.snapshot().session_id
     assert run["fly"]["time_ns"] == 3_000_000_000 and run["fly"]["distance_m"] == 30.0
     assert [s["from"] + s["to"] for s in run["segments"]] == ["M1M2", "M2M3"]
     assert {"number", "crossings", "vs_pace", "reason", "athlete", "athlete_id", "voided", "void_reason"} <= set(run)
@@ -48,7 +28,7 @@ def test_runs_filters(client, gates, daemon, db_path):
     run_once(gates, daemon, (0, 3.5, 6.5))
     run_once(gates, daemon)
     assert len(client.get(f"/api/runs?athlete={ana}").get_json()["runs"]) == 1
-    assert len(client.get(f"/api/runs?session={daemon.session_id}&status=complete&limit=1").get_json()["runs"]) == 1
+    assert len(client.get(f"/api/runs?session={daemon.snapshot().session_id}&status=complete&limit=1").get_json()["runs"]) == 1
     assert client.get("/api/runs?status=rejected").get_json()["runs"] == []
     pct = client.get(f"/api/runs?athlete={ana}").get_json()["runs"][0]["vs_pace"]["400m"]
     assert pct["faster"] is True and pct["percent"] == 125.0  # 10 m/s against 50.0 s for 400 m
@@ -77,8 +57,8 @@ def test_one_run(client, gates, daemon):
 def test_sessions_and_one_session(client, gates, daemon):
     run_once(gates, daemon)
     sessions = client.get("/api/sessions").get_json()["sessions"]
-    assert sessions[0]["id"] == daemon.session_id and sessions[0]["complete_runs"] == 1
-    one = client.get(f"/api/sessions/{daemon.session_id}").get_json()
+    assert sessions[0]["id"] == daemon.snapshot().session_id and sessions[0]["complete_runs"] == 1
+    one = client.get(f"/api/sessions/{daemon.snapshot().session_id}").get_json()
     assert one["layout"] == "M1=0,M2=30,M3=60" and one["place"] == "Club track" and len(one["runs"]) == 1
     error(client.get("/api/sessions/77"), 404)
 
@@ -101,7 +81,7 @@ def test_gates_queue_and_live_state(client, daemon, gates, db_path):
     run = run_once(gates, daemon)
     live = client.get("/api/live").get_json()
     assert live["connected"] is True and live["armed"] is True
-    assert live["session"]["id"] == daemon.session_id and live["layout"]["fly_m"] == 30.0
+    assert live["session"]["id"] == daemon.snapshot().session_id and live["layout"]["fly_m"] == 30.0
     assert [r["id"] for r in live["runs"]] == [run["id"]]
     assert live["since"] >= 1 and live["boot"]
 
@@ -170,9 +150,9 @@ def test_without_a_password_nothing_can_change(db_path, daemon):
 def test_basic_auth_works_for_scripts_without_csrf(client, daemon):
     response = client.post("/api/armed", json={"armed": False}, headers=basic(PIN))
     assert response.status_code == 200 and response.get_json() == {"armed": False}
-    assert daemon.armed is False
+    assert daemon.snapshot().armed is False
     error(client.post("/api/armed", json={"armed": True}, headers=basic("0000")), 401)
-    assert daemon.armed is False
+    assert daemon.snapshot().armed is False
 
 
 def test_wrong_passwords_are_rate_limited(app):
@@ -187,9 +167,9 @@ def test_wrong_passwords_are_rate_limited(app):
 
 def test_arm_and_disarm(coach, daemon):
     assert post(coach, "/api/armed", {"armed": False}).get_json() == {"armed": False}
-    assert daemon.armed is False
+    assert daemon.snapshot().armed is False
     assert post(coach, "/api/armed", {"armed": "true"}).get_json() == {"armed": True}
-    assert daemon.armed is True
+    assert daemon.snapshot().armed is True
 
 
 @pytest.mark.parametrize("body, field", [({}, "armed"), ({"armed": "perhaps"}, "armed"), ({"armed": 1.5}, "armed")])
@@ -212,7 +192,7 @@ def test_queue_operations(coach, daemon, db_path):
     assert post(coach, "/api/queue", {"op": "remove", "position": 0}).get_json() == {"athletes": [ben]}
     assert post(coach, "/api/queue", {"athletes": [ana, ana, ben]}, method="put").get_json() == {"athletes": [ana, ana, ben]}
     assert post(coach, "/api/queue", {"op": "clear"}).get_json() == {"athletes": []}
-    assert daemon.athlete_queue == []
+    assert daemon.snapshot().queue == ()
 
 
 def test_each_new_run_goes_to_the_head_of_the_queue(coach, daemon, gates, db_path):
@@ -249,19 +229,19 @@ def test_archived_athletes_cannot_be_queued(coach, db_path):
 
 
 def test_start_a_session_with_the_day_s_distances(coach, daemon):
-    old = daemon.session_id
+    old = daemon.snapshot().session_id
     response = post(coach, "/api/sessions", {"accel_m": "28.5", "fly_m": 40, "method": "first", "place": "Stadium"})
     assert response.status_code == 201
     body = response.get_json()
-    assert body == {"session": daemon.session_id, "layout": "M1=0,M2=28.5,M3=68.5", "method": "first"}
-    assert daemon.session_id != old and daemon.layout.fly_zone.distance_m == 40
-    session = coach.get(f"/api/sessions/{daemon.session_id}").get_json()
+    assert body == {"session": daemon.snapshot().session_id, "layout": "M1=0,M2=28.5,M3=68.5", "method": "first"}
+    assert daemon.snapshot().session_id != old and daemon.snapshot().layout.fly_zone.distance_m == 40
+    session = coach.get(f"/api/sessions/{daemon.snapshot().session_id}").get_json()
     assert session["place"] == "Stadium" and session["method"] == "first"
 
 
 def test_start_a_session_with_a_whole_layout(coach, daemon):
     response = post(coach, "/api/sessions", {"layout": "M1=0,M2=20,M3=50"})
-    assert response.status_code == 201 and daemon.layout.describe() == "M1=0,M2=20,M3=50"
+    assert response.status_code == 201 and daemon.snapshot().layout.describe() == "M1=0,M2=20,M3=50"
 
 
 @pytest.mark.parametrize(
@@ -281,9 +261,9 @@ def test_start_a_session_with_a_whole_layout(coach, daemon):
     ],
 )
 def test_session_validation(coach, daemon, body, field, words):
-    old = daemon.session_id
+    old = daemon.snapshot().session_id
     assert words in error(post(coach, "/api/sessions", body), 400, field)
-    assert daemon.session_id == old
+    assert daemon.snapshot().session_id == old
 
 
 def test_control_actions_need_gates(history_app):
@@ -306,8 +286,8 @@ def test_void_unvoid_and_reassign_reach_live_viewers(coach, daemon, gates, db_pa
     assert post(coach, f"/api/runs/{run['id']}/unvoid").get_json()["voided"] is False
     published = [sub.get(timeout=1) for _ in range(4)]
     sub.close()
-    assert [(e.kind, e.data["id"]) for e in published] == [("run", run["id"])] * 4
-    assert [e.data["voided"] for e in published] == [True, True, True, False]
+    assert [(e.kind, e.data.id) for e in published] == [("run", run["id"])] * 4
+    assert [e.data.voided for e in published] == [True, True, True, False]
 
 
 @pytest.mark.parametrize(
@@ -408,12 +388,12 @@ def test_race_time_validation(coach, db_path, body, field, words):
 def test_set_the_date_from_a_phone(coach, daemon, db_path):
     epoch_ms = 1_780_000_000_000  # 2026-05-28
     body = post(coach, "/api/clock", {"epoch_ms": epoch_ms, "tz_minutes": 120}).get_json()
-    assert body["date"] == "2026-05-28" and body["session"] == daemon.session_id
+    assert body["date"] == "2026-05-28" and body["session"] == daemon.snapshot().session_id
     assert "not tried" in body["system_clock"]
     with Store(db_path, migrate=False) as store:
-        assert store.session(daemon.session_id)["date"] == "2026-05-28"
+        assert store.session(daemon.snapshot().session_id)["date"] == "2026-05-28"
     post(coach, "/api/sessions", {"accel_m": 30, "fly_m": 30})
-    assert coach.get(f"/api/sessions/{daemon.session_id}").get_json()["date"] == "2026-05-28"
+    assert coach.get(f"/api/sessions/{daemon.snapshot().session_id}").get_json()["date"] == "2026-05-28"
 
 
 def test_setting_the_system_clock_reports_a_refusal(app, coach, monkeypatch):
@@ -451,7 +431,7 @@ def test_an_unexpected_error_is_a_sentence(client, monkeypatch):
 
 
 def test_a_silent_daemon_is_a_503(client, daemon, monkeypatch):
-    monkeypatch.setattr(daemon, "gate_status", lambda: (_ for _ in ()).throw(TimeoutError("the daemon did not answer")))
+    monkeypatch.setattr(daemon, "snapshot", lambda: (_ for _ in ()).throw(TimeoutError("the daemon did not answer")))
     assert "did not answer" in error(client.get("/api/gates"), 503)
 
 

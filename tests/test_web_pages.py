@@ -1,32 +1,15 @@
 """The pages: live, control, athletes, history, export, login; forms, CSRF and refusals."""
 
-import json
 import re
 from pathlib import Path
 
 import pytest
-from conftest_web import *  # noqa: F403
+from helpers import PIN, athlete_id, csrf, form, page_error, run_once, set_pin, state_of
 
 from gatectl.errors import StoreError
 from gatectl.store import Store
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-
-
-def form(c, url, **fields):
-    return c.post(url, data={"csrf_token": c.token, **fields})
-
-
-def page_error(response, status, words):
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    html = response.get_data(as_text=True)
-    assert words in html, html[:2000]
-    assert "Traceback" not in html
-
-
-def state_of(html: str) -> dict:
-    match = re.search(r'<script id="state" type="application/json">(.*?)</script>', html, re.S)
-    return json.loads(match.group(1))
 
 
 # Live ----------------------------------------------------------------------------------------
@@ -38,7 +21,7 @@ def test_live_page_before_any_run(client, daemon):
     html = response.get_data(as_text=True)
     assert "Waiting for the first run" in html and 'src="/static/live.js"' in html
     state = state_of(html)
-    assert state["connected"] is True and state["runs"] == [] and state["session"]["id"] == daemon.session_id
+    assert state["connected"] is True and state["runs"] == [] and state["session"]["id"] == daemon.snapshot().session_id
     assert [g["gate"] for g in state["layout"]["gates"]] == ["M1", "M2", "M3"]
     assert "Set-Cookie" not in response.headers  # viewers get no cookie
 
@@ -77,7 +60,7 @@ def test_kiosk_mode_for_the_hdmi_screen(client):
 def test_live_page_weight_and_no_external_requests(client):
     html = client.get("/").get_data()
     assets = re.findall(rb'(?:src|href)="(/static/[^"]+)"', html)
-    assert sorted(assets) == [b"/static/live.css", b"/static/live.js"]
+    assert sorted(assets) == [b"/static/app.js", b"/static/live.css", b"/static/live.js"]  # app.js: the theme switch and durations, shared
     total = len(html)
     for asset in assets:
         response = client.get(asset.decode())
@@ -134,14 +117,14 @@ def test_control_forms(coach, gates, daemon, db_path):
     ana = athlete_id(db_path, "Ana Silva")
     response = form(coach, "/control/armed", armed="false")
     assert response.status_code == 302 and response.headers["Location"] == "/control"
-    assert daemon.armed is False
+    assert daemon.snapshot().armed is False
     assert "Gates disarmed" in coach.get("/control").get_data(as_text=True)
     form(coach, "/control/armed", armed="true")
     form(coach, "/control/queue", op="add", athlete=str(ana))
     form(coach, "/control/queue", op="next", athlete=str(athlete_id(db_path, "Ben Okafor")))
-    assert len(daemon.athlete_queue) == 2
+    assert len(daemon.snapshot().queue) == 2
     form(coach, "/control/queue", op="remove", position="0")
-    assert daemon.athlete_queue == [ana]
+    assert daemon.snapshot().queue == (ana,)
     run = run_once(gates, daemon)
     assert run["athlete"] == "Ana Silva"
     form(coach, f"/control/runs/{run['id']}/void", reason="false start")
@@ -151,9 +134,9 @@ def test_control_forms(coach, gates, daemon, db_path):
     assert coach.get(f"/api/runs/{run['id']}").get_json()["athlete"] is None
     form(coach, "/control/clock", epoch_ms="1780000000000", tz_minutes="60")
     assert "Date set from this device: 2026-05-28" in coach.get("/control").get_data(as_text=True)
-    old = daemon.session_id
+    old = daemon.snapshot().session_id
     response = form(coach, "/control/session", accel_m="25", fly_m="40", method="longest", place="Track 2", layout="")
-    assert response.status_code == 302 and daemon.session_id == old + 1
+    assert response.status_code == 302 and daemon.snapshot().session_id == old + 1
     assert "Session" in coach.get("/control").get_data(as_text=True)
 
 
@@ -176,7 +159,7 @@ def test_control_form_errors_are_pages_with_a_sentence(coach, url, fields, words
 def test_forms_without_the_token_are_refused(coach, daemon):
     response = coach.post("/control/armed", data={"armed": "false"})
     page_error(response, 400, "security token is missing")
-    assert daemon.armed is True
+    assert daemon.snapshot().armed is True
 
 
 def test_forms_from_a_viewer_are_refused(client, daemon):
@@ -184,7 +167,7 @@ def test_forms_from_a_viewer_are_refused(client, daemon):
     response = form(client, "/control/armed", armed="false")
     page_error(response, 401, "Log in as the coach")
     assert "/login?next=" in response.get_data(as_text=True)
-    assert daemon.armed is True
+    assert daemon.snapshot().armed is True
 
 
 # Login ------------------------------------------------------------------------------------------------
@@ -321,15 +304,15 @@ def test_history_pages(client, gates, daemon, db_path):
     run = run_once(gates, daemon, (0, 3.3, 6.2))
     run_once(gates, daemon, (0, 3.3, 6.2))
     html = client.get("/history").get_data(as_text=True)
-    assert f">{daemon.session_id}<" in html and "Club track" in html
+    assert f">{daemon.snapshot().session_id}<" in html and "Club track" in html
     html = client.get(f"/history?athlete={ana}").get_data(as_text=True)
     assert "<svg" in html and "best fly velocity each week" in html and "400 m pace 8.00" in html and "800 m pace 6.96" in html
-    html = client.get(f"/history/sessions/{daemon.session_id}").get_data(as_text=True)
+    html = client.get(f"/history/sessions/{daemon.snapshot().session_id}").get_data(as_text=True)
     assert html.count("<svg") == 2  # Ana, and the unassigned run
     assert "Ana Silva: fly velocity of each rep" in html and "Unassigned runs" in html
     # The next rep began 40.4 s later: run_once waits for the assembler's 2 s decision too.
     assert "3.00" in html and "10.00" in html and "0:40" in html
-    html = client.get(f"/history/sessions/{daemon.session_id}?athlete={ana}&all=1").get_data(as_text=True)
+    html = client.get(f"/history/sessions/{daemon.snapshot().session_id}?athlete={ana}&all=1").get_data(as_text=True)
     assert html.count("<svg") == 1 and str(run["number"]) in html
 
 
@@ -350,13 +333,13 @@ def test_export_a_session(client, gates, daemon, db_path):
         trick = store.add_athlete("=HYPERLINK(1)")
     daemon.set_queue([trick])
     run = run_once(gates, daemon)
-    response = client.get(f"/export/sessions/{daemon.session_id}.csv")
+    response = client.get(f"/export/sessions/{daemon.snapshot().session_id}.csv")
     assert response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="gatectl-session-{daemon.session_id}-')
+    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="gatectl-session-{daemon.snapshot().session_id}-')
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("id,session,number,athlete,status")
     assert "'=HYPERLINK(1)" in lines[1] and ",3.100000000," in lines[1]
-    data = client.get(f"/export/sessions/{daemon.session_id}.json").get_json()
+    data = client.get(f"/export/sessions/{daemon.snapshot().session_id}.json").get_json()
     assert data["runs"][0]["id"] == run["id"] and data["runs"][0]["athlete"] == "=HYPERLINK(1)"
 
 
@@ -397,9 +380,8 @@ def test_read_only_needs_an_existing_database(tmp_path):
 
 
 def test_a_database_is_required(monkeypatch):
-    from gatectl.web import create_app
-
     from gatectl.errors import ConfigError
+    from gatectl.web import create_app
 
     monkeypatch.delenv("GATECTL_DB", raising=False)
     with pytest.raises(ConfigError, match="needs a database"):
@@ -415,4 +397,4 @@ def test_an_ambiguous_run_is_marked_for_the_coach(coach, gates, daemon):
     run = run_once(gates, daemon, (0, 4.0, 7.0), extra=[("M2", 3.5)])
     assert run["ambiguous"] is True
     assert 'class="tag warn" title="another match of the crossings fits about as well">ambiguous<' in coach.get("/control").get_data(as_text=True)
-    assert "<strong>ambiguous</strong><small>ambiguous: M2 at +" in coach.get(f"/history/sessions/{daemon.session_id}").get_data(as_text=True)
+    assert "<strong>ambiguous</strong><small>ambiguous: M2 at +" in coach.get(f"/history/sessions/{daemon.snapshot().session_id}").get_data(as_text=True)

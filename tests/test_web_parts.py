@@ -4,13 +4,12 @@ import io
 import json
 
 import pytest
-from conftest_web import *  # noqa: F403
-from gatectl.web import SERVE_THREADS, clock, serve
-from gatectl.web.charts import Point, RefLine, line_chart
-from gatectl.web.forms import FieldError, boolean, choice, id_list, integer, number, text
 
 from gatectl.cli import main
 from gatectl.store import Store
+from gatectl.web import SERVE_THREADS, clock, serve
+from gatectl.web.charts import Point, RefLine, line_chart
+from gatectl.web.forms import FieldError, boolean, choice, id_list, integer, number, text
 
 # Serving ---------------------------------------------------------------------------------
 

@@ -1,10 +1,9 @@
 """Workouts on the dashboard: the page, its forms, the JSON API, the live state, paces on athlete pages."""
 
 import pytest
-from conftest_web import *  # noqa: F403
-from test_web_api import basic, error, post
-from test_web_pages import form, page_error, state_of
+from helpers import PIN, athlete_id, basic, csrf, error, form, login, page_error, post, run_once, state_of
 
+from gatectl.jsonable import jsonable
 from gatectl.sim.sprinters import lap_edges
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
@@ -50,7 +49,7 @@ def test_the_coach_starts_a_workout_from_the_form(coach, db_path, daemon):
     assert "Workout started in session 2: Ben Okafor is called first" in html
     assert "Under way: " + FLYING in html and "Next: <strong>Ben Okafor</strong>" in html
     assert "faster than 400m pace (3.75 s)" in html  # Ana's target, from her 50.0 s 400 m
-    assert daemon.athlete_queue == [ben, ana]
+    assert daemon.snapshot().queue == (ben, ana)
     with Store(db_path) as store:
         assert store.workout(2)["slug"] == "flying-30s"
 
@@ -78,7 +77,7 @@ def test_start_form_errors_come_back_with_the_form(coach, db_path, daemon, field
     page_error(response, status, words)
     html = response.get_data(as_text=True)
     assert 'id="start-form"' in html and 'role="alert"' in html
-    assert daemon.workout_state() is None and daemon.session_id == 1
+    assert daemon.snapshot().workout is None and daemon.snapshot().session_id == 1
 
 
 def test_a_caret_error_keeps_what_was_typed(coach, db_path, daemon):
@@ -95,12 +94,12 @@ def test_taps_from_the_page(coach, db_path, daemon):
     response = form(coach, "/workouts/skip")
     assert response.status_code == 302
     assert "Workout: rep skipped." in coach.get("/workouts").get_data(as_text=True)
-    assert daemon.workout_state()["next"]["name"] == "Ben Okafor"
+    assert daemon.snapshot().workout.next_up.name == "Ben Okafor"
     response = form(coach, "/workouts/ready", next="/")
     assert response.headers["Location"] == "/"
     response = form(coach, "/workouts/end", next="https://elsewhere.example/")
     assert response.headers["Location"].endswith("/workouts")
-    assert daemon.workout_state()["finished"]
+    assert daemon.snapshot().workout.finished
     assert "Finished: " in coach.get("/workouts").get_data(as_text=True)
 
 
@@ -135,7 +134,7 @@ def test_start_and_follow_a_workout_over_the_api(client, coach, db_path, daemon,
     state = start(coach, db_path)
     ana, ben = ids(db_path)
     assert (state["status"], state["next"]["id"], state["set"], state["rep"], state["mode"]) == ("ready", ana, 1, 1, "line")
-    called = daemon.bus.latest("workout").data["effects"]  # the live pages hear the call
+    called = jsonable(daemon.bus.latest("workout").data)["effects"]  # the live pages hear the call
     assert called == [{"cue": "call", "athlete": ana, "message": "Ana Silva: your turn, set 1 rep 1 of 3, 30 m, faster than 400m pace (3.75 s)"}]
     assert state["next"]["next"]["target"]["paces"][0]["race"] == "400m"
     run = run_once(gates, daemon)  # 3.1 s through the fly zone: beats 3.75 s
@@ -174,7 +173,7 @@ def test_start_and_follow_a_workout_over_the_api(client, coach, db_path, daemon,
 def test_start_refusals_name_the_field(coach, db_path, daemon, body, field):
     ana, _ = ids(db_path)
     error(post(coach, "/api/workout", {"slug": "flying-30s", "athletes": [ana], **body}), 400, field)
-    assert daemon.workout_state() is None
+    assert daemon.snapshot().workout is None
 
 
 def test_a_notation_error_points_at_the_part(coach, db_path, daemon):
@@ -239,7 +238,7 @@ def test_track_reps_with_a_go_over_the_api(coach, client, db_path, daemon, gates
     state = post(coach, "/api/workout/go").get_json()["workout"]
     assert state["status"] == "running" and state["lap"]["elapsed_ns"] < 0
     finish = go_at + 5 * S + 79 * S
-    for edge in lap_edges(daemon.layout.gate("M1"), [finish], speed_mps=5):
+    for edge in lap_edges(daemon.snapshot().layout.gate("M1"), [finish], speed_mps=5):
         gates.emit(edge)
     gates.set_now(finish + 2 * S)
     daemon.call(lambda: None)

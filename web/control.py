@@ -23,26 +23,26 @@ RECENT_RUNS = 12
 def index():
     store = get_store()
     daemon = current_link().daemon
-    session = runs = gates = layout = None
-    if daemon is not None:
-        session = store.session(daemon.session_id)
-        runs = store.runs(session_id=daemon.session_id, statuses=("complete", "incomplete"), limit=RECENT_RUNS)
-        gates = daemon.gate_status()
-        layout = daemon.layout
+    live = daemon.snapshot() if daemon is not None else None
+    session = runs = layout = None
+    if live is not None:
+        session = store.session(live.session_id)
+        runs = store.runs(session_id=live.session_id, statuses=("complete", "incomplete"), limit=RECENT_RUNS)
+        layout = live.layout
     athletes = store.athletes()
     names = {a["id"]: a["name"] for a in store.athletes(include_archived=True)}
-    queue = [{"position": i, "id": a, "name": names.get(a, f"#{a}")} for i, a in enumerate(list(daemon.athlete_queue) if daemon else [])]
+    queue = [{"position": i, "id": a, "name": names.get(a, f"#{a}")} for i, a in enumerate(live.queue if live is not None else ())]
     return render_template(
         "control/index.html",
-        connected=daemon is not None,
+        connected=live is not None,
         no_gates=NO_GATES,
         session=session,
         runs=runs or [],
-        gates=gates or [],
+        gates=live.gates if live is not None else (),
         layout=layout,
         accel_m=layout.segments[0].distance_m if layout is not None and len(layout.gates) == 3 else None,
         fly_m=layout.fly_zone.distance_m if layout is not None else None,
-        armed=daemon.armed if daemon is not None else None,
+        armed=live.armed if live is not None else None,
         queue=queue,
         athletes=athletes,
         has_password=has_coach_password(store),
@@ -50,13 +50,8 @@ def index():
         clock_fixed=clock.correction(store) is not None,
         set_system_clock=current_app.config["SET_SYSTEM_CLOCK"],
         methods=actions.METHODS,
-        workout_running=_workout_running(daemon),
+        workout_running=live is not None and live.workout_running,
     )
-
-
-def _workout_running(daemon) -> bool:
-    live = daemon.workout if daemon is not None else None  # read once: the daemon thread may replace it
-    return live is not None and not live.runner.over
 
 
 def _back(message: str):
@@ -96,18 +91,18 @@ def set_clock():
 @coach_required
 def void(run_id: int):
     run = actions.void_run(get_store(), run_id, payload())
-    return _back(f"Run {run['number']} voided: {run['void_reason']}.")
+    return _back(f"Run {run.number} voided: {run.void_reason}.")
 
 
 @bp.post("/runs/<int:run_id>/unvoid")
 @coach_required
 def unvoid(run_id: int):
     run = actions.unvoid_run(get_store(), run_id)
-    return _back(f"Run {run['number']} counts again.")
+    return _back(f"Run {run.number} counts again.")
 
 
 @bp.post("/runs/<int:run_id>/assign")
 @coach_required
 def assign(run_id: int):
     run = actions.assign_run(get_store(), run_id, payload())
-    return _back(f"Run {run['number']} is now {run['athlete'] or 'unassigned'}'s.")
+    return _back(f"Run {run.number} is now {run.athlete or 'unassigned'}'s.")

@@ -15,8 +15,8 @@ from gatectl.store import Store
 from . import clock
 from .auth import csrf_token, is_coach
 from .db import get_store
+from .join import current_join
 from .link import NO_GATES, current_link
-from .stream import bus_position
 
 bp = Blueprint("live", __name__)
 
@@ -27,20 +27,20 @@ SHOWN_STATUSES = ("complete", "incomplete")  # rejected crossings are false trig
 def live_state(store: Store) -> dict:
     """Everything the live page shows, and the event id it is current to."""
     link = current_link()
-    daemon = link.daemon
-    # Read the bus position before the database: a run stored after this is replayed to the page.
-    since = bus_position(link.bus) if link.bus is not None else 0
-    session_id = daemon.session_id if daemon is not None else store.latest_session_id()
+    # Read the bus position before the daemon and the database: what happens after this is replayed to the page.
+    since = link.bus.last_id if link.bus is not None else 0
+    live = link.daemon.snapshot() if link.daemon is not None else None  # one session's, even during a switch
+    session_id = live.session_id if live is not None else store.latest_session_id()
     session = store.session(session_id) if session_id is not None else None
     runs = store.runs(session_id=session_id, statuses=SHOWN_STATUSES, limit=STRIP_RUNS) if session_id else []
-    layout = daemon.layout if daemon is not None else (store.layout(session_id) if session_id else None)
-    track = daemon.track if daemon is not None else (store.track(session_id) if session_id else None)
-    gates = (layout.gate(track.gate),) if track is not None else layout.gates if layout is not None else ()
+    layout = live.layout if live is not None else (store.layout(session_id) if session_id else None)
+    track = live.track if live is not None else (store.track(session_id) if session_id else None)
+    gates = () if layout is None else (layout.gate(track.gate),) if track is not None else layout.gates
     athletes = {a["id"]: a["name"] for a in store.athletes(include_archived=True)}
     coach = not current_app.config["READ_ONLY"] and is_coach()
     return {
-        "connected": daemon is not None,
-        "message": None if daemon is not None else NO_GATES,
+        "connected": live is not None,
+        "message": None if live is not None else NO_GATES,
         "boot": link.boot,
         "since": since,
         "session": _session_view(session),
@@ -51,13 +51,13 @@ def live_state(store: Store) -> dict:
             "gates": [{"gate": g.name, "position_m": g.position_m} for g in gates],
             "track": None if track is None else {"gate": track.gate, "lap_m": track.lap_m},
         },
-        "armed": daemon.armed if daemon is not None else None,
-        "queue": [{"id": i, "name": athletes.get(i, f"#{i}")} for i in (list(daemon.athlete_queue) if daemon else [])],
-        "gates": daemon.gate_status() if daemon is not None else [],
+        "armed": live.armed if live is not None else None,
+        "queue": [{"id": i, "name": athletes.get(i, f"#{i}")} for i in (live.queue if live is not None else ())],
+        "gates": live.gates_json() if live is not None else [],
         "runs": list(reversed(runs)),  # oldest first, as the strip reads
         "athletes": {str(k): v for k, v in athletes.items()},
         "clock": clock.now(store).isoformat(timespec="seconds"),
-        "workout": daemon.workout_state() if daemon is not None else None,
+        "workout": live.workout if live is not None else None,
         "coach": coach,
         "csrf": csrf_token() if coach else None,  # same-origin only: another site cannot read it
     }
@@ -71,4 +71,4 @@ def _session_view(session: dict | None) -> dict | None:
 
 @bp.get("/")
 def index():
-    return render_template("live/index.html", state=live_state(get_store()))
+    return render_template("live/index.html", state=live_state(get_store()), join=current_join())

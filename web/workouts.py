@@ -38,12 +38,13 @@ def index():
 def _page(form=None, error: FieldError | None = None, status: int = 200):
     store = get_store()
     daemon = current_link().daemon
+    live = daemon.snapshot() if daemon is not None else None
     return render_template(
         "workouts/index.html",
-        connected=daemon is not None,
+        connected=live is not None,
         no_gates=NO_GATES,
-        state=daemon.workout_state() if daemon is not None else None,
-        layout=daemon.layout if daemon is not None else None,
+        state=live.workout if live is not None else None,
+        layout=live.layout if live is not None else None,
         library=LIBRARY,
         athletes=store.athletes(),
         kinds=actions.WORKOUT_KINDS,
@@ -61,7 +62,8 @@ def start():
         state = actions.start_workout(get_store(), data)
     except FieldError as error:  # back to the form as it was filled in, the mistake next to its field
         return _page(data, error, 400)
-    flash(f"Workout started in session {state['session']}: {state['next']['name']} is called first. The live page follows it.")
+    first = f"{state.next_up.name} is called first" if state.next_up is not None else "nobody is waiting to run"
+    flash(f"Workout started in session {state.session}: {first}. The live page follows it.")
     return redirect(url_for("workouts.index"))
 
 

@@ -1,1 +1,9 @@
-"""The daemon: an edge source into the raw log, the timing core, the store and the live events."""
+"""The daemon: an edge source into the raw log, the timing core, the store and the live events.
+
+``daemon.Daemon`` puts the parts together; the web and the CLI hold it as a
+``control.DaemonControl`` and read ``control.DaemonSnapshot`` values. The parts:
+``loop`` (the thread, its inbox, the latency hold), ``timekeeper`` (what the
+thread does with each batch), ``sessions`` (line or track timing, who ran, the
+athlete queue), ``gates`` (clear, blocked, stuck), ``driver`` (a workout under
+way), ``workout`` (the plan and the live page's state), ``events`` (the bus).
+"""

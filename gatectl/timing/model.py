@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from gatectl.errors import LayoutError
+from gatectl.limits import GATE_POSITION_M
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
@@ -121,6 +122,8 @@ class Layout:
                 )
         if len(set(names)) != len(names):
             raise LayoutError(f"Gate names must be unique; got {', '.join(names)}.")
+        for gate in self.gates:  # 1e308 m would overflow every velocity computed from it
+            GATE_POSITION_M.check(gate.position_m, f"Position of gate {gate.name}", LayoutError)
         for before, after in zip(self.gates, self.gates[1:]):
             if not after.position_m > before.position_m:
                 raise LayoutError(

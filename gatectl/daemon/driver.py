@@ -1,0 +1,182 @@
+"""The workout driver: a workout under way, on the daemon thread.
+
+Its ``WorkoutRunner`` (pure, immutable) hears every run start and end, voids,
+the coach's taps and the clock in the order they happen. After each input
+(``step``) the driver makes the rest follow the runner: the athlete queue is
+the runner's, the workout's summary is stored, the live page is told (a
+``workout`` event), and for track reps the lap gate is armed for a rolling
+start when the next athlete is called, or disarmed when nobody is.
+
+What it needs of the daemon is a ``WorkoutHost``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, LapTimerState, LapTiming, StartKind
+from gatectl.coaching.quality import TargetStyle
+from gatectl.coaching.runner import RunnerView, Status, Step, WorkoutRunner
+from gatectl.daemon.events import EventBus
+from gatectl.daemon.sessions import Derived, Lineup, Session
+from gatectl.daemon.workout import LiveWorkout, WorkoutState, page_state, summary_rows
+from gatectl.errors import WorkoutError
+from gatectl.store import Store
+from gatectl.timing.model import Crossing, Run
+
+# The coach's taps on a workout, about an athlete (None: whoever runs next), and "go" for track reps.
+WORKOUT_STEPS: dict[str, Callable[[WorkoutRunner, int, int | None], Step]] = {
+    "ready": lambda r, now, who: r.ready(who, now),
+    "skip": lambda r, now, who: r.skip(now, who),
+    "repeat": lambda r, now, who: r.repeat(now, who),
+    "end-set": lambda r, now, who: r.end_set(now, who),
+    "end": lambda r, now, who: r.end(now),
+}
+WORKOUT_ACTIONS = (*WORKOUT_STEPS, "go")
+
+
+class WorkoutHost(Protocol):
+    """What the driver needs of the daemon thread."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    @property
+    def lineup(self) -> Lineup: ...
+
+    @property
+    def horizon_ns(self) -> int:
+        """How far the timing has got: a lap command is stamped with it."""
+
+    def now_ns(self) -> int: ...
+
+    def set_queue(self, athlete_ids: Sequence[int]) -> None: ...
+
+    def lap_command(self, command: LapCommand) -> None:
+        """Apply a command to the session's lap timing, keep it, and record what it gave."""
+
+
+class WorkoutDriver:
+    """The workout of ``session``; ``host`` is the daemon thread's side."""
+
+    def __init__(self, live: LiveWorkout, session: Session, host: WorkoutHost) -> None:
+        self.live = live
+        self.session = session
+        self._host = host
+
+    @property
+    def running(self) -> bool:
+        """Reps are still to be run (a void can reopen a finished workout)."""
+        return not self.live.runner.over
+
+    def state(self, now_ns: int) -> WorkoutState:
+        """The workout as the live page shows it."""
+        return page_state(self.live, now_ns, timer=self._timer_state())
+
+    # Inputs -------------------------------------------------------------------------------------
+
+    def step(self, step: Callable[[WorkoutRunner], Step]) -> None:
+        """Give the runner one input; then the queue, the lap gate and the page follow it."""
+        live, host = self.live, self._host
+        live.runner, effects = step(live.runner)
+        now = host.now_ns()
+        view = live.runner.view(now)
+        if list(view.queue) != host.lineup.queue:
+            host.set_queue(view.queue)  # the daemon gives each finished run to its head
+        if (laps := self.session.timing.laps) is not None:
+            self._steer_lap_gate(laps, view)
+        host.store.update_workout(live.session_id, summary_rows(live.runner.summary()), ended=view.status is Status.FINISHED)
+        host.bus.publish("workout", page_state(live, now, timer=self._timer_state(), effects=effects))
+
+    def coach(self, action: str, athlete_id: int | None, now_ns: int) -> WorkoutState:
+        """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
+        if action == "go":
+            self._go(now_ns)
+        elif action in WORKOUT_STEPS:
+            self.step(lambda r: WORKOUT_STEPS[action](r, now_ns, athlete_id))
+        else:
+            raise WorkoutError(f"Unknown workout action {action!r}; use one of {', '.join(WORKOUT_ACTIONS)}.")
+        return self.state(now_ns)
+
+    def tick(self, now_ns: int) -> None:
+        """The clock: rests end, calls and beeps fall due."""
+        alarm = self.live.runner.alarm_ns
+        if alarm is not None and now_ns >= alarm:
+            self.step(lambda r: r.tick(now_ns))
+
+    def end(self) -> None:
+        """The session is over: so is its workout, if the coach did not end it."""
+        if self.live.runner.ended_ns is None:
+            self.step(lambda r: r.end(self._host.now_ns()))
+
+    def run_voided(self, run_id: int) -> None:
+        self.step(lambda r: r.run_voided(run_id, self._host.now_ns()))
+
+    def heard(self, event: Derived, armed: bool) -> None:
+        """A crossing or lap event as the timing gave it: a rep may have started, or passed a split."""
+        live, now = self.live, self._host.now_ns
+        if isinstance(event, LapStart):
+            live.lap, live.splits, live.armed_for = event, [], None
+            self.step(lambda r: r.run_started(now()))
+        elif isinstance(event, LapSplit):
+            live.splits.append(event)
+            self._host.bus.publish("workout", page_state(live, now(), timer=self._timer_state()))
+        elif isinstance(event, Crossing) and self.session.timing.laps is None and armed and event.gate == self.session.layout.gates[0].name:
+            self.step(lambda r: r.run_started(now()))
+
+    def run_stored(self, run: Run | LapRep, run_id: int) -> None:
+        """A stored run reaches the workout: an attempt at its owner's next rep, labelled with it."""
+        if not self.session.counts(run):
+            return
+        live, store = self.live, self._host.store
+        if isinstance(run, LapRep):
+            live.lap, live.splits = None, []
+        result = run if isinstance(run, LapRep) else store.run(run_id)
+        owner = self.session.owners.get(run.number)
+        self.step(lambda r: r.run_finished(run_id, owner, result, self._host.now_ns()))
+        for attempt in (a for row in live.runner.attempts for a in row if a.run_id == run_id):
+            store.set_run_rep(run_id, attempt.set_no, attempt.rep_no)
+
+    # Track reps: the lap gate -------------------------------------------------------------------
+
+    def _timer_state(self) -> LapTimerState | None:
+        laps = self.session.timing.laps
+        return None if laps is None else laps.timer.state
+
+    def _steer_lap_gate(self, laps: LapTiming, view: RunnerView) -> None:
+        """Arm the lap gate for a rolling start when the next athlete is called; disarm when nobody is."""
+        live, timer, horizon = self.live, laps.timer, self._host.horizon_ns
+        called = view.status is Status.READY and view.running is None
+        upcoming = live.next_rep_target(view)
+        if called and upcoming is not None and live.plan.start is StartKind.ROLLING and timer.state is not LapTimerState.RUNNING:
+            distance, target = upcoming
+            if timer.splits_m(distance)[0] == timer.settings.lap_m and live.armed_for != upcoming:  # else a go starts it
+                target_ns = target.time_ns if target.style is TargetStyle.ON_PACE else None
+                self._host.lap_command(LapCommand(horizon, Command.ARM, distance, target_ns))
+                live.armed_for = upcoming
+        elif timer.state is LapTimerState.ARMED or (timer.state is LapTimerState.RUNNING and view.status is Status.FINISHED):
+            reason = "the workout ended" if view.status is Status.FINISHED else "nobody was called"
+            self._host.lap_command(LapCommand(horizon, Command.CANCEL, reason=reason))
+            live.armed_for = None
+
+    def _go(self, now_ns: int) -> None:
+        """The coach's go: the next athlete's rep starts when the countdown ends."""
+        live, laps = self.live, self.session.timing.laps
+        if laps is None:
+            raise WorkoutError("Go starts track reps on one gate; this workout is timed through the layout's gates.")
+        if laps.timer.state is LapTimerState.RUNNING:
+            raise WorkoutError("A rep is already running: wait for it to end.")
+        if live.runner.view(now_ns).status is not Status.READY:  # still resting: the coach's go says they are ready
+            self.step(lambda r: r.ready(None, now_ns))
+        upcoming = live.next_rep_target(live.runner.view(now_ns))
+        if upcoming is None:
+            raise WorkoutError("Nobody is waiting to run.")
+        distance, target = upcoming
+        target_ns = target.time_ns if target.style is TargetStyle.ON_PACE else None
+        start_ns = now_ns + live.plan.countdown_ns
+        self._host.lap_command(LapCommand(self._host.horizon_ns, Command.GO, distance, target_ns, start_ns=start_ns))
+        live.armed_for = None
