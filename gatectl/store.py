@@ -157,6 +157,12 @@ def m002_workouts(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_ambiguous_runs(db: Database) -> None:
+    """A run whose crossings another match fitted about as well: the coach should check it."""
+    db.table("runs").add_column("ambiguous", int, not_null_default=0)
+
+
 PASSWORD_SETTING = "coach_password_hash"  # the coach's password, hashed
 COOKIE_SECRET_SETTING = "web_secret_key"  # where gatectl kept the cookie key before it moved to a file
 PRIVATE_SETTINGS = (PASSWORD_SETTING, COOKIE_SECRET_SETTING)  # never in a backup
@@ -566,8 +572,8 @@ class Store:
 
 _INSERT_RUN = (
     "insert into runs (id, session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason,"
-    " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns)"
-    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns, ambiguous)"
+    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -579,13 +585,13 @@ def _row_id(table: Table) -> int:
 
 def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) -> tuple:
     """A run's (or lap rep's) row; ``kept`` carries over its id and what people decided about it before a recompute."""
-    lap: tuple[float | None, str | None, int | None, str | None, int | None]
+    lap: tuple[float | None, str | None, int | None, str | None, int | None, int]
     if isinstance(run, LapRep):
         crossings = {}  # one gate crossed lap after lap: the splits say when
-        lap = (run.distance_m, json.dumps(run.splits_ns), run.target_ns, run.start.value, run.recovery_ns)
+        lap = (run.distance_m, json.dumps(run.splits_ns), run.target_ns, run.start.value, run.recovery_ns, 0)
     else:
         crossings = {c.gate: c.t_ns for c in run.crossings}
-        lap = (None,) * 5
+        lap = (None, None, None, None, None, int(run.ambiguous))
     return (
         kept["id"] if kept else None,
         session_id,
@@ -614,6 +620,7 @@ def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> RunView:
         tuple(Crossing(gate, t_ns, layout.method) for gate, t_ns in crossings.items()),
         RunStatus(row["status"]),
         row["reason"],
+        bool(row["ambiguous"]),
     )
     lap = None if row["splits"] is None else lap_report(row)
     result = report(run, layout, paces if lap is None else None)  # a lap rep crossed one gate: no segments

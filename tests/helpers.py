@@ -21,6 +21,7 @@ from gatectl.daemon.events import EventBus
 from gatectl.jsonable import jsonable
 from gatectl.sim.sprinters import SimOptions
 from gatectl.store import Store
+from gatectl.timing.assemble import AssemblySettings
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, DetectionSettings, Edge, Layout
 from gatectl.web.auth import PASSWORD_SETTING
 
@@ -182,16 +183,18 @@ def app_config(**extra):
 PIN = "2468"
 
 
-def run_once(gates: FakeGates, daemon: Daemon, times_s=(0.0, 3.5, 6.6), *, gap_s: float = 30.0, timeout: float = 5.0) -> dict:
-    """One athlete through M1, M2, M3 at ``times_s`` after the clock; returns the published run as live viewers get it (JSON)."""
+def run_once(gates: FakeGates, daemon: Daemon, times_s=(0.0, 3.5, 6.6), *, gap_s: float = 30.0, timeout: float = 5.0, extra=()) -> dict:
+    """One athlete through M1, M2, M3 at ``times_s`` after the clock (and ``extra`` crossings: (gate, s));
+    returns the published run as live viewers get it (JSON)."""
     sub = daemon.bus.subscribe()
     try:
         start = gates.now_ns() + round(gap_s * NS_PER_S)
-        for gate, t in zip(("M1", "M2", "M3"), times_s):
+        for gate, t in sorted([*zip(("M1", "M2", "M3"), times_s), *extra], key=lambda c: c[1]):
             t_ns = start + round(t * NS_PER_S)
             gates.emit(Edge(gate, t_ns, True))
             gates.emit(Edge(gate, t_ns + 80 * NS_PER_MS, False))
-        gates.set_now(start + round((times_s[-1] + 2) * NS_PER_S))  # past the window: the crossing is decided
+        # Past the window (the crossing is decided) and the assembler's wait (the run is).
+        gates.set_now(start + round((times_s[-1] + 2) * NS_PER_S) + AssemblySettings().decision_wait_ns)
         while True:
             event = sub.get(timeout=timeout)
             assert event is not None, "the daemon published no run"

@@ -355,6 +355,17 @@ def test_limb_share_is_judged_as_the_break_stood_when_the_window_closed():
     assert [(e.gate, e.t_ns) for e in events if isinstance(e, Crossing)] == [("A", ns(12)), ("B", ns(5000))]
 
 
+def test_a_break_bridged_after_the_window_closed_is_judged_without_its_later_pieces():
+    # The longest break begins 0.4 ms before the window closes and outgrows the first only
+    # after a piece bridged to it; that piece was not there when the window closed (found by
+    # bench/bench_faults.py: the detector raised StopIteration).
+    edges = breaks("A", (0, 135), (WINDOW / MS - 0.4, 370), (372, 520)) + breaks("B", (5000, 5060))
+    expected = [("A", ns(WINDOW / MS - 0.4)), ("B", ns(5000))]
+    assert crossing_times(edges) == expected
+    events = feed_all(LayoutDetector(layout()), edges)
+    assert [(e.gate, e.t_ns) for e in events if isinstance(e, Crossing)] == expected
+
+
 @st.composite
 def bridged_passages(draw):
     """Raw breaks of every length joined across gaps shorter than the bridge, maybe broken to the end."""

@@ -4,8 +4,8 @@ import pytest
 
 from gatectl.coaching.laps import LapRep, LapTiming
 from gatectl.errors import ConfigError
-from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, heats, lap_edges, simulate
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Layout
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, heats, lap_edges, overlay, simulate
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 FLY30 = Layout.parse("M1=0,M2=30,M3=60")
 DUAL = Layout.parse("M1=0,M2=30,M3=60", method="dual")
@@ -232,3 +232,13 @@ def test_a_lapping_runner_through_one_gate():
 def test_a_lapping_runner_needs_a_speed_and_marks_in_order(marks, speed, message):
     with pytest.raises(ConfigError, match=message):
         lap_edges(Layout.flying().gate("M1"), marks, speed_mps=speed)
+
+
+def test_overlay_merges_bodies_at_the_same_beam():
+    runner = [Edge("M1", 0, True), Edge("M1", 50, False), Edge("M2", 10, True), Edge("M2", 20, False)]
+    walker = [Edge("M1", 40, True), Edge("M1", 300, False), Edge("M1", 400, True), Edge("M1", 450, False)]
+    assert overlay(runner, walker) == (
+        Edge("M1", 0, True), Edge("M2", 10, True), Edge("M2", 20, False), Edge("M1", 300, False),
+        Edge("M1", 400, True), Edge("M1", 450, False),
+    )  # fmt: skip
+    assert overlay() == ()

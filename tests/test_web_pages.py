@@ -310,7 +310,8 @@ def test_history_pages(client, gates, daemon, db_path):
     html = client.get(f"/history/sessions/{daemon.snapshot().session_id}").get_data(as_text=True)
     assert html.count("<svg") == 2  # Ana, and the unassigned run
     assert "Ana Silva: fly velocity of each rep" in html and "Unassigned runs" in html
-    assert "3.00" in html and "10.00" in html and "0:38" in html  # the next rep began 38.4 s later
+    # The next rep began 40.4 s later: run_once waits for the assembler's 2 s decision too.
+    assert "3.00" in html and "10.00" in html and "0:40" in html
     html = client.get(f"/history/sessions/{daemon.snapshot().session_id}?athlete={ana}&all=1").get_data(as_text=True)
     assert html.count("<svg") == 1 and str(run["number"]) in html
 
@@ -389,3 +390,11 @@ def test_a_database_is_required(monkeypatch):
 
 def test_unknown_page_is_a_sentence(client):
     page_error(client.get("/nowhere"), 404, "There is nothing here")
+
+
+def test_an_ambiguous_run_is_marked_for_the_coach(coach, gates, daemon):
+    # M2 at 3.5 s (a ball?) or at 4.0 s fit about as well.
+    run = run_once(gates, daemon, (0, 4.0, 7.0), extra=[("M2", 3.5)])
+    assert run["ambiguous"] is True
+    assert 'class="tag warn" title="another match of the crossings fits about as well">ambiguous<' in coach.get("/control").get_data(as_text=True)
+    assert "<strong>ambiguous</strong><small>ambiguous: M2 at +" in coach.get(f"/history/sessions/{daemon.snapshot().session_id}").get_data(as_text=True)

@@ -408,6 +408,35 @@ def lap_edges(
     return tuple(_edges(breaks, options, random.Random(f"{seed}:laps:sensor")))
 
 
+def overlay(*bodies: Sequence[Edge]) -> tuple[Edge, ...]:
+    """Edges of several bodies at the same beams, as the beams see them: breaks that overlap are one.
+
+    Each body's edges must alternate per beam, broken first (as ``simulate`` and
+    ``lap_edges`` give them); so do the edges returned, in time order.
+
+    >>> a, b = [Edge("M1", 0, True), Edge("M1", 50, False)], [Edge("M1", 40, True), Edge("M1", 90, False)]
+    >>> [(e.t_ns, e.broken) for e in overlay(a, b)]
+    [(0, True), (90, False)]
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for body in bodies:
+        stamps: dict[str, list[int]] = {}
+        for edge in body:
+            stamps.setdefault(edge.beam, []).append(edge.t_ns)
+        for beam, times in stamps.items():
+            spans.setdefault(beam, []).extend(zip(times[::2], times[1::2]))
+    edges = []
+    for beam, pairs in spans.items():
+        merged: list[list[int]] = []
+        for start, end in sorted(pairs):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        edges += [Edge(beam, t, broken) for start, end in merged for t, broken in ((start, True), (end, False))]
+    return tuple(sorted(edges, key=lambda e: (e.t_ns, e.beam)))
+
+
 def _check(reps: int | None, sprinters: Sequence[Sprinter], gap_ns: int) -> None:
     if reps is not None and (not isinstance(reps, int) or isinstance(reps, bool) or reps < 1):
         raise ConfigError(f"The number of reps must be a whole number of at least 1, not {reps!r}.")

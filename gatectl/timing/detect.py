@@ -55,12 +55,13 @@ class _Break:
         if self.gaps is None:
             return self.start
         bounds = [self.start, *self.gaps, cap if self.end is None else min(self.end, cap)]
+        # The raw breaks under way at ``cap``: one that began later was not there yet.
+        raw = [(bounds[i], min(bounds[i + 1], cap) - bounds[i]) for i in range(0, len(bounds), 2) if bounds[i] <= cap]
         pieces: list[tuple[int, int]] = []  # (start, length), short ones joined to the next
         carried: int | None = None
-        for i in range(0, len(bounds), 2):
-            start = bounds[i] if carried is None else carried
-            length = min(bounds[i + 1], cap) - bounds[i]
-            carried = start if length < glitch_ns and i + 2 < len(bounds) else None
+        for k, (own_start, length) in enumerate(raw):
+            start = own_start if carried is None else carried
+            carried = start if length < glitch_ns and k + 1 < len(raw) else None
             if carried is None:
                 pieces.append((start, length))
         share, whole = _TORSO_SHARE

@@ -252,7 +252,7 @@ class RunStatus(StrEnum):
     OPEN = "open"  # still waiting for gates
     COMPLETE = "complete"
     INCOMPLETE = "incomplete"  # timed out or missed a gate: kept with the reason
-    REJECTED = "rejected"  # a false trigger or an orphan crossing: kept with the reason
+    REJECTED = "rejected"  # a crossing no run took (false trigger, walk-back, lone): kept with the reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,13 +260,16 @@ class Run:
     """One athlete's pass along the gates.
 
     ``crossings`` are in gate order; a gate the run never got is absent.
-    ``number`` counts runs (and rejected crossings) in the order they began.
+    ``number`` counts runs (and rejected crossings) in the order they were
+    decided. ``ambiguous``: another match of the crossings was about as
+    plausible; the reason names it, and the coach should check the run.
     """
 
     number: int
     crossings: tuple[Crossing, ...]
     status: RunStatus
     reason: str | None = None
+    ambiguous: bool = False
 
     @property
     def started_ns(self) -> int:
