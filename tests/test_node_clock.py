@@ -58,7 +58,9 @@ def test_error_stays_within_the_uncertainty_it_reports(drift, offset, seed, jitt
     error = sync.to_host_ns(node.us(t)) - t
     assert abs(error) <= sync.uncertainty_ns + 2_000  # the bound holds, give or take the µs the node rounds to
     assert sync.uncertainty_ns <= MS // 2 + 200_000 // 2 + jitter_ms * MS  # and it is about half the best round trip
-    assert abs(sync.map.drift_ppb + node.ppb) <= 2_000 + abs(node.ppb) // 100  # the rate within 2 ppm
+    # The rate within 2 ppm on a clean link; each ms of jitter blurs the best exchange of a bin, and
+    # so the fitted slope, by up to ~0.4 ppm over two minutes (a 3 s fly: ~1 µs a ppm, inside the sync budget).
+    assert abs(sync.map.drift_ppb + node.ppb) <= 2_000 + 400 * jitter_ms + abs(node.ppb) // 100
 
 
 def test_usb_like_link_maps_to_tens_of_microseconds_after_a_minute():
