@@ -21,7 +21,11 @@ CSV_COLUMNS = (
 
 
 def runs_csv(runs: Sequence[RunView], dates: Mapping[int, str] | None = None) -> str:
-    """One row a run; times in seconds to the nanosecond, crossings as gate=t_ns; ``dates``: each session's date."""
+    """One row a run; times in seconds to the nanosecond, crossings as gate=t_ns; ``dates``: each session's date.
+
+    A text cell that a spreadsheet would read as a formula (a name typed as
+    ``=cmd|' /C calc'!A0``) is written with a leading ``'``: see ``spreadsheet_safe``.
+    """
     dates = dates or {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -32,7 +36,7 @@ def runs_csv(runs: Sequence[RunView], dates: Mapping[int, str] | None = None) ->
         # two-gate layout); an incomplete run that reached M2 still has it.
         first = run.segments[0] if run.segments and not (fly and len(run.segments) == 1) else None
         pct = {key: run.vs_pace[key].percent if key in run.vs_pace else None for key in ("400m", "800m")}
-        writer.writerow([
+        writer.writerow(map(spreadsheet_safe, [
             run.id, run.session, run.number, run.athlete or "", run.status, dates.get(run.session, ""), int(run.voided),
             run.void_reason or "", run.reason or "",
             *(("", "", "", "") if fly is None else (fly.distance_m, _seconds(fly.time_ns), round(fly.velocity_mps, 3), round(fly.kmh, 2))),
@@ -41,8 +45,26 @@ def runs_csv(runs: Sequence[RunView], dates: Mapping[int, str] | None = None) ->
             " ".join(f"{gate}={t}" for gate, t in run.crossings.items()),
             _blank(run.set_no), _blank(run.rep_no),
             *_lap_cells(run.lap),
-        ])
+        ]))
     return out.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """``'=1+1`` for ``=1+1``: text a spreadsheet would run as a formula, kept as text; numbers as they are.
+
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("-0.250000000"), spreadsheet_safe("Ana")
+    ("'=HYPERLINK(1)", '-0.250000000', 'Ana')
+    """
+    if not isinstance(cell, str) or not cell.startswith(_FORMULA_STARTS):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell  # a negative time difference is a number, not a formula
 
 
 def _lap_cells(lap: LapReport | None) -> list:

@@ -1,13 +1,12 @@
-import doctest
 import json
 from dataclasses import asdict
+from itertools import pairwise
 
 import pytest
-from conftest import MS, S, passage
+from helpers import MS, S, passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatectl.coaching import runner as coaching
 from gatectl.coaching.laps import LapRep, LapStart, LapTiming
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.notation import parse_workout
@@ -65,9 +64,6 @@ class Walk:
     def athlete(self, now_ns, athlete_id):
         return next(a for a in self.view(now_ns).athletes if a.id == athlete_id)
 
-
-def test_docstring_examples():
-    assert doctest.testmod(coaching).failed == 0
 
 
 # ---- Building a runner ------------------------------------------------------------------------------
@@ -605,7 +601,7 @@ def test_flying_30s_for_three_athletes_on_the_simulator():
         vmax = speeds[athlete] * (0.85 if (athlete, view.set_no, view.rep_no) == (3, 2, 2) else 1.0)
         number += 1
         simulated = sim.simulate(
-            FLY, 1, athletes=[sim.Athlete(here.name, vmax_mps=vmax)], seed=number,
+            FLY, 1, sprinters=[sim.Sprinter(here.name, vmax_mps=vmax)], seed=number,
             options=sim.SimOptions(limbs=True), start_ns=now + 20 * S,  # the walk to the start
         )  # fmt: skip
         [run] = time_edges(simulated.edges, FLY).runs
@@ -626,10 +622,10 @@ def test_flying_30s_for_three_athletes_on_the_simulator():
     overs = [e for e in walk.effects if e.cue is Cue.REST_OVER]
     assert len(warnings) == len(overs) == 26 - 3 and [w.at_ns + 10 * S for w in warnings] == [o.at_ns for o in overs]
     attempts = {a.id: a.attempts for a in walk.view(now).athletes}
-    for athlete, rows in attempts.items():
+    for rows in attempts.values():
         done = [a for a in rows if a.outcome is Outcome.DONE]
         assert all(a.check.verdict is Verdict.BEAT for a in done)
-        for before, after in zip(done, done[1:]):
+        for before, after in pairwise(done):
             assert after.rest_ns >= (180 if before.set_no == after.set_no else 360) * S
     summary = {s.id: s for s in walk.runner.summary()}
     assert [(s.done, s.skipped, len(s.drop_offs)) for s in summary.values()] == [(9, 0, 0), (9, 0, 0), (8, 1, 1)]

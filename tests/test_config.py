@@ -191,7 +191,7 @@ def doc(top: str = "", source: str = 'kind = "sim"', detection: str = "", web: s
         (doc(database='path = "g.db"\nmode = "wal"'), "database.mode: unknown field"),
         (doc(top='source = "gpio"', source=None), "source: must be a table ([source])"),
         (doc(source="kind = 3"), "source.kind: must be a text, not 3"),
-        (doc(source='kind = "serial"'), "source.kind: must be one of gpio, sim, replay, not 'serial'"),
+        (doc(source='kind = "radio"'), "source.kind: must be one of gpio, serial, sim, replay, not 'radio'"),
         (doc(source='kind = "sim"\nseed = "x"'), "source.seed: must be a whole number, not 'x'"),
         (doc(source='kind = "sim"\nseed = true'), "source.seed: must be a whole number, not True"),
         (doc(source='kind = "sim"\nlimbs = 1'), "source.limbs: must be a bool, not 1"),
@@ -350,7 +350,7 @@ def test_invalid_toml(tmp_path):
 
 
 def test_file_errors_start_with_the_file_name(tmp_path):
-    path = write(tmp_path, '[source]\nkind = "serial"\n')
+    path = write(tmp_path, '[source]\nkind = "radio"\n')
     with pytest.raises(ConfigError, match=r"^.*gatectl\.toml: source\.kind: must be one of"):
         load_config(path)
 
@@ -362,7 +362,7 @@ def test_file_errors_start_with_the_file_name(tmp_path):
     "text, message",
     [
         ("[source\n", "is not valid TOML"),
-        ('[source]\nkind = "serial"\n', "source.kind: must be one of gpio, sim, replay"),
+        ('[source]\nkind = "radio"\n', "source.kind: must be one of gpio, serial, sim, replay"),
         (gpio_gate("pin = 99"), "gates[1].pin: must be a GPIO number from 0 to 27, not 99"),
     ],
 )

@@ -1,61 +1,23 @@
 import logging
 import threading
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import FrozenInstanceError
 
 import pytest
-from fakes import BrokenSource, FakeSource, SteppingClock
+from fakes import BrokenSource, SteppingClock
+from helpers import FLY30, LIMBS, START, Live, assert_live_equals_recompute
 
 from gatectl.cli.live import format_run
 from gatectl.coaching.laps import Track
 from gatectl.daemon.daemon import Daemon
-from gatectl.daemon.events import EventBus
 from gatectl.daemon.loop import DaemonStopped
 from gatectl.errors import SourceError, StoreError
 from gatectl.sim.source import ROSTER, SimSource
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, simulate
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, heats, simulate
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 from gatectl.timing.pipeline import time_edges
 
 S, MS = NS_PER_S, NS_PER_MS
-FLY30 = Layout.flying(30, 30)
-START = 1000 * S  # the fake source's clock when the daemon starts
-LIMBS = SimOptions(limbs=True)
-
-
-class Live:
-    """A daemon on a FakeSource writing to a database file, and everything it published."""
-
-    def __init__(self, path, layout=FLY30, latency_ns=0, store_factory=None):
-        self.path = path
-        self.source = FakeSource(START, latency_ns)
-        self.bus = EventBus(history=100_000, subscriber_queue=100_000)
-        self.sub = self.bus.subscribe()
-        self.daemon = Daemon(self.source, store_factory or (lambda: Store(path)), layout, bus=self.bus, place="Club track", tick_ns=2 * MS)
-        self.seen = []
-
-    def settle(self):
-        """Return once the daemon has taken every edge emitted and the clock as it is now."""
-        self.daemon.call(lambda: None)
-        self.daemon.call(lambda: None)  # this one's batch read the clock after it was moved
-
-    def play(self, edges, then_ns=3 * S, seed=0):
-        """Deliver ``edges``, then let ``then_ns`` pass on the source's clock."""
-        edges = list(edges)
-        self.source.play(edges, seed=seed)
-        self.source.advance_to(max(e.t_ns for e in edges) + then_ns)
-        self.settle()
-
-    def events(self, kind=None):
-        self.seen += iter(lambda: self.sub.get(timeout=0), None)
-        return [e.data for e in self.seen if kind is None or e.kind == kind]
-
-    def store(self):
-        return Store(self.path)
-
-    def runs(self, session_id=None):
-        with self.store() as store:
-            return sorted(store.runs(session_id=session_id or self.daemon.snapshot().session_id), key=lambda r: r.number)
 
 
 @pytest.fixture
@@ -68,29 +30,6 @@ def live(tmp_path):
 
 def reps(count, seed=1, start_ns=START + S, options=LIMBS, **kw):
     return simulate(FLY30, count, seed=seed, options=options, start_ns=start_ns, **kw)
-
-
-def comparable(runs):
-    return [replace(run, id=0) for run in runs]
-
-
-def derived(store, session_id):
-    """Everything the core derived for a session, ids left out, in a stable order."""
-    def rows(table):
-        return sorted(
-            ({k: v for k, v in row.items() if k != "id"} for row in store.db[table].rows_where("session_id = ?", [session_id])),
-            key=lambda row: tuple(str(row[k]) for k in sorted(row)),
-        )
-    return {"runs": comparable(sorted(store.runs(session_id=session_id), key=lambda r: r.number)),
-            "crossings": rows("crossings"), "anomalies": rows("anomalies")}
-
-
-def assert_live_equals_recompute(path, session_id):
-    with Store(path) as store:
-        before = derived(store, session_id)
-        store.recompute(session_id)
-        assert derived(store, session_id) == before
-    return before
 
 
 # Start and stop ----------------------------------------------------------------------------------
@@ -182,7 +121,7 @@ def test_live_result_equals_recompute(tmp_path):
     live = Live(tmp_path / "g.db")
     live.daemon.start()
     options = SimOptions(limbs=True, faults=frozenset({Fault.MISSED, Fault.SPURIOUS, Fault.PAIR, Fault.STUCK}), fault_chance=0.3)
-    sim = simulate(FLY30, 16, athletes=[Athlete("A", 9.6), Athlete("B", 8.1)], seed=21, options=options, start_ns=START + S)
+    sim = simulate(FLY30, 16, sprinters=[Sprinter("A", 9.6), Sprinter("B", 8.1)], seed=21, options=options, start_ns=START + S)
     quiet = sim.reps[3].start_ns - 2 * S  # between reps: a 0.2 ms glitch and a beam no gate has
     oddities = [Edge("M2", quiet, True), Edge("M2", quiet + 200_000, False), Edge("X9", quiet + S, True)]
     edges = sorted([*sim.edges, *oddities], key=lambda e: e.t_ns)
@@ -241,7 +180,7 @@ def test_sim_source_end_to_end(tmp_path):
     daemon.start()
     assert clock.at_limit.wait(5)
     daemon.stop()
-    expected = [e for heat in heats(FLY30, 100, athletes=ROSTER, seed=6, options=LIMBS, start_ns=START, gap_ns=10 * S)
+    expected = [e for heat in heats(FLY30, 100, sprinters=ROSTER, seed=6, options=LIMBS, start_ns=START, gap_ns=10 * S)
                 for e in heat.edges if e.t_ns <= clock.limit_ns]
     with Store(path) as store:
         assert store.edges(daemon.snapshot().session_id) == expected
@@ -269,11 +208,11 @@ def test_a_failing_write_does_not_stop_the_daemon(tmp_path, caplog):
     class FlakyStore(Store):
         failures = 1
 
-        def add_derived(self, session_id, events):
+        def add_derived(self, session_id, events, **decided):
             if FlakyStore.failures:
                 FlakyStore.failures -= 1
                 raise StoreError("database is locked")
-            return super().add_derived(session_id, events)
+            return super().add_derived(session_id, events, **decided)
 
     live = Live(tmp_path / "g.db", store_factory=lambda: FlakyStore(tmp_path / "g.db"))
     live.daemon.start()

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from fakes import SteppingClock
-from test_daemon import FLY30, LIMBS, START, assert_live_equals_recompute
+from helpers import FLY30, LIMBS, START, assert_live_equals_recompute
 
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind
@@ -30,7 +30,7 @@ class Club:
         with Store(self.path) as store:
             self.ids = enrol(store)
         self.clock = SteppingClock(START, START + 10 * 3600 * S)
-        # Free running off unless tested: on this clock a free runner's edges are all out at once,
+        # Free running off unless tested: on this clock a free sprinter's edges are all out at once,
         # so one could land just as the workout's session opens (in real time the window is a few ms).
         self.club = DemoClub(self.ids, seed=seed, options=LIMBS, free_running=free_running)
         source = SimSource(FLY30, seed=seed, options=LIMBS, script=self.club, clock=self.clock, sleep=self.clock.sleep)

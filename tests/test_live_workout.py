@@ -1,7 +1,7 @@
 """Workouts on the daemon: the runner driven by simulated crossings, a fake clock and the coach's taps."""
 
 import pytest
-from test_daemon import LIMBS, Live, assert_live_equals_recompute
+from helpers import LIMBS, Live, assert_live_equals_recompute
 
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind, library_workout
@@ -9,8 +9,7 @@ from gatectl.coaching.runner import Athlete
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.errors import LayoutError, WorkoutError
 from gatectl.jsonable import jsonable
-from gatectl.sim.sprinters import Athlete as SimAthlete
-from gatectl.sim.sprinters import lap_edges, simulate
+from gatectl.sim.sprinters import Sprinter, lap_edges, simulate
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
@@ -48,7 +47,7 @@ def now(live):
 def sprint(live, name, vmax, seed):
     """The athlete runs a flying 30, starting a few seconds from now; returns the run published."""
     before = len(live.events("run"))
-    sim = simulate(FLY30, 1, athletes=[SimAthlete(name, vmax_mps=vmax)], seed=seed, options=LIMBS, start_ns=now(live) + 2 * S)
+    sim = simulate(FLY30, 1, sprinters=[Sprinter(name, vmax_mps=vmax)], seed=seed, options=LIMBS, start_ns=now(live) + 2 * S)
     live.play(sim.edges, then_ns=2 * S)
     [run] = live.events("run")[before:]
     return run
@@ -189,7 +188,7 @@ def test_a_new_session_ends_the_workout(live):
 
 
 def laps(live, start_s, *lap_s, speed=5.0, seed=1):
-    """A runner through the lap gate at ``start_s`` from now, then after each lap; the clock runs on."""
+    """A sprinter through the lap gate at ``start_s`` from now, then after each lap; the clock runs on."""
     t = now(live) + round(start_s * S)
     marks = [t]
     for lap in lap_s:

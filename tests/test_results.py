@@ -1,5 +1,5 @@
 import pytest
-from conftest import S
+from helpers import S
 
 from gatectl.coaching.paces import parse_race_time
 from gatectl.jsonable import jsonable
@@ -110,3 +110,36 @@ def test_helpers():
     assert list(report(run_at([0, 3.6, 6.7]), FLYING, paces).vs_pace) == ["400m", "mile"]
     slower = pace_comparison(7.0, 400, parse_race_time("50"))
     assert (slower.ratio, slower.percent, slower.faster) == (pytest.approx(0.875), 87.5, False)
+
+
+def test_run_without_m1_has_its_fly_and_says_the_acceleration_zone_was_not_seen():
+    typed = report(run_at([4.0, 7.1], gates=("M2", "M3"), reason="M1 not seen"), FLYING, {400: parse_race_time("47")})
+    assert (typed.fly, typed.unseen, typed.status) == (Fly(30.0, 3_100_000_000), ("M1",), RunStatus.COMPLETE)
+    assert typed.line == Segment("M2", "M3", 30.0, 3_100_000_000)
+    r = jsonable(typed)
+    assert (r["fly"]["time_ns"], r["unseen"], r["status"]) == (3_100_000_000, ["M1"], "complete")
+    assert [(s["from"], s["to"]) for s in r["segments"]] == [("M2", "M3")]
+    assert r["vs_pace"]["400m"]["percent"] == 113.7
+    assert (r["line"]["from"], r["line"]["to"], r["line"]["time_ns"]) == ("M2", "M3", 3_100_000_000)
+
+
+def test_run_without_m2_has_no_fly_only_the_average_over_the_whole_line():
+    typed = report(run_at([0, 6.0], gates=("M1", "M3"), status=RunStatus.INCOMPLETE, reason="no M2"), FLYING, {400: parse_race_time("47")})
+    assert (typed.fly, typed.vs_pace, typed.segments, typed.unseen) == (None, {}, (), ("M2",))
+    assert typed.line == Segment("M1", "M3", 60.0, 6 * S)
+    r = jsonable(typed)
+    assert (r["fly"], r["vs_pace"], r["segments"], r["unseen"]) == (None, {}, [], ["M2"])
+    assert r["line"] == {"from": "M1", "to": "M3", "distance_m": 60.0, "time_ns": 6 * S, "time_s": 6.0, "velocity_mps": 10.0}
+
+
+def test_a_complete_run_sees_every_gate_and_a_rejected_crossing_has_no_line():
+    r = jsonable(report(run_at([0, 3.6, 6.7]), FLYING))
+    assert (r["unseen"], r["ambiguous"], r["line"]["time_ns"]) == ([], False, 6_700_000_000)
+    r = jsonable(report(run_at([1.0], gates=("M2",), status=RunStatus.REJECTED, reason="orphan"), FLYING))
+    assert (r["unseen"], r["line"]) == ([], None)
+
+
+def test_an_ambiguous_run_says_so():
+    run = Run(1, run_at([0, 3.6, 6.7]).crossings, RunStatus.COMPLETE, "ambiguous: M2 at +3.10 s would fit about as well", True)
+    assert report(run, FLYING).ambiguous is True
+    assert jsonable(report(run, FLYING))["ambiguous"] is True

@@ -5,10 +5,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlite_utils import Database
 
 from gatectl.errors import StoreError
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, simulate
-from gatectl.store import Store
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, simulate
+from gatectl.store import Store, m001_initial, m002_workouts
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
 from gatectl.timing.pipeline import Timing
 
@@ -45,10 +46,10 @@ def add_runs(db, session_id, *runs):
 def test_migrations_applied_once(db_path):
     with Store(db_path) as store:
         names = [r["name"] for r in store.db["_sqlite_migrations"].rows]
-        assert names == ["m001_initial", "m002_workouts"]
+        assert names == ["m001_initial", "m002_workouts", "m003_ambiguous_runs"]
         store.start_session(FLY30)
     with Store(db_path) as store:  # reopening applies nothing and keeps the data
-        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts"]
+        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts", "m003_ambiguous_runs"]
         assert len(store.sessions()) == 1
         assert {"athletes", "race_times", "sessions", "edges", "crossings", "runs", "anomalies", "settings"} <= set(store.db.table_names())
 
@@ -220,6 +221,15 @@ def test_unknown_run(db):
         db.run(3)
 
 
+def test_runs_are_stored_with_their_athlete_and_void_at_once(db):
+    """What the daemon decided about a finished run goes in with it: a reader never sees a run without them."""
+    session_id, ana = db.start_session(FLY30), db.add_athlete("Ana")
+    ids = db.add_derived(session_id, [run_of(1, 0, 3.6, 6.6), run_of(2, 60, 63.6, 66.6)], owners={1: ana}, voided={2: "gates were disarmed"})
+    first, second = (db.run(i) for i in ids)
+    assert (first.athlete, first.voided, second.athlete) == ("Ana", False, None)
+    assert (second.voided, second.void_reason) == (True, "gates were disarmed")
+
+
 def test_vs_pace_uses_the_assigned_athletes_bests(db):
     session_id = db.start_session(FLY30)
     [run_id] = add_runs(db, session_id, run_of(1, 0, 3.6, 6.6))  # fly 30 m in 3.0 s: 10 m/s
@@ -326,7 +336,7 @@ def rows(db, table, session_id):
 def timed_session(db):
     """A session of simulated reps with limbs and faults, timed as live."""
     options = SimOptions(limbs=True, faults=frozenset({Fault.MISSED, Fault.SPURIOUS, Fault.PAIR}), fault_chance=0.3)
-    sim = simulate(FLY30, 12, athletes=[Athlete("A", 9.5), Athlete("B", 8.2)], seed=11, options=options, start_ns=5 * S)
+    sim = simulate(FLY30, 12, sprinters=[Sprinter("A", 9.5), Sprinter("B", 8.2)], seed=13, options=options, start_ns=5 * S)
     session_id = db.start_session(FLY30)
     db.add_edges(session_id, sim.edges)
     db.add_derived(session_id, live(FLY30, sim.edges))
@@ -574,3 +584,33 @@ def test_settings_survive_reopening(db_path):
         store.set_setting("units", "mps")
     with Store(db_path) as store:
         assert store.setting("units") == "mps"
+
+
+def test_an_ambiguous_run_is_stored_and_survives_recompute(db):
+    # M2 at 3.5 s (a ball?) or at 4.0 s fit about as well: the run is kept, marked for the coach.
+    edges = [Edge(g, round(t * S), broken) for g, t0 in (("M1", 0), ("M2", 3.5), ("M2", 4), ("M3", 7)) for t, broken in ((t0, True), (t0 + 0.06, False))]
+    session_id = db.start_session(FLY30)
+    db.add_edges(session_id, edges)
+    db.add_derived(session_id, live(FLY30, edges))
+    (run,) = db.runs(session_id=session_id, statuses=["complete"])
+    assert run.ambiguous is True and run.reason is not None and run.reason.startswith("ambiguous: M2 at +")
+    db.recompute(session_id)
+    assert db.runs(session_id=session_id, statuses=["complete"]) == [run]
+
+
+def test_runs_from_before_the_ambiguous_column_read_as_certain(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    old = Database(conn)
+    m001_initial(old)
+    m002_workouts(old)
+    old["_sqlite_migrations"].insert_all(
+        [{"migration_set": "gatectl", "name": n, "applied_at": "2026-01-01"} for n in ("m001_initial", "m002_workouts")]
+    )
+    old["sessions"].insert({"id": 1, "layout": FLY30.describe(), "method": "longest", "settings": "{}"})
+    old["runs"].insert({"session_id": 1, "number": 1, "status": "complete", "started_ns": 0, "crossings": json.dumps({"M1": 0, "M2": 4 * S, "M3": 7 * S}), "voided": 0})
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        (run,) = store.runs(session_id=1)
+        assert run.fly is not None and (run.ambiguous, run.fly.time_ns) == (False, 3 * S)

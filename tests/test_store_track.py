@@ -3,7 +3,7 @@
 import sqlite3
 
 import pytest
-from conftest import MS, S
+from helpers import MS, S
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 

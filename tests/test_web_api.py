@@ -1,31 +1,11 @@
 """The JSON API: reading, changing (coach only, CSRF), and every refusal as a sentence."""
 
-import base64
 
 import pytest
-from conftest_web import *  # noqa: F403
+from helpers import PIN, athlete_id, basic, csrf, error, post, run_once
 
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_S
-
-
-def basic(password):
-    return {"Authorization": "Basic " + base64.b64encode(f"coach:{password}".encode()).decode()}
-
-
-def post(c, url, json=None, method="post"):
-    return getattr(c, method)(url, json=json if json is not None else {}, headers={"X-CSRF-Token": c.token})
-
-
-def error(response, status, field=None):
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert isinstance(body["error"], str) and body["error"].endswith((".", ")")), body
-    assert "Traceback" not in body["error"]
-    if field is not None:
-        assert body.get("field") == field, body
-    return body["error"]
-
 
 # Reading --------------------------------------------------------------------------------
 

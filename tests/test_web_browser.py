@@ -11,12 +11,12 @@ through it: who is next, a result against 400 m pace, the recovery countdown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -33,12 +34,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 DEMO_PIN = "1234"
 SIZES = {"phone": (390, 844), "hdmi": (1920, 1080)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get_json(url: str):
@@ -101,13 +96,13 @@ def watch(page, base: str):
     seen = {"requests": [], "errors": [], "bytes": 0}
     page.on("request", lambda r: seen["requests"].append(r.url))
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    # Anything the Content-Security-Policy blocks (an inline script or style, an eval) is a bug.
+    page.on("console", lambda m: "Content Security Policy" in m.text and seen["errors"].append(m.text))
 
     def count(response):
         if response.url.startswith(base) and "/api/stream" not in response.url:
-            try:
+            with contextlib.suppress(Exception):  # a redirect has no body
                 seen["bytes"] += len(response.body())
-            except Exception:  # a redirect has no body
-                pass
 
     page.on("response", count)
     return seen
@@ -190,6 +185,15 @@ def test_screenshots_of_every_page(demo, browser):
     assert len(list(SHOTS.glob("*.png"))) >= 2 * (len(pages) + 3)
 
 
+def wait_until(page, expression: str, timeout_s: float) -> None:
+    """Poll ``expression`` in the page. wait_for_function would eval() it inside the page,
+    which the dashboard's Content-Security-Policy rightly refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 def log_in(page, base: str) -> None:
     page.goto(base + "/login")
     page.fill("input[name=password]", DEMO_PIN)
@@ -227,7 +231,7 @@ def test_a_workout_walked_through_on_the_live_page(demo, browser):
     assert page.text_content("#wk-name") == "Amara" and page.text_content("#wk-label") in ("Your turn", "Running")
     assert re.match(r"30 m · faster than 400m pace \(\d\.\d\d s\)", page.text_content("#wk-target"))
     # A result against 400 m pace, labelled with its set and rep.
-    page.wait_for_function("!document.getElementById('result').hidden && document.getElementById('name').textContent === 'Amara'", timeout=60_000)
+    wait_until(page, "!document.getElementById('result').hidden && document.getElementById('name').textContent === 'Amara'", timeout_s=60)
     assert page.text_content("#setrep") == "Set 1 · Rep 1"
     assert re.match(r"▲ \d+\.\d % of 400 m pace · FASTER", page.text_content("#pace"))
     assert page.text_content("#wk-name") == "Ben"  # called next

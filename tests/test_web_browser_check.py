@@ -8,7 +8,8 @@ go to tests/screenshots/ (git-ignored) for people to look at.
 from __future__ import annotations
 
 import pytest
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, free_port, running, shoot, watch
+from helpers import free_port
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, running, shoot, watch
 
 pytestmark = pytest.mark.browser
 

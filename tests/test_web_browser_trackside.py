@@ -11,7 +11,8 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, free_port, log_in, running, shoot, watch
+from helpers import free_port
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, log_in, running, shoot, watch
 
 pytestmark = pytest.mark.browser
 

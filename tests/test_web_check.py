@@ -9,9 +9,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from conftest_web import *  # noqa: F403
-from conftest_web import _config, set_pin
-from gatectl.web import create_app, listen, serve
+from helpers import app_config, free_port, set_pin
 
 from gatectl.cli import main
 from gatectl.cli.check import all_well, format_check
@@ -19,6 +17,7 @@ from gatectl.config import Network
 from gatectl.store import Store
 from gatectl.timing.check import FLICKER_BREAKS, STUCK_NS
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
+from gatectl.web import create_app, listen, serve
 
 NETWORK = Network("Track", "sprint-fast-9", "10.42.0.1")
 
@@ -117,7 +116,7 @@ def test_the_check_page(client):
 
 def test_the_live_and_check_pages_show_the_join_codes(db_path, daemon):
     set_pin(db_path)
-    app = create_app(_config(), db_path=db_path, daemon=daemon, network=NETWORK, port=8080)
+    app = create_app(app_config(), db_path=db_path, daemon=daemon, network=NETWORK, port=8080)
     for url in ("/", "/check"):
         html = app.test_client().get(url).get_data(as_text=True)
         assert html.count('<svg viewBox="0 0') >= 2 and 'class="qr"' in html, url
@@ -131,6 +130,7 @@ def test_no_codes_without_a_network(client):
 
 def test_the_wifi_code_says_what_a_phone_needs():
     import segno.helpers
+
     from gatectl.web.join import join_codes
 
     codes = join_codes(NETWORK, 8000)
@@ -144,11 +144,7 @@ def test_the_wifi_code_says_what_a_phone_needs():
 
 @pytest.fixture
 def served(app):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     thread = threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), kwargs={"threads": 4}, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

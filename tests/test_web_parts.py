@@ -6,14 +6,14 @@ import re
 import socket
 
 import pytest
-from conftest_web import *  # noqa: F403
-from gatectl.web import SERVE_THREADS, clock, listen, serve
-from gatectl.web.charts import Point, RefLine, line_chart
-from gatectl.web.forms import FieldError, boolean, choice, id_list, integer, number, text
+from helpers import free_port
 
 from gatectl.cli import main
 from gatectl.errors import ConfigError
 from gatectl.store import Store
+from gatectl.web import SERVE_THREADS, clock, listen, serve
+from gatectl.web.charts import Point, RefLine, line_chart
+from gatectl.web.forms import FieldError, boolean, choice, id_list, integer, number, text
 
 # Serving ---------------------------------------------------------------------------------
 
@@ -29,12 +29,6 @@ def test_serve_has_threads_for_50_viewers_and_the_api(monkeypatch, history_app):
     assert seen["threads"] == SERVE_THREADS >= 80
     assert seen["connection_limit"] >= 150
     assert seen["channel_timeout"] > history_app.config["SSE_HEARTBEAT_S"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize(
@@ -75,7 +69,7 @@ def test_set_password_from_stdin(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("8642\n"))
     assert main(["set-password", "--db", str(db), "--password-stdin"]) == 0
     assert "coach password set" in capsys.readouterr().out
-    from gatectl.web.auth import check_coach_password
+    from gatectl.coach_password import check_coach_password
 
     with Store(db) as store:
         assert check_coach_password(store, "8642")

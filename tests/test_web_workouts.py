@@ -1,9 +1,7 @@
 """Workouts on the dashboard: the page, its forms, the JSON API, the live state, paces on athlete pages."""
 
 import pytest
-from conftest_web import *  # noqa: F403
-from test_web_api import basic, error, post
-from test_web_pages import form, page_error, state_of
+from helpers import PIN, athlete_id, basic, csrf, error, form, login, page_error, post, run_once, state_of
 
 from gatectl.jsonable import jsonable
 from gatectl.sim.sprinters import lap_edges

@@ -27,14 +27,17 @@ from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from gatectl.config import Network
 from gatectl.daemon.control import DaemonControl
 from gatectl.errors import ConfigError
 from gatectl.jsonable import jsonable
+from gatectl.limits import ID, PORT, read_integer
 from gatectl.store import Store
 
-from .auth import ensure_secret_key, has_coach_password, set_coach_password  # noqa: F401  (the demo sets its PIN with these)
+from .auth import ensure_secret_key
 from .link import LiveLink
 
 # Waitress gives each request a worker thread for as long as it runs, and an
@@ -46,6 +49,13 @@ from .link import LiveLink
 # on its queue with its stack mostly unmapped.
 SERVE_THREADS = 100
 MAX_STREAMS = SERVE_THREADS - 20
+# One address (a phone with tabs open, or a script) holds at most this many streams, so
+# it cannot take every slot; a browser opens at most 6 connections to one host anyway.
+MAX_STREAMS_PER_ADDRESS = 8
+# Forms and JSON bodies are small. Waitress reads a whole body before the app sees it, into
+# a temporary file above 512 KB: without a limit at the server, eight anonymous 250 MB posts
+# left 2.1 GB on the disk that holds the edges. Both the server and Flask refuse more.
+MAX_BODY_BYTES = 256 * 1024
 
 
 def create_app(
@@ -64,10 +74,10 @@ def create_app(
     database is opened read-only (``gatectl web``).
 
     Config keys (``test_config`` or defaults): ``DATABASE``, ``READ_ONLY``,
-    ``SSE_HEARTBEAT_S`` (15), ``MAX_STREAMS``, ``SET_SYSTEM_CLOCK`` (False:
+    ``SSE_HEARTBEAT_S`` (15), ``MAX_STREAMS``, ``MAX_STREAMS_PER_ADDRESS``, ``SET_SYSTEM_CLOCK`` (False:
     "set the date from this phone" only corrects labels unless this allows
     ``date -s``), ``LOGIN_ATTEMPTS`` (10 wrong passwords per 5 minutes per
-    address), ``SECRET_KEY`` (default: generated once, kept in the database).
+    address), ``SECRET_KEY`` (default: generated once, kept in a 0600 file beside the database).
     ``network`` (the config's ``[network]``) and the ``port`` served on make
     the QR codes to join the Pi's Wi-Fi and open the dashboard.
     """
@@ -79,7 +89,8 @@ def create_app(
         MAX_STREAMS=MAX_STREAMS,
         SET_SYSTEM_CLOCK=os.environ.get("GATECTL_SET_SYSTEM_CLOCK") == "1",
         LOGIN_ATTEMPTS=10,
-        MAX_CONTENT_LENGTH=256 * 1024,  # forms and JSON bodies are small; refuse floods
+        MAX_STREAMS_PER_ADDRESS=MAX_STREAMS_PER_ADDRESS,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         SESSION_COOKIE_NAME="gatectl_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -94,14 +105,16 @@ def create_app(
     if app.config["DATABASE"] != ":memory:":
         app.config["DATABASE"] = str(Path(app.config["DATABASE"]))
     app.json = TypedJSON(app)
+    app.url_map.converters["int"] = IdConverter
 
     _prepare_database(app)
-    app.extensions["gatectl"] = LiveLink(daemon, app.config["MAX_STREAMS"])
+    app.extensions["gatectl"] = LiveLink(daemon, app.config["MAX_STREAMS"], app.config["MAX_STREAMS_PER_ADDRESS"])
 
-    from . import api, athletes, auth, check, control, db, errors, export, format, history, live, workouts
+    from . import api, athletes, auth, check, control, db, errors, export, format, headers, history, live, workouts
 
     db.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     format.init_app(app)
     auth.init_app(app)
     for blueprint in (live.bp, api.bp, control.bp, workouts.bp, athletes.bp, history.bp, export.bp, auth.bp, check.bp):
@@ -116,8 +129,15 @@ class TypedJSON(DefaultJSONProvider):
     default = staticmethod(jsonable)
 
 
+class IdConverter(IntegerConverter):
+    """``<int:run_id>``: an id past ``limits.ID`` is a 400 with a sentence, not a database overflow."""
+
+    def to_python(self, value: str) -> int:
+        return read_integer(value, "The number in the address", ID, BadRequest)
+
+
 def _prepare_database(app: Flask) -> None:
-    """Check the database once, apply migrations, and find the session key."""
+    """Check the database once, apply migrations, and find the session key (outside the database)."""
     path = app.config["DATABASE"]
     if app.config["READ_ONLY"]:
         with Store(path, read_only=True):
@@ -126,19 +146,20 @@ def _prepare_database(app: Flask) -> None:
         app.secret_key = app.config["SECRET_KEY"] or secrets.token_hex(32)
         return
     with Store(path) as store:
-        key = ensure_secret_key(store)
+        key = ensure_secret_key(store, Path(path).parent)
     if not app.config.get("SECRET_KEY"):
         app.secret_key = key
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """The dashboard's socket, bound now: a busy port is one sentence (``ConfigError``) before anything starts.
+    """The dashboard's socket, bound now: a bad or busy port is one sentence (``ConfigError``) before anything starts.
+
+    The one way gatectl binds: ``serve`` and ``make_server`` take the socket it returns.
 
     >>> sock = listen("127.0.0.1", 8000)  # doctest: +SKIP
     >>> serve(app, sock)  # doctest: +SKIP
     """
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"--port must be from 1 to 65535, not {port}.")
+    PORT.check(port, "--port", ConfigError)
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     except socket.gaierror:
@@ -167,12 +188,24 @@ def serve(app: Flask, sock: socket.socket, *, threads: int = SERVE_THREADS) -> N
     """
     import waitress
 
-    waitress.serve(
-        app,
-        sockets=[sock],
-        threads=threads,
-        connection_limit=max(300, 3 * threads),  # viewers, their page loads and keep-alive sockets
-        channel_timeout=120,  # > the stream heartbeat (15 s): idle streams stay open
-        asyncore_use_poll=True,  # poll(), not select(): no 1024-descriptor ceiling
-        ident="gatectl",
-    )
+    waitress.serve(app, sockets=[sock], **_server_options(threads))
+
+
+def make_server(app: Flask, sock: socket.socket, *, threads: int = SERVE_THREADS) -> Any:
+    """The server ``serve`` runs on ``sock`` (from ``listen``), not yet serving (``.run()``, ``.close()``): for tests."""
+    import waitress
+
+    return waitress.create_server(app, sockets=[sock], **_server_options(threads))
+
+
+def _server_options(threads: int) -> dict[str, Any]:
+    return {
+        "threads": threads,
+        "connection_limit": max(300, 3 * threads),  # viewers, their page loads and keep-alive sockets
+        "channel_timeout": 120,  # > the stream heartbeat (15 s): idle streams stay open
+        "asyncore_use_poll": True,  # poll(), not select(): no 1024-descriptor ceiling
+        "max_request_body_size": MAX_BODY_BYTES,  # refused after the headers, before any byte is stored
+        "max_request_header_size": 64 * 1024,
+        "channel_request_lookahead": 1,  # keeps reading while a stream runs: a closed tab is noticed at once
+        "ident": "gatectl",
+    }

@@ -45,12 +45,16 @@ def stream():
     if link.bus is None:
         return Response(status=204)  # history only: tells EventSource not to reconnect
     last_id = parse_last_id(request.headers.get("Last-Event-ID"), request.args.get("since"))
-    if not link.open_stream():
-        abort(503, "Too many live viewers are connected; this one will retry shortly.")
+    address = request.remote_addr or "?"
+    if not link.open_stream(address):
+        abort(503, "Too many live viewers are connected (or too many from this device); this one will retry shortly.")
     body = ClosingStream(
-        event_stream(link.bus, last_id=last_id, boot=link.boot, heartbeat_s=current_app.config["SSE_HEARTBEAT_S"]),
-        on_close=link.close_stream,
-    )
+        event_stream(
+            link.bus, last_id=last_id, boot=link.boot, heartbeat_s=current_app.config["SSE_HEARTBEAT_S"],
+            disconnected=request.environ.get("waitress.client_disconnected"),
+        ),
+        on_close=lambda: link.close_stream(address),
+    )  # fmt: skip
     return Response(
         body,
         mimetype="text/event-stream",

@@ -47,7 +47,9 @@ def index():
     )
 
 
-def _week(day: str) -> date | None:
+def _week(day: str | None) -> date | None:
+    if day is None:  # a run of a session that is not listed
+        return None
     try:
         d = date.fromisoformat(day)
     except (TypeError, ValueError):

@@ -1,4 +1,4 @@
-"""``gatectl recompute``, ``gatectl athletes``, ``gatectl export``: the database from the command line."""
+"""``gatectl recompute``, ``gatectl athletes``, ``gatectl export``, ``gatectl backup``: the database from the command line."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 from gatectl.cli._common import DEMO_DB, add_db_option, db_path, default_db_path, open_text
-from gatectl.coaching.paces import format_duration_ns, parse_race
+from gatectl.coaching.paces import RACE_TIME_KINDS, format_duration_ns, parse_race
 from gatectl.errors import GatectlError, PaceError, StoreError
 from gatectl.export import runs_csv, runs_json
+from gatectl.limits import ID, argument, read_integer
 from gatectl.store import Store
 
 
@@ -22,7 +23,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_db_option(recompute)
-    recompute.add_argument("--session", type=int, help="only this session (default: every session)")
+    recompute.add_argument("--session", type=argument(read_integer, ID), help="only this session (default: every session)")
     recompute.set_defaults(run=recompute_command)
 
     athletes = commands.add_parser(
@@ -63,11 +64,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     fmt = export.add_mutually_exclusive_group(required=True)
     fmt.add_argument("--csv", action="store_true", help="one row a run, with a header, for a spreadsheet")
     fmt.add_argument("--json", action="store_true", help="one JSON object with every run, times in seconds")
-    export.add_argument("--session", type=int, metavar="N", help="only session N (see History); default: every session")
+    export.add_argument("--session", type=argument(read_integer, ID), metavar="N", help="only session N (see History); default: every session")
     export.add_argument("--athlete", metavar="NAME", help="only this athlete's runs, by name")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     add_db_option(export)
     export.set_defaults(run=export_command)
+
+    backup = commands.add_parser(
+        "backup",
+        help="a consistent copy of the database, without the password or cookie key",
+        description="Copy the database through SQLite's backup API (safe while gatectl runs; the WAL "
+        "is included), leaving out the coach's password hash and the dashboard's cookie key.",
+        epilog="example:\n  gatectl backup --db /var/lib/gatectl/gatectl.db --out club-2026-06-01.db\n  gatectl web --db club-2026-06-01.db",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_db_option(backup)
+    backup.add_argument("--out", required=True, metavar="COPY", help="the new file to write (must not exist yet)")
+    backup.set_defaults(run=backup_command)
 
 
 def _race_options(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +90,7 @@ def _race_options(parser: argparse.ArgumentParser) -> None:
 
 def _race_times(args: argparse.Namespace) -> list[tuple[float, int, str]]:
     times = []
-    for kind in ("best", "goal"):
+    for kind in RACE_TIME_KINDS:
         for text in getattr(args, kind):
             try:
                 times.append((*parse_race(text), kind))
@@ -190,4 +203,11 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"wrote {len(runs)} runs to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    with _open(args, must_exist=True) as store:
+        store.backup(args.out)
+    print(f"gatectl: copied {db_path(args)} to {args.out} (no password hash, no cookie key)", file=sys.stderr)
     return 0

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gatectl.cli._common import DEMO_DB, add_db_option, db_path, open_text
+from gatectl.coach_password import has_coach_password, set_coach_password
 from gatectl.coaching.laps import Track
 from gatectl.coaching.library import LIBRARY, WorkoutKind
 from gatectl.coaching.paces import format_duration_ns
@@ -18,7 +19,8 @@ from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.demo import DemoClub, enrol
-from gatectl.errors import WorkoutError
+from gatectl.errors import GatectlError, WorkoutError
+from gatectl.limits import PORT, SEED, argument, read_integer
 from gatectl.sim.source import ROSTER, SimSource
 from gatectl.sim.sprinters import SimOptions
 from gatectl.store import Store
@@ -68,7 +70,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--port", type=int, default=8000, help="dashboard port (default 8000)")
     demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for phones on the same Wi-Fi)")
-    demo.add_argument("--seed", type=int, default=None, help="simulator seed (default: different every time)")
+    demo.add_argument("--seed", type=argument(read_integer, SEED), default=None, help="simulator seed (default: different every time)")
     demo.add_argument("--workout", metavar="TEXT", help="start this workout at once for the first three athletes (workout notation)")
     demo.add_argument("--track", action="store_true", help=f"track reps on one gate (M1 on the line, 400 m lap); the workout defaults to {DEMO_TRACK_WORKOUT!r}")
     demo.add_argument("--fast-rests", type=float, default=1.0, metavar="N", help="make every workout rest N times shorter (6: 3:00 becomes 30 s), to watch a session go by")
@@ -90,6 +92,7 @@ def run_command(args: argparse.Namespace) -> int:
 def demo_command(args: argparse.Namespace) -> int:
     if not 1 <= args.fast_rests <= 60:
         raise WorkoutError(f"--fast-rests: give a number from 1 (real rests) to 60, not {args.fast_rests:g}.")
+    PORT.check(args.port, "--port", GatectlError)  # before the database is made; listen (below) binds it
     path = db_path(args, DEMO_DB)
     layout = Layout.flying(30, 30)
     with Store(path) as store:
@@ -133,8 +136,6 @@ def _fresh_seed() -> int:
 
 
 def _set_demo_pin(store: Store) -> None:
-    from gatectl.web.auth import has_coach_password, set_coach_password
-
     if not has_coach_password(store):
         set_coach_password(store, DEMO_PIN)
 
@@ -149,8 +150,15 @@ def _source(config: Config):
             edges = read_trace(lines, beams=set(config.layout.beams))
         return ReplaySource(edges, speed=config.replay_speed)
     from gatectl.sources.gpio import GpioSource
+    from gatectl.sources.mixed import MixedSource
+    from gatectl.sources.nodes.journal import StoredJournal
+    from gatectl.sources.nodes.serial import SerialSource
 
-    return GpioSource(config.wiring)
+    sources: list = [GpioSource(config.wiring)] if config.wiring else []
+    if config.nodes:  # the journal beside the database: a restarted daemon knows what the nodes repeat
+        journal = StoredJournal(config.database.with_name(config.database.name + "-nodes.journal"))
+        sources.append(SerialSource(config.nodes, journal=journal))
+    return sources[0] if len(sources) == 1 else MixedSource(sources)
 
 
 def _serve(

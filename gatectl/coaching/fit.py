@@ -6,6 +6,7 @@ need its time scaled from a stretch the athlete ran at another speed, and the
 live page would show two times for one rep: such a workout is refused before it
 starts, with the sentence that says what to change.
 
+>>> from gatectl.coaching.notation import parse_workout
 >>> check_fits(parse_workout("3 x 3 x 30m"), Layout.flying(30, 30))
 >>> check_fits(parse_workout("3 x 3 x 30m"), Layout.parse("M1=0,M2=20,M3=60"))
 Traceback (most recent call last):

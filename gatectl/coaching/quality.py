@@ -30,7 +30,7 @@ from typing import ClassVar
 
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import MaxEffort, RacePace, Rep, TimeTarget
-from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, seconds
+from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, to_seconds
 from gatectl.jsonable import Wire
 from gatectl.timing.model import NS_PER_S
 
@@ -142,7 +142,7 @@ class RepTarget:
 
     @property
     def time_s(self) -> float | None:
-        return seconds(self.time_ns)
+        return to_seconds(self.time_ns)
 
 
 def _clock(ns: int) -> str:

@@ -50,12 +50,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
-from typing import ClassVar, NamedTuple
+from typing import ClassVar, NamedTuple, TypeVar
 
 from gatectl.coaching.laps import LapRep
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import JogRest, Recovery, Rep, Rest, Workout, expand
-from gatectl.coaching.paces import seconds
+from gatectl.coaching.paces import to_seconds
 from gatectl.coaching.quality import (
     CLEARLY,
     DEFAULT_MARGIN,
@@ -159,7 +159,7 @@ class Attempt:
 
     @property
     def time_s(self) -> float | None:
-        return seconds(self.time_ns)
+        return to_seconds(self.time_ns)
 
     @property
     def splits_s(self) -> tuple[float, ...]:
@@ -167,7 +167,7 @@ class Attempt:
 
     @property
     def rest_s(self) -> float | None:
-        return seconds(self.rest_ns)
+        return to_seconds(self.rest_ns)
 
 
 def _attempt(rep: Rep, index: int, run_id: int, result: RunReport | LapRep) -> Attempt | None:
@@ -197,6 +197,12 @@ def _attempt(rep: Rep, index: int, run_id: int, result: RunReport | LapRep) -> A
         reason = f"the gates timed {timed}, not the rep's {rep.distance_m:g} m"
         return replace(base, outcome=Outcome.INCOMPLETE, started_ns=started, ended_ns=ended, reason=reason)
     return _timed(base, started, ended, matching, tuple(s.time_ns for s in segments))
+
+
+def _time_ns(attempt: Attempt) -> int:
+    """A done attempt's time over the rep distance: ``_timed`` gives every done attempt one."""
+    assert attempt.time_ns is not None, f"rep {attempt.index} is done without a time"
+    return attempt.time_ns
 
 
 def _timed(base: Attempt, started: int, ended: int, stretch: tuple[float, int], splits: tuple[int, ...]) -> Attempt:
@@ -395,12 +401,15 @@ class WorkoutRunner:
     def skip(self, now_ns: int, athlete_id: int | None = None) -> Step:
         """The athlete's next rep (the next athlete's, by default) is recorded as skipped."""
         i = self._coach_target(athlete_id)
-        return self._skip(i, [self._next(i)])._signal(now_ns)
+        nxt = self._next(i)
+        assert nxt is not None  # _coach_target picks an athlete with reps left
+        return self._skip(i, [nxt])._signal(now_ns)
 
     def end_set(self, now_ns: int, athlete_id: int | None = None) -> Step:
         """Skip what remains of the athlete's set: after a drop-off, their set is done."""
         i = self._coach_target(athlete_id)
         plan, nxt = self.plans[i], self._next(i)
+        assert nxt is not None  # _coach_target picks an athlete with reps left
         remaining = [k for k in range(nxt, len(plan)) if plan[k].set_no == plan[nxt].set_no and not self._settled(i, k)]
         return self._skip(i, remaining)._signal(now_ns)
 
@@ -446,14 +455,15 @@ class WorkoutRunner:
         """
         i = None if athlete_id is None else self._index(athlete_id)
         seen = any(a.run_id == run_id for row in self.attempts for a in row)
-        if not self._live() or i is None or seen or self._next(i) is None:
+        nxt = None if i is None else self._next(i)
+        if not self._live() or i is None or seen or nxt is None:
             return self._signal(now_ns)
-        nxt = self._next(i)
         attempt = _attempt(self.plans[i][nxt], nxt, run_id, result)
         if attempt is None:
             return self._signal(now_ns)
         if attempt.outcome is Outcome.DONE:
             last = self._last_end(i)
+            assert attempt.started_ns is not None  # every run has a start
             rest = None if last is None else attempt.started_ns - last
             attempt = replace(attempt, rest_ns=rest, check=self._check(i, attempt))
         runner = replace(self, on_course=None)._with_attempts(i, self.attempts[i] + (attempt,))
@@ -480,7 +490,7 @@ class WorkoutRunner:
             return None
         rest = self._rest(head)
         stage = self._stage_for(head, rest)
-        if rest.ends_ns is None or stage >= _Stage.OVER:
+        if rest.ends_ns is None or rest.since_ns is None or stage >= _Stage.OVER:
             return None
         warn = rest.ends_ns - self.options.warning_ns
         return warn if stage < _Stage.WARNED and warn > rest.since_ns else rest.ends_ns
@@ -513,11 +523,11 @@ class WorkoutRunner:
             done = [a for a in row if a.outcome is Outcome.DONE]
             by_distance: dict[float, list[int]] = {}
             for a in done:
-                by_distance.setdefault(a.distance_m, []).append(a.time_ns)
+                by_distance.setdefault(a.distance_m, []).append(_time_ns(a))
             checked = [a.check for a in done if a.check is not None]
             hint = None
             if self.kind is WorkoutKind.PACE_400M:
-                hint = top_speed_hint([(a.distance_m, a.time_ns) for a in done], athlete.races, self.options.clearly)
+                hint = top_speed_hint([(a.distance_m, _time_ns(a)) for a in done], athlete.races, self.options.clearly)
             out.append(AthleteSummary(
                 athlete.id, athlete.name, len(plan), len(done),
                 sum(a.outcome is Outcome.SKIPPED for a in row),
@@ -570,11 +580,11 @@ class WorkoutRunner:
         return next((k for k in range(len(self.plans[i])) if k not in settled), None)
 
     def _last_end(self, i: int) -> int | None:
-        return max((a.ended_ns for a in self.attempts[i] if a.outcome in _RUNS), default=None)
+        return max((a.ended_ns for a in self.attempts[i] if a.outcome in _RUNS and a.ended_ns is not None), default=None)
 
     def _queue(self) -> list[int]:
         """Athletes with reps left, in running order; whoever is on the course first."""
-        def order(i: int) -> tuple:
+        def order(i: int) -> tuple[bool, int | None, bool, int, int]:
             last = self._last_end(i)
             return (i != self.on_course, self._next(i), last is not None, last or 0, i)
 
@@ -593,17 +603,20 @@ class WorkoutRunner:
         recovery = plan[nxt - 1].recovery if nxt else plan[0].recovery
         if last is None:
             return _Rest(recovery, None, None, None, False)
-        coach_ready = self.ready_ns[i] is not None and self.ready_ns[i] >= last
+        ready = self.ready_ns[i]
+        coach_ready = ready is not None and ready >= last
         if isinstance(recovery, Rest) and not coach_ready:
             return _Rest(recovery, last, last + recovery.min_ns, last + recovery.max_ns, False)
         return _Rest(recovery, last, None, None, coach_ready)
 
     def _check(self, i: int, attempt: Attempt) -> TargetCheck | None:
         target = self.targets[i][attempt.index]
+        if target.time_ns is None:  # nothing to check against: a max effort, an unknown race time
+            return None
         if target.style is TargetStyle.ON_PACE:
-            return check_pace(attempt.time_ns, target.time_ns, attempt.distance_m, self.options.on_target_per_400m_ns)
+            return check_pace(_time_ns(attempt), target.time_ns, attempt.distance_m, self.options.on_target_per_400m_ns)
         if target.style is TargetStyle.FASTER_THAN:
-            return check_faster_than(attempt.time_ns, target.time_ns)
+            return check_faster_than(_time_ns(attempt), target.time_ns)
         return None
 
     # -- the state, changed
@@ -613,9 +626,9 @@ class WorkoutRunner:
         flagged: list[Attempt] = []
         for attempt in row:
             if attempt.outcome is Outcome.DONE:
-                earlier = [a.time_ns for a in flagged if a.outcome is Outcome.DONE and self.groups[a.index] == self.groups[attempt.index]]
-                paced_ok = self.targets[i][attempt.index].style is TargetStyle.ON_PACE and attempt.check.verdict is not Verdict.SLOW
-                found = None if paced_ok else drop_off(attempt.time_ns, earlier, self.options.margin, self.options.against)
+                earlier = [_time_ns(a) for a in flagged if a.outcome is Outcome.DONE and self.groups[a.index] == self.groups[attempt.index]]
+                paced_ok = self.targets[i][attempt.index].style is TargetStyle.ON_PACE and attempt.check is not None and attempt.check.verdict is not Verdict.SLOW
+                found = None if paced_ok else drop_off(_time_ns(attempt), earlier, self.options.margin, self.options.against)
                 attempt = replace(attempt, drop_off=found)
             flagged.append(attempt)
         return replace(self, attempts=_put(self.attempts, i, tuple(flagged)))
@@ -649,7 +662,7 @@ class WorkoutRunner:
         rest = self._rest(head)
         stage = self._stage_for(head, rest)
         athlete = self.athletes[head]
-        if rest.ends_ns is not None:
+        if rest.ends_ns is not None and rest.since_ns is not None:
             warn = rest.ends_ns - self.options.warning_ns
             if now_ns >= rest.ends_ns and stage < _Stage.OVER:
                 effects.append(Effect(Cue.REST_OVER, rest.ends_ns, athlete.id, f"{athlete.name}: rest over"))
@@ -661,11 +674,14 @@ class WorkoutRunner:
         if rest.ready(now_ns) and self.on_course is None and stage < _Stage.CALLED:
             effects.append(Effect(Cue.CALL, now_ns, athlete.id, self._call_message(head)))
             stage = _Stage.CALLED
-        runner = replace(self, cue=(head, self._next(head), rest.ends_ns), stage=stage, over=False)
+        nxt = self._next(head)
+        assert nxt is not None  # the queue holds athletes with reps left
+        runner = replace(self, cue=(head, nxt, rest.ends_ns), stage=stage, over=False)
         return Step(runner, tuple(effects))
 
     def _call_message(self, i: int) -> str:
         rep = self._next_rep(i)
+        assert rep is not None  # only the head of the queue is called, and it has a rep left
         return (
             f"{self.athletes[i].name}: your turn, set {rep.set_no} rep {rep.rep_no} of {rep.reps_in_set}, "
             f"{rep.distance_m:g} m, {rep.target.text}"
@@ -673,6 +689,7 @@ class WorkoutRunner:
 
     def _drop_off_effect(self, i: int, attempt: Attempt, now_ns: int) -> Effect:
         found = attempt.drop_off
+        assert found is not None  # signalled for a rep that dropped off only
         reference = "the best of the set" if found.against is Against.BEST else "the rep before"
         text = f"{self.athletes[i].name}: set {attempt.set_no} rep {attempt.rep_no} was {found.percent_slower:g} % slower than {reference}"
         if self._suggest_end_set(i):
@@ -697,7 +714,7 @@ class WorkoutRunner:
         athlete, row = self.athletes[i], self.attempts[i]
         upcoming = self._next_rep(i)
         rest = None if upcoming is None else self._rest(i)
-        if upcoming is None or self.ended_ns is not None:
+        if rest is None or self.ended_ns is not None:  # no rest: no rep to come
             status = Status.FINISHED
         elif self.started_ns is None:
             status = Status.NOT_STARTED
@@ -719,5 +736,8 @@ class WorkoutRunner:
         )  # fmt: skip
 
 
-def _put(values: tuple, i: int, value: object) -> tuple:
+_T = TypeVar("_T")
+
+
+def _put(values: tuple[_T, ...], i: int, value: _T) -> tuple[_T, ...]:
     return values[:i] + (value,) + values[i + 1 :]

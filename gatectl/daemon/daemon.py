@@ -21,7 +21,7 @@ long a beam has been blocked.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from gatectl.coaching.laps import Track
 from gatectl.daemon.control import DaemonSnapshot

@@ -13,9 +13,9 @@ What it needs of the daemon is a ``WorkoutHost``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
-from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, LapTiming, StartKind
+from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, LapTimerState, LapTiming, StartKind
 from gatectl.coaching.quality import TargetStyle
 from gatectl.coaching.runner import RunnerView, Status, Step, WorkoutRunner
 from gatectl.daemon.events import EventBus
@@ -143,7 +143,7 @@ class WorkoutDriver:
 
     # Track reps: the lap gate -------------------------------------------------------------------
 
-    def _timer_state(self) -> str | None:
+    def _timer_state(self) -> LapTimerState | None:
         laps = self.session.timing.laps
         return None if laps is None else laps.timer.state
 
@@ -152,13 +152,13 @@ class WorkoutDriver:
         live, timer, horizon = self.live, laps.timer, self._host.horizon_ns
         called = view.status is Status.READY and view.running is None
         upcoming = live.next_rep_target(view)
-        if called and upcoming is not None and live.plan.start is StartKind.ROLLING and timer.state != "running":
+        if called and upcoming is not None and live.plan.start is StartKind.ROLLING and timer.state is not LapTimerState.RUNNING:
             distance, target = upcoming
             if timer.splits_m(distance)[0] == timer.settings.lap_m and live.armed_for != upcoming:  # else a go starts it
                 target_ns = target.time_ns if target.style is TargetStyle.ON_PACE else None
                 self._host.lap_command(LapCommand(horizon, Command.ARM, distance, target_ns))
                 live.armed_for = upcoming
-        elif timer.state == "armed" or (timer.state == "running" and view.status is Status.FINISHED):
+        elif timer.state is LapTimerState.ARMED or (timer.state is LapTimerState.RUNNING and view.status is Status.FINISHED):
             reason = "the workout ended" if view.status is Status.FINISHED else "nobody was called"
             self._host.lap_command(LapCommand(horizon, Command.CANCEL, reason=reason))
             live.armed_for = None
@@ -168,7 +168,7 @@ class WorkoutDriver:
         live, laps = self.live, self.session.timing.laps
         if laps is None:
             raise WorkoutError("Go starts track reps on one gate; this workout is timed through the layout's gates.")
-        if laps.timer.state == "running":
+        if laps.timer.state is LapTimerState.RUNNING:
             raise WorkoutError("A rep is already running: wait for it to end.")
         if live.runner.view(now_ns).status is not Status.READY:  # still resting: the coach's go says they are ready
             self.step(lambda r: r.ready(None, now_ns))

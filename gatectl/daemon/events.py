@@ -116,6 +116,12 @@ class EventBus:
         with self._lock:
             self._subscribers.discard(sub)
 
+    @property
+    def last_id(self) -> int:
+        """The id of the newest event published, 0 before the first: where a new reader starts."""
+        with self._lock:
+            return self._next_id - 1
+
     def latest(self, kind: str) -> LiveEvent | None:
         with self._lock:
             return next((e for e in reversed(self._history) if e.kind == kind), None)

@@ -47,6 +47,7 @@ class Timekeeper:
         self._hold = hold
         self._rest_scale = rest_scale
         self._gates = GateMonitor()
+        self._edges_stored = getattr(source, "edges_stored", None)
         self._check = BeamCheck()  # the pre-session check (gatectl check, /check)
         self._store: Store | None = None
         self._session: Session | None = None
@@ -76,6 +77,8 @@ class Timekeeper:
 
     def write_raw(self, edges: Sequence[Edge]) -> None:
         self.store.add_edges(self.session.id, edges)  # durable before anything is derived
+        if self._edges_stored is not None:
+            self._edges_stored(edges)  # gate nodes: acknowledged once durable
         for edge in edges:
             self._check.edge(edge)
             beam = self._gates.edge(edge)
@@ -205,13 +208,10 @@ class Timekeeper:
         runs = [e for e in events if isinstance(e, (Run, LapRep))]
         for run in runs:
             self.lineup.decide_owner(session, run)
-        run_ids = store.add_derived(session.id, events)
-        for run, run_id in zip(runs, run_ids):
-            owner = session.owners.get(run.number)
-            if run.status is not RunStatus.REJECTED and owner is not None:
-                store.assign_run(run_id, owner)
-            if run.number in session.disarmed:
-                store.void_run(run_id, "gates were disarmed")
+        owners = {r.number: owner for r in runs if r.status is not RunStatus.REJECTED and (owner := session.owners.get(r.number)) is not None}
+        voided = {r.number: "gates were disarmed" for r in runs if r.number in session.disarmed}
+        # With the runs, in one transaction: a page never shows a run without its athlete.
+        run_ids = store.add_derived(session.id, events, owners=owners, voided=voided)
         for event in events:
             if isinstance(event, Crossing):
                 self.bus.publish("crossing", {"session": session.id, "gate": event.gate, "t_ns": event.t_ns, "method": event.method.value})

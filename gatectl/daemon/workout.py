@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from gatectl.coaching.fit import check_fits
-from gatectl.coaching.laps import LapSplit, LapStart, StartKind, Track
+from gatectl.coaching.laps import LapSplit, LapStart, LapTimerState, StartKind, Track
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import parse_workout, scale_rests
-from gatectl.coaching.paces import seconds
+from gatectl.coaching.paces import to_seconds
 from gatectl.coaching.quality import DistanceSummary, RepTarget
 from gatectl.coaching.runner import (
     Athlete,
@@ -91,7 +91,7 @@ class PlanTiming:
 
     @property
     def countdown_s(self) -> float | None:
-        return seconds(self.countdown_ns)
+        return to_seconds(self.countdown_ns)
 
 
 def group(store: Store, athlete_ids: Sequence[int]) -> tuple[Athlete, ...]:
@@ -167,11 +167,11 @@ class RepBests:
 
     @property
     def session_s(self) -> float | None:
-        return seconds(self.session_ns)
+        return to_seconds(self.session_ns)
 
     @property
     def set_s(self) -> float | None:
-        return seconds(self.set_ns)
+        return to_seconds(self.set_ns)
 
 
 def rep_bests(view: AthleteView) -> RepBests | None:
@@ -290,7 +290,7 @@ def summary_rows(summary: Sequence[AthleteSummary]) -> tuple[SummaryRow, ...]:
     )  # fmt: skip
 
 
-def page_state(live: LiveWorkout, now_ns: int, *, timer: str | None = None, effects: Sequence[Effect] = ()) -> WorkoutState:
+def page_state(live: LiveWorkout, now_ns: int, *, timer: LapTimerState | None = None, effects: Sequence[Effect] = ()) -> WorkoutState:
     """The live page's workout state at ``now_ns``; ``timer`` is the lap timer's state in track mode."""
     runner, plan = live.runner, live.plan
     view = runner.view(now_ns)
@@ -305,8 +305,8 @@ def page_state(live: LiveWorkout, now_ns: int, *, timer: str | None = None, effe
         live.session_id, plan.text, plan.slug, plan.kind, plan.timing(), live.rest_scale, view.status, head,
         view.running, view.set_no, view.rep_no, athletes,
         None if last is None else LastRep(last[0], last[1].id, last[1].name),
-        armed=timer == "armed",
-        needs_go=plan.track is not None and called and timer == "idle",
+        armed=timer is LapTimerState.ARMED,
+        needs_go=plan.track is not None and called and timer is LapTimerState.IDLE,
         lap=None if lap is None else LapState(
             lap.number, lap.start, lap.distance_m, lap.crossings, now_ns - lap.started_ns, tuple(s.split_ns for s in live.splits),
         ),

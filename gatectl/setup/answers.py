@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
+from gatectl.coach_password import validate_coach_password
 from gatectl.config import HOTSPOT_ADDRESS, Config, Network, parse_network
 from gatectl.errors import ConfigError, GatectlError
 from gatectl.setup.files import DATABASE, toml_string
@@ -190,13 +191,6 @@ def new_pin() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-def check_password(password: str) -> None:
-    """Refuse a coach password the dashboard would refuse (its own rule, through the one helper)."""
-    from gatectl.setup.password import validate_coach_password
-
-    validate_coach_password(password)
-
-
 def with_method(answers: Answers, method: str) -> Answers:
     """Another detection method; gates that no longer have the right number of pins get the standard wiring."""
     method = parse_method(method)
@@ -235,7 +229,7 @@ def with_flags(
     if port is not None:
         answers = replace(answers, port=parse_port(str(port)))
     if password is not None:
-        check_password(password)
+        validate_coach_password(password)
         answers = replace(answers, password=password)
     if hotspot_name is not None:
         answers = replace(answers, hotspot=hotspot(hotspot_name, hotspot_key, current=answers.hotspot, make_key=make_key))
@@ -343,7 +337,7 @@ def _ask_password(prompt: Prompter, has_password: bool) -> str | None:
         if not password:
             return None
         try:
-            check_password(password)
+            validate_coach_password(password)
         except GatectlError as exc:
             prompt.say(str(exc))
             continue

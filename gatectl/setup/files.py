@@ -133,7 +133,10 @@ TimeoutStopSec=20
 # (hides /proc/cpuinfo and /proc/device-tree, where gpiozero finds the model).
 DevicePolicy=closed
 DeviceAllow=char-gpiochip rw
+# Gate nodes: a Pico's USB port, USB-serial adapters (RS-485, radio), the Pi's UART.
 DeviceAllow=char-ttyACM rw
+DeviceAllow=char-ttyUSB rw
+DeviceAllow=char-ttyAMA rw
 NoNewPrivileges=yes
 CapabilityBoundingSet=
 ProtectSystem=strict
@@ -169,6 +172,15 @@ _UDEV = """\
 # /dev/{link}<serial>, readable by the dialout group (the service user's).
 # Written by `gatectl setup` (gatectl/setup/files.py).
 SUBSYSTEM=="tty", SUBSYSTEMS=="usb", ATTRS{{idVendor}}=="{vendor}", ATTRS{{serial}}=="?*", SYMLINK+="{link}%s{{serial}}", GROUP="dialout", MODE="0660"
+
+# USB-serial adapters for RS-485 or a serial radio (FTDI, Silicon Labs), named
+# by their own serial number: /dev/gatectl-serial-<serial>.
+SUBSYSTEM=="tty", ATTRS{{idVendor}}=="0403", ATTRS{{serial}}=="?*", SYMLINK+="gatectl-serial-%s{{serial}}", GROUP="dialout", MODE="0660"
+SUBSYSTEM=="tty", ATTRS{{idVendor}}=="10c4", ATTRS{{serial}}=="?*", SYMLINK+="gatectl-serial-%s{{serial}}", GROUP="dialout", MODE="0660"
+
+# FTDI adapters hold received bytes up to 16 ms before passing them on; 1 ms keeps
+# sync exchanges short (the node's own stamps time the edges either way).
+ACTION=="add", SUBSYSTEM=="usb-serial", DRIVERS=="ftdi_sio", ATTR{{latency_timer}}="1"
 """
 
 _AUTOSTART = """\

@@ -128,6 +128,9 @@ class RunReport:
     fly: Fly | None
     vs_pace: Mapping[str, PaceComparison]
     reason: str | None
+    ambiguous: bool  # another match of the crossings was about as plausible
+    unseen: tuple[str, ...]  # gates a run (of two crossings or more) was not seen at
+    line: Segment | None  # from its first crossing to its last; None for a lone crossing
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +158,7 @@ class RunView(RunReport):
         """The stored run with ``result`` as its report."""
         return cls(
             result.number, result.status, result.crossings, result.segments, result.fly, result.vs_pace, result.reason,
-            lap, id, session, athlete, athlete_id, voided, void_reason, set_no, rep_no,
+            result.ambiguous, result.unseen, result.line, lap, id, session, athlete, athlete_id, voided, void_reason, set_no, rep_no,
         )  # fmt: skip
 
 
@@ -163,7 +166,11 @@ def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -
     """The run's segments, fly zone and pace comparisons on ``layout``.
 
     ``paces`` maps race distances in metres to the athlete's times in ns
-    (bests or goals); the fly velocity is compared with each.
+    (bests or goals); the fly velocity is compared with each. A run that
+    missed a gate lists it in ``unseen`` (without M1: the fly time stands, the
+    acceleration zone was not seen); ``line`` is the average from its first to
+    its last crossing (without M2 that is all there is: no fly time is made up).
+    ``ambiguous``: another match of the crossings was about as plausible.
     """
     times = {c.gate: c.t_ns for c in run.crossings}
     segments = []
@@ -179,4 +186,10 @@ def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -
         fly = Fly(segments[-1].distance_m, segments[-1].time_ns)
         for distance, time_ns in sorted((paces or {}).items()):
             vs_pace[race_label(distance)] = pace_comparison(fly.velocity_mps, distance, time_ns)
-    return RunReport(run.number, run.status, times, tuple(segments), fly, vs_pace, run.reason)
+    line = None
+    if len(run.crossings) > 1:
+        since, until = run.crossings[0], run.crossings[-1]
+        distance = round(layout.gate(until.gate).position_m - layout.gate(since.gate).position_m, 6)
+        line = Segment(since.gate, until.gate, distance, until.t_ns - since.t_ns)
+    unseen = tuple(g.name for g in layout.gates if g.name not in times) if line else ()
+    return RunReport(run.number, run.status, times, tuple(segments), fly, vs_pace, run.reason, run.ambiguous, unseen, line)
