@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from helpers import free_port
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, running, shoot, watch
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, running, shoot, wait_until, watch
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +82,7 @@ def test_the_check_page_ticks_gates_off_as_bodies_pass(service, browser):
     assert sum(int(n) for n in page.locator("#beams td.num").all_inner_texts()) >= 1
     shoot(page, "check-phone-light")
     page.click("#check-again")  # a new check counts from now
-    page.wait_for_function("document.querySelectorAll('#walk li.done').length === 0", timeout=5_000)
+    wait_until(page, "document.querySelectorAll('#walk li.done').length === 0", 5)
     assert seen["errors"] == []
     assert all(url.startswith(service) or url.startswith("data:") for url in seen["requests"]), seen["requests"]
     context.close()

@@ -12,7 +12,10 @@ from contextlib import contextmanager
 
 import pytest
 from helpers import free_port
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, log_in, running, shoot, watch
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, log_in, running, shoot, wait_until, watch
+
+from gatectl.coaching.paces import format_duration_ns
+from gatectl.timing.model import NS_PER_S
 
 pytestmark = pytest.mark.browser
 
@@ -166,7 +169,7 @@ def test_control_updates_in_place_without_moving_what_is_under_the_finger(chromi
     button = f'[data-key="{key}"] button:has-text("Reassign")'
     page.eval_on_selector(button, "e => e.scrollIntoView({block: 'center'})")
     before = box(page, button)
-    page.wait_for_function(f"document.querySelectorAll('.runcard').length > {runs}", timeout=90_000)
+    wait_until(page, f"document.querySelectorAll('.runcard').length > {runs}", 90)
     assert page.evaluate("window.stayed")  # no reload
     assert abs(box(page, button)["top"] - before["top"]) <= 1, (before, box(page, button))
 
@@ -175,7 +178,7 @@ def test_control_updates_in_place_without_moving_what_is_under_the_finger(chromi
     reason = f'[data-key="{key}"] input[name=reason]'
     page.fill(reason, "false start")
     done = page.evaluate("window.refreshed")
-    page.wait_for_function(f"window.refreshed > {done}", timeout=90_000)  # the next run's refresh came
+    wait_until(page, f"window.refreshed > {done}", 90)  # the next run's refresh came
     assert page.locator(".runcard").count() == runs and page.input_value(reason) == "false start"
     assert seen["errors"] == [], seen["errors"]
     context.close()
@@ -212,7 +215,8 @@ def test_a_voided_run_loses_its_faster_badge_and_the_strip_explains_its_arrows(c
     context, page, seen = live_page(chromium, flying, "phone", "light")
     latest = page.evaluate("fetch('/api/runs?status=complete&limit=1').then(r => r.json()).then(b => b.runs[0])")
     run_id = latest["id"]
-    page.wait_for_function(f"document.getElementById('fly').textContent === '{latest['fly']['time_s']:.2f}'", timeout=30_000)
+    shown = format_duration_ns(round(latest["fly"]["time_s"] * NS_PER_S), 2, minutes=False)  # as the page writes it
+    wait_until(page, f"document.getElementById('fly').textContent === '{shown}'", 30)
     csrf = page.evaluate("JSON.parse(document.getElementById('state').textContent).csrf")
     answer = page.evaluate(
         f"fetch('/api/runs/{run_id}/void', {{method: 'POST', headers: {{'Content-Type': 'application/json', 'X-CSRF-Token': '{csrf}'}}, body: JSON.stringify({{reason: 'false start'}})}}).then(r => r.status)"
@@ -223,7 +227,7 @@ def test_a_voided_run_loses_its_faster_badge_and_the_strip_explains_its_arrows(c
     assert "Voided: false start" in pace and "FASTER" not in pace and "%" not in pace
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_W  # VOID beside the time, not off the screen
     amara = page.locator("#wk-group li", has_text=latest["athlete"]).locator(".g-last")
-    page.wait_for_function("[...document.querySelectorAll('#wk-group .g-last')].some(e => e.textContent.endsWith('voided'))", timeout=10_000)
+    wait_until(page, "[...document.querySelectorAll('#wk-group .g-last')].some(e => e.textContent.endsWith('voided'))", 10)
     assert "verdict-" not in amara.get_attribute("class")
     card = page.locator("#strip li.voided").last
     assert "% 400" not in card.inner_text() and "void" in card.inner_text()
@@ -287,7 +291,7 @@ def test_eight_tabs_share_one_stream_and_another_takes_over_when_its_tab_closes(
         page.wait_for_selector("#conn.on", timeout=15_000)
     before = pages[-1][0].evaluate("document.querySelectorAll('#strip li').length")
     for page, _ in pages:
-        page.wait_for_function(f"document.querySelectorAll('#strip li').length > {before}", timeout=90_000)
+        wait_until(page, f"document.querySelectorAll('#strip li').length > {before}", 90)
     assert len(streams) == 2, streams
     assert all(errors == [] for _, errors in pages)
     context.close()
