@@ -10,16 +10,30 @@ the coach's arms and goes are kept in ``session_events`` so that its reps
 rebuild exactly. ``workouts`` holds the workout run in a session and its summary.
 
 One ``Store`` is one connection, used from one thread; the daemon writes
-through its own, and each web request opens another. WAL lets readers run
-while the daemon writes; ``synchronous=FULL`` makes a committed edge survive a
-power cut.
+through its own, and each web request opens another.
+
+The settings that make an acknowledged edge durable (``test_store`` checks
+each):
+
+* ``journal_mode=WAL``: a commit appends to the write-ahead log, so readers
+  (every web request) never block the daemon's writes, nor it theirs;
+* ``synchronous=FULL``: the log is fsynced at every commit, so an edge whose
+  ``add_edges`` has returned survives a power cut, not just a crash (WAL's
+  usual NORMAL may lose the last commits when the power goes);
+* ``foreign_keys=ON``; every raw edge belongs to a session;
+* ``busy_timeout``: how long a write waits for another connection's write
+  lock. Web requests wait up to ``BUSY_TIMEOUT_MS``; the daemon sets a short
+  one (``set_busy_timeout``), because its thread must not stall: when the lock
+  or the disk refuses it, ``add_edges`` and ``add_derived`` raise
+  ``StoreUnavailable`` having written nothing, and the daemon holds the
+  edges and tries again (``daemon.loop``).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +49,26 @@ from gatectl.timing.pipeline import time_edges
 from gatectl.timing.results import report
 
 migrations = Migrations("gatectl")
+
+BUSY_TIMEOUT_MS = 10_000  # a web request waits this long for the write lock
+# SQLite's answers that mean "not now" rather than "never": locked, busy, full, I/O error, cannot open.
+_UNAVAILABLE_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+
+
+class StoreUnavailable(StoreError):
+    """The database refused a write for now (locked by another program, disk full); nothing was written."""
+
+
+def _unavailable(exc: sqlite3.Error) -> StoreUnavailable | None:
+    """``exc`` as a ``StoreUnavailable`` with a sentence, when it means the database will take writes later."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None or code & 0xFF not in _UNAVAILABLE_CODES:
+        return None
+    if code & 0xFF == sqlite3.SQLITE_FULL:
+        return StoreUnavailable("The disk is full: free some space on the SD card.")
+    if code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreUnavailable("The database is locked by another program (a backup, a recompute?).")
+    return StoreUnavailable(f"The database cannot be written ({exc}).")
 
 
 @migrations()
@@ -162,7 +196,7 @@ class Store:
             else:
                 if self.path != ":memory:":
                     Path(path).parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+                conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
             self.db.execute("PRAGMA foreign_keys = ON")
             if not read_only:
@@ -180,6 +214,10 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def set_busy_timeout(self, ms: int) -> None:
+        """Wait at most ``ms`` for another connection's write lock, then refuse (``StoreUnavailable``)."""
+        self.db.execute(f"PRAGMA busy_timeout = {int(ms)}")
 
     def __enter__(self) -> Store:
         return self
@@ -253,12 +291,19 @@ class Store:
     # The raw log --------------------------------------------------------------
 
     def add_edges(self, session_id: int, edges: Sequence[Edge]) -> None:
-        """Append raw edges durably, in one transaction, before anything is derived."""
-        with self.db.atomic():
-            self.db.conn.executemany(
-                "insert into edges (session_id, beam, t_ns, broken) values (?, ?, ?, ?)",
-                [(session_id, e.beam, e.t_ns, int(e.broken)) for e in edges],
-            )
+        """Append raw edges durably, in one transaction, before anything is derived.
+
+        When it returns they are on disk (see the module's settings); a
+        ``StoreUnavailable`` means none of them was written.
+        """
+        try:
+            with self.db.atomic():
+                self.db.conn.executemany(
+                    "insert into edges (session_id, beam, t_ns, broken) values (?, ?, ?, ?)",
+                    [(session_id, e.beam, e.t_ns, int(e.broken)) for e in edges],
+                )
+        except sqlite3.OperationalError as exc:
+            raise _unavailable(exc) or exc from exc
 
     def edges(self, session_id: int) -> list[Edge]:
         return [Edge(beam, t_ns, broken == 1) for beam, t_ns, broken in self._edge_rows(session_id)]
@@ -280,18 +325,29 @@ class Store:
 
     # What the core derived ----------------------------------------------------
 
-    def add_derived(self, session_id: int, events: Iterable[object]) -> list[int]:
+    def add_derived(
+        self, session_id: int, events: Iterable[object], *, owners: Mapping[int, int] | None = None, voids: Mapping[int, str] | None = None
+    ) -> list[int]:
         """Store crossings, anomalies and finished runs (or lap reps); returns the ids of the runs, in order.
 
-        Other events (a lap rep starting, a lap split) are live news only: the rep's row has them.
+        ``owners`` (run number → athlete) and ``voids`` (run number → reason)
+        are written with them, in the same transaction: all of it is stored, or
+        (``StoreUnavailable``) none. Other events (a lap rep starting, a lap
+        split) are live news only: the rep's row has them.
         """
         run_ids = []
         events = list(events)
-        with self.db.atomic():
-            self._insert_crossings(session_id, [e for e in events if isinstance(e, Crossing)])
-            self._insert_anomalies(session_id, [e for e in events if isinstance(e, Anomaly)])
-            for run in (e for e in events if isinstance(e, (Run, LapRep))):
-                run_ids.append(self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run)).lastrowid)
+        owners, voids = owners or {}, voids or {}
+        try:
+            with self.db.atomic():
+                self._insert_crossings(session_id, [e for e in events if isinstance(e, Crossing)])
+                self._insert_anomalies(session_id, [e for e in events if isinstance(e, Anomaly)])
+                for run in (e for e in events if isinstance(e, (Run, LapRep))):
+                    kept = {"id": None, "athlete_id": owners.get(run.number), "voided": int(run.number in voids),
+                            "void_reason": voids.get(run.number), "set_no": None, "rep_no": None}  # fmt: skip
+                    run_ids.append(self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run, kept)).lastrowid)
+        except sqlite3.OperationalError as exc:
+            raise _unavailable(exc) or exc from exc
         return run_ids
 
     def _insert_crossings(self, session_id: int, crossings: Sequence[Crossing]) -> None:

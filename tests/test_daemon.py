@@ -269,11 +269,11 @@ def test_a_failing_write_does_not_stop_the_daemon(tmp_path, caplog):
     class FlakyStore(Store):
         failures = 1
 
-        def add_derived(self, session_id, events):
+        def add_derived(self, session_id, events, **decided):
             if FlakyStore.failures:
                 FlakyStore.failures -= 1
-                raise StoreError("database is locked")
-            return super().add_derived(session_id, events)
+                raise StoreError("database is corrupt")  # not "locked": that one is retried (test_daemon_faults)
+            return super().add_derived(session_id, events, **decided)
 
     live = Live(tmp_path / "g.db", store_factory=lambda: FlakyStore(tmp_path / "g.db"))
     live.daemon.start()

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from gatectl.coaching.laps import Track
 from gatectl.daemon.events import EventBus
+from gatectl.daemon.faults import Fault
 from gatectl.daemon.gates import GateStatus
 from gatectl.daemon.workout import WorkoutPlan
 from gatectl.timing.model import Layout
@@ -33,9 +34,13 @@ class DaemonSnapshot:
     gates: tuple[GateStatus, ...]  # the gates the session times
     workout: dict[str, Any] | None  # the workout's page state; None if none was started this session
     workout_running: bool  # a workout has reps still to run
+    faults: tuple[Fault, ...] = ()  # what is wrong now (the store refusing writes, an error in the timing)
 
     def gates_json(self) -> list[dict[str, Any]]:
         return [g.as_json() for g in self.gates]
+
+    def faults_json(self) -> list[dict[str, Any]]:
+        return [f.as_json() for f in self.faults]
 
 
 class DaemonControl(Protocol):

@@ -26,8 +26,10 @@ from typing import Any, TypeVar
 from gatectl.coaching.laps import Track
 from gatectl.daemon.control import DaemonSnapshot
 from gatectl.daemon.events import EventBus
-from gatectl.daemon.loop import DaemonStopped, LatencyHold, TimingLoop
+from gatectl.daemon.faults import FaultBoard
+from gatectl.daemon.loop import MAX_UNWRITTEN, DaemonStopped, LatencyHold, TimingLoop
 from gatectl.daemon.timekeeper import Timekeeper
+from gatectl.daemon.watchdog import Notifier
 from gatectl.daemon.workout import WorkoutPlan
 from gatectl.sources import EdgeSource
 from gatectl.store import Store
@@ -49,26 +51,49 @@ class Daemon:
         place: str = "",
         tick_ns: int = 20 * NS_PER_MS,
         rest_scale: float = 1.0,
+        notifier: Notifier | None = None,
+        max_unwritten: int = MAX_UNWRITTEN,
     ) -> None:
         self.source = source
         self.bus = bus or EventBus()
         self.rest_scale = rest_scale  # every workout rest times this: the demo's fast rests
+        self.call_timeout_s = 10.0  # how long a control call waits for the daemon thread
         hold = LatencyHold()
-        self._keeper = Timekeeper(source, store_factory, layout, place, self.bus, hold, lambda: self.rest_scale)
-        self._loop = TimingLoop(source, self._keeper, hold, tick_ns)
+        self.faults = FaultBoard(self.bus)
+        self._keeper = Timekeeper(source, store_factory, layout, place, self.bus, hold, self.faults)
+        self._loop = TimingLoop(source, self._keeper, hold, tick_ns, faults=self.faults, notifier=notifier, max_unwritten=max_unwritten)
 
     # Lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
         self._loop.start()
+        self._loop.notifier.notify("READY=1")  # systemd (Type=notify): timing runs; the watchdog is fed from now on
 
     def stop(self) -> None:
         """Stop the source, then record and time everything it delivered."""
+        self._loop.notifier.notify("STOPPING=1")
         self._loop.stop()
 
-    def call(self, action: Callable[[], T], timeout: float = 10.0) -> T:
-        """Run ``action`` on the daemon thread and return its result."""
-        return self._loop.call(action, timeout)
+    @property
+    def unwritten(self) -> int:
+        """Edges waiting in memory for the database (it refuses writes)."""
+        return self._loop.unwritten
+
+    @property
+    def lost(self) -> int:
+        """Edges that could not be kept: more than the bound waited for a database that refused them."""
+        return self._loop.lost
+
+    def call(self, action: Callable[[], T], timeout: float | None = None) -> T:
+        """Run ``action`` on the daemon thread and return its result.
+
+        After ``timeout`` (default ``call_timeout_s``) without an answer it
+        raises ``NotApplied`` (not started: cancelled, nothing changed) or
+        ``StillApplying`` (started: it completes). Only short work is sent here:
+        whatever may take long with what a caller sent (parsing a workout) is
+        done on the caller's thread first.
+        """
+        return self._loop.call(action, self.call_timeout_s if timeout is None else timeout)
 
     # DaemonControl ------------------------------------------------------------------------------
 
@@ -87,7 +112,9 @@ class Daemon:
 
     def start_workout(self, plan: WorkoutPlan) -> dict[str, Any]:
         """Open a session for the workout (lap reps on ``plan.track``, if given) and start it; its state."""
-        return self.call(lambda: self._keeper.start_workout(plan))
+        rest_scale = self.rest_scale
+        runner = plan.runner(rest_scale)  # parsed here, on the caller's thread: a workout that cannot run refuses now
+        return self.call(lambda: self._keeper.start_workout(plan, runner, rest_scale))
 
     def workout_input(self, action: str, athlete_id: int | None = None) -> dict[str, Any]:
         """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""

@@ -17,17 +17,23 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, Track
+from gatectl.coaching.runner import WorkoutRunner
 from gatectl.daemon.control import DaemonSnapshot
 from gatectl.daemon.driver import WorkoutDriver
 from gatectl.daemon.events import EventBus
+from gatectl.daemon.faults import FaultBoard
 from gatectl.daemon.gates import GateMonitor
 from gatectl.daemon.loop import LatencyHold
 from gatectl.daemon.sessions import Derived, Lineup, Session, session_timing
 from gatectl.daemon.workout import LiveWorkout, WorkoutPlan
 from gatectl.errors import WorkoutError
 from gatectl.sources import EdgeSource
-from gatectl.store import Store
-from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run, RunStatus
+from gatectl.store import Store, StoreUnavailable
+from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run
+
+# The daemon's thread waits this long for another program's write lock, then holds its edges and
+# retries (``loop``): a web request, whose writes are short, waits for up to 10 s instead.
+DAEMON_BUSY_TIMEOUT_MS = 200
 
 
 class Timekeeper:
@@ -35,7 +41,7 @@ class Timekeeper:
 
     def __init__(
         self, source: EdgeSource, store_factory: Callable[[], Store], layout: Layout, place: str, bus: EventBus, hold: LatencyHold,
-        rest_scale: Callable[[], float],
+        faults: FaultBoard,
     ) -> None:  # fmt: skip
         self.bus = bus
         self.lineup = Lineup(bus)
@@ -44,11 +50,12 @@ class Timekeeper:
         self._store_factory = store_factory
         self._first = (layout, place)  # the session opened at start
         self._hold = hold
-        self._rest_scale = rest_scale
+        self._faults = faults
         self._gates = GateMonitor()
         self._store: Store | None = None
         self._session: Session | None = None
         self.driver: WorkoutDriver | None = None
+        self._unstored: list[tuple[Session, list[Derived]]] = []  # derived, refused by the store: stored first next time
         self.last: DaemonSnapshot | None = None  # taken as the thread ended: what a stopped daemon shows
 
     @property
@@ -70,14 +77,32 @@ class Timekeeper:
 
     def opened(self) -> None:
         self._store = self._store_factory()
+        self._store.set_busy_timeout(DAEMON_BUSY_TIMEOUT_MS)
         self._open_session(*self._first)
 
     def write_raw(self, edges: Sequence[Edge]) -> None:
         self.store.add_edges(self.session.id, edges)  # durable before anything is derived
+
+    def follow(self, edges: Sequence[Edge], now_ns: int) -> None:
         for edge in edges:
             beam = self._gates.edge(edge)
             if beam is not None:
-                self._publish_gate(beam, self.now_ns())
+                self._publish_gate(beam, now_ns)
+
+    def catch_up(self) -> None:
+        """Store, in order, what was derived while the store refused it; then tell of it."""
+        while self._unstored:
+            session, events = self._unstored[0]
+            voids = {n: "gates were disarmed" for n in session.disarmed}
+            try:
+                run_ids = self.store.add_derived(session.id, events, owners=session.owners, voids=voids)
+            except StoreUnavailable:
+                raise  # kept, to be stored when the store takes writes again
+            except Exception:
+                self._unstored.pop(0)  # it will never go in: the raw log has the edges, a recompute rebuilds it
+                raise
+            self._unstored.pop(0)
+            self._announce(session, events, run_ids)
 
     def derive(self, edges: Sequence[Edge], horizon_ns: int, now_ns: int) -> None:
         timing = self.session.timing
@@ -100,13 +125,18 @@ class Timekeeper:
     # Reads ---------------------------------------------------------------------------------------
 
     def snapshot(self) -> DaemonSnapshot:
-        now, session, driver = self.now_ns(), self.session, self.driver
+        try:
+            now = self.now_ns()
+        except Exception:  # a broken clock is a fault the snapshot shows: read it as far as the timing got
+            now = self.horizon_ns
+        session, driver = self.session, self.driver
         return DaemonSnapshot(
             session_id=session.id, layout=session.layout, place=session.place, track=session.track,
             armed=self.lineup.armed, queue=tuple(self.lineup.queue),
             gates=tuple(self._gates.status(gate, now) for gate in session.timing.gates),
             workout=driver.state(now) if driver is not None else None,
             workout_running=driver is not None and driver.running,
+            faults=self._faults.current(),
         )  # fmt: skip
 
     # Sessions ------------------------------------------------------------------------------------
@@ -165,9 +195,8 @@ class Timekeeper:
 
     # Workouts ------------------------------------------------------------------------------------
 
-    def start_workout(self, plan: WorkoutPlan) -> dict[str, Any]:
-        rest_scale = self._rest_scale()
-        runner = plan.runner(rest_scale)  # a workout that cannot run refuses before the session changes
+    def start_workout(self, plan: WorkoutPlan, runner: WorkoutRunner, rest_scale: float) -> dict[str, Any]:
+        """Start ``runner`` (``plan``'s, made off this thread) in a new session."""
         session_id = self.new_session(self.session.layout, self.session.place, plan.track)
         self.store.save_workout(
             session_id, text=plan.text, kind=plan.kind.value, slug=plan.slug,
@@ -189,29 +218,31 @@ class Timekeeper:
     # Derived events: stored, owned, published ----------------------------------------------------------
 
     def _record(self, events: list[Derived]) -> None:
+        """Decide who ran each run (once, as it ends), then store and tell: now, or once the store takes it."""
         if not events:
             return
-        session, store = self.session, self.store
+        session = self.session
+        for run in events:
+            if isinstance(run, (Run, LapRep)):
+                self.lineup.decide_owner(session, run)
+        self._unstored.append((session, events))
+        self.catch_up()
+
+    def _announce(self, session: Session, events: list[Derived], run_ids: list[int]) -> None:
+        """Publish stored events and give them to the workout (of their session only)."""
+        store = self.store
         runs = [e for e in events if isinstance(e, (Run, LapRep))]
-        for run in runs:
-            self.lineup.decide_owner(session, run)
-        run_ids = store.add_derived(session.id, events)
-        for run, run_id in zip(runs, run_ids):
-            owner = session.owners.get(run.number)
-            if run.status is not RunStatus.REJECTED and owner is not None:
-                store.assign_run(run_id, owner)
-            if run.number in session.disarmed:
-                store.void_run(run_id, "gates were disarmed")
+        driver = self.driver if session is self._session else None
         for event in events:
             if isinstance(event, Crossing):
                 self.bus.publish("crossing", {"session": session.id, "gate": event.gate, "t_ns": event.t_ns, "method": event.method.value})
             elif isinstance(event, Anomaly):
                 self.bus.publish("anomaly", {"session": session.id, "source": event.source, "t_ns": event.t_ns, "reason": event.reason})
-            if self.driver is not None and isinstance(event, (Crossing, LapStart, LapSplit)):
-                self.driver.heard(event, self.lineup.armed)
+            if driver is not None and isinstance(event, (Crossing, LapStart, LapSplit)):
+                driver.heard(event, self.lineup.armed)
         for run, run_id in zip(runs, run_ids):
-            if self.driver is not None:
-                self.driver.run_stored(run, run_id)  # first: the run is published with the workout rep it was
+            if driver is not None:
+                driver.run_stored(run, run_id)  # first: the run is published with the workout rep it was
             self.bus.publish("run", store.run(run_id))
 
     def _publish_gate(self, beam: str, now_ns: int) -> None:
