@@ -1,10 +1,13 @@
 """The daemon under faults: a busy thread, a locked or full database, errors in the loop, the watchdog."""
 
 import logging
+import shutil
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from fakes import FakeSource
@@ -280,3 +283,16 @@ def test_notify_speaks_to_abstract_sockets_and_is_silent_outside_systemd():
     assert not quiet.watched
     quiet.notify("READY=1")
     quiet.feed()
+
+
+def test_the_unit_restarts_a_stalled_daemon():
+    unit = (Path(__file__).parent.parent / "systemd" / "gatectl.service").read_text()
+    settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
+    assert settings["Type"] == "notify"  # READY=1 once timing runs
+    assert int(settings["WatchdogSec"]) >= 5  # fed twice a period from the loop, which turns every 20 ms
+    assert settings["Restart"] == "on-failure"  # a watchdog kill is a failure: restarted
+    assert "AF_UNIX" in settings["RestrictAddressFamilies"]  # the notify socket
+    if shutil.which("systemd-analyze"):
+        result = subprocess.run(["systemd-analyze", "verify", "--man=no", str(Path(__file__).parent.parent / "systemd" / "gatectl.service")],
+                                capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert "Unknown key" not in result.stderr and "Invalid" not in result.stderr, result.stderr

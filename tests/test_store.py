@@ -7,7 +7,7 @@ import pytest
 
 from gatectl.errors import StoreError
 from gatectl.sim.sprinters import Athlete, Fault, SimOptions, simulate
-from gatectl.store import Store
+from gatectl.store import BUSY_TIMEOUT_MS, Store, StoreUnavailable
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
 from gatectl.timing.pipeline import Timing
 
@@ -573,3 +573,44 @@ def test_settings_survive_reopening(db_path):
         store.set_setting("units", "mps")
     with Store(db_path) as store:
         assert store.setting("units") == "mps"
+
+
+# Durability: the settings that keep an acknowledged edge ----------------------------------------------
+
+
+def test_a_file_database_is_durable_at_every_commit(db_path):
+    with Store(db_path) as store:
+        pragma = lambda name: store.db.execute(f"pragma {name}").fetchone()[0]  # noqa: E731
+        assert pragma("journal_mode") == "wal"  # readers never block the daemon's writes
+        assert pragma("synchronous") == 2  # FULL: the log is synced at each commit, a power cut keeps it
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == BUSY_TIMEOUT_MS
+        store.set_busy_timeout(200)
+        assert pragma("busy_timeout") == 200
+
+
+def test_a_locked_database_refuses_edges_whole_and_says_so(db_path):
+    with Store(db_path) as store:
+        session = store.start_session(Layout.flying(30, 30))
+        store.set_busy_timeout(10)
+        other = sqlite3.connect(db_path, isolation_level=None)
+        other.execute("begin immediate")
+        with pytest.raises(StoreUnavailable, match="locked by another program"):
+            store.add_edges(session, [Edge("M1", 1, True), Edge("M1", 2, False)])
+        with pytest.raises(StoreUnavailable):
+            store.add_derived(session, [Crossing("M1", 1, Method.LONGEST)])
+        other.execute("rollback")
+        other.close()
+        assert store.edge_count(session) == 0  # none of them, not some
+        store.add_edges(session, [Edge("M1", 1, True)])
+        assert store.edge_count(session) == 1
+
+
+def test_an_edge_acknowledged_is_on_disk_for_another_process(db_path):
+    """add_edges returning means committed: a new connection (another process after a crash) reads it."""
+    with Store(db_path) as store:
+        session = store.start_session(Layout.flying(30, 30))
+        store.add_edges(session, [Edge("M2", 7, True)])
+        reader = sqlite3.connect(db_path)
+        assert reader.execute("select beam, t_ns from edges").fetchall() == [("M2", 7)]
+        reader.close()

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from gatectl.daemon.events import EventBus
 
 RETRY_MS = 2000
-KINDS = ("crossing", "run", "gate", "session", "queue", "armed", "anomaly", "workout")
+KINDS = ("crossing", "run", "gate", "session", "queue", "armed", "anomaly", "workout", "fault")
 
 
 def format_event(event_id: int | None, kind: str, data: str) -> str:
