@@ -28,6 +28,7 @@ from gatectl.daemon.control import DaemonSnapshot
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.faults import FaultBoard
 from gatectl.daemon.loop import MAX_UNWRITTEN, DaemonStopped, LatencyHold, TimingLoop
+from gatectl.daemon.resume import EpochShift, boot_id
 from gatectl.daemon.timekeeper import Timekeeper
 from gatectl.daemon.watchdog import Notifier
 from gatectl.daemon.workout import WorkoutPlan
@@ -53,6 +54,7 @@ class Daemon:
         rest_scale: float = 1.0,
         notifier: Notifier | None = None,
         max_unwritten: int = MAX_UNWRITTEN,
+        boot: str | None = None,
     ) -> None:
         self.source = source
         self.bus = bus or EventBus()
@@ -60,8 +62,9 @@ class Daemon:
         self.call_timeout_s = 10.0  # how long a control call waits for the daemon thread
         hold = LatencyHold()
         self.faults = FaultBoard(self.bus)
-        self._keeper = Timekeeper(source, store_factory, layout, place, self.bus, hold, self.faults)
-        self._loop = TimingLoop(source, self._keeper, hold, tick_ns, faults=self.faults, notifier=notifier, max_unwritten=max_unwritten)
+        clock = EpochShift(source)  # shifted only when a restart after a reboot carries on with a session
+        self._keeper = Timekeeper(clock, store_factory, layout, place, self.bus, hold, self.faults, boot or boot_id())
+        self._loop = TimingLoop(clock, self._keeper, hold, tick_ns, faults=self.faults, notifier=notifier, max_unwritten=max_unwritten)
 
     # Lifecycle --------------------------------------------------------------------------------
 

@@ -13,23 +13,26 @@ through ``TimingLoop.call``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, Track
 from gatectl.coaching.runner import WorkoutRunner
 from gatectl.daemon.control import DaemonSnapshot
-from gatectl.daemon.driver import WorkoutDriver
+from gatectl.daemon.driver import WorkoutDriver, resume_workout
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.faults import FaultBoard
 from gatectl.daemon.gates import GateMonitor
 from gatectl.daemon.loop import LatencyHold
+from gatectl.daemon.resume import EPOCH_GAP_NS, EpochShift, Resumed, rebuild
 from gatectl.daemon.sessions import Derived, Lineup, Session, session_timing
 from gatectl.daemon.workout import LiveWorkout, WorkoutPlan
 from gatectl.errors import WorkoutError
-from gatectl.sources import EdgeSource
 from gatectl.store import Store, StoreUnavailable
 from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run
+
+log = logging.getLogger(__name__)
 
 # The daemon's thread waits this long for another program's write lock, then holds its edges and
 # retries (``loop``): a web request, whose writes are short, waits for up to 10 s instead.
@@ -40,8 +43,8 @@ class Timekeeper:
     """The daemon thread's side: a ``LoopHandler`` and the driver's ``WorkoutHost``."""
 
     def __init__(
-        self, source: EdgeSource, store_factory: Callable[[], Store], layout: Layout, place: str, bus: EventBus, hold: LatencyHold,
-        faults: FaultBoard,
+        self, source: EpochShift, store_factory: Callable[[], Store], layout: Layout, place: str, bus: EventBus, hold: LatencyHold,
+        faults: FaultBoard, boot: str,
     ) -> None:  # fmt: skip
         self.bus = bus
         self.lineup = Lineup(bus)
@@ -51,6 +54,8 @@ class Timekeeper:
         self._first = (layout, place)  # the session opened at start
         self._hold = hold
         self._faults = faults
+        self._boot = boot  # this boot's id: a session opened on it shares the gates' clock
+        self._resumed: Resumed | None = None  # the session carried on after a restart, while it lasts
         self._gates = GateMonitor()
         self._store: Store | None = None
         self._session: Session | None = None
@@ -76,9 +81,48 @@ class Timekeeper:
     # LoopHandler ---------------------------------------------------------------------------------
 
     def opened(self) -> None:
-        self._store = self._store_factory()
-        self._store.set_busy_timeout(DAEMON_BUSY_TIMEOUT_MS)
+        """Carry on with the session a crash interrupted (same layout), else open one."""
+        self._store = store = self._store_factory()
+        store.set_busy_timeout(DAEMON_BUSY_TIMEOUT_MS)
+        row = store.interrupted_session()
+        if row is not None and store.layout(row["id"]) == self._first[0]:
+            self._resume(row)
+            return
+        if row is not None:  # the layout changed meanwhile: the interrupted session ends as a recompute ends it
+            store.recompute(row["id"])
+            store.close_session(row["id"])
         self._open_session(*self._first)
+
+    def _resume(self, row: dict) -> None:
+        """Rebuild the session's timing from its raw log, store what the crash kept from the store, carry on."""
+        store, session_id = self.store, row["id"]
+        layout, track = store.layout(session_id), store.track(session_id)
+        timing = session_timing(layout, track)
+        last = store.last_instant(session_id)
+        offset = self._clock_offset(row, last)
+        self._source.offset_ns = offset
+        events = rebuild(timing, store.edges(session_id), store.lap_commands(session_id) if track else [])
+        ahead = store.reconcile(session_id, events)
+        self._session = Session(session_id, layout, row["place"], timing)
+        self._resumed = Resumed(last if last is not None else self.now_ns(), ahead)
+        self.horizon_ns = self._resumed.last_ns
+        store.add_session_event(session_id, self.now_ns(), "restart", {"boot": self._boot, "offset_ns": offset})
+        store.claim_session(session_id, self._boot)
+        log.warning("carrying on with session %d after a restart (%s)", session_id, "same clock" if offset == 0 else "new clock epoch")
+        self._publish_session()
+        self.driver = resume_workout(store, self._session, self)
+
+    def _clock_offset(self, row: dict, last_ns: int | None) -> int:
+        """How far to shift the gates' clock: as before on the same boot, else to a new epoch after ``last_ns``."""
+        raw_now = self._source.source.now_ns()
+        if last_ns is None:
+            return 0
+        offset = 0
+        if row["daemon_boot"] == self._boot:  # the clock went on counting: the offset this boot had, if any
+            offset = next((e["offset_ns"] for e in reversed(self.store.session_events(row["id"], "restart")) if e["boot"] == self._boot), 0)
+            if raw_now + offset >= last_ns:
+                return offset
+        return last_ns + EPOCH_GAP_NS - raw_now
 
     def write_raw(self, edges: Sequence[Edge]) -> None:
         self.store.add_edges(self.session.id, edges)  # durable before anything is derived
@@ -150,13 +194,18 @@ class Timekeeper:
 
     def _open_session(self, layout: Layout, place: str, track: Track | None = None) -> int:
         timing = session_timing(layout, track)  # an unknown gate raises here
-        session_id = self.store.start_session(layout, place=place, track=track)
+        session_id = self.store.start_session(layout, place=place, track=track, daemon_boot=self._boot)
         self._session = Session(session_id, layout, place, timing)
+        self._resumed = None
+        self._publish_session()
+        return session_id
+
+    def _publish_session(self) -> None:
+        session, layout, track = self.session, self.session.layout, self.session.track
         self.bus.publish("session", {
-            "session": session_id, "layout": layout.describe(), "method": layout.method.value, "place": place,
+            "session": session.id, "layout": layout.describe(), "method": layout.method.value, "place": session.place,
             "track": None if track is None else {"gate": track.gate, "lap_m": track.lap_m},
         })  # fmt: skip
-        return session_id
 
     def _finish_session(self) -> None:
         session = self.session
@@ -170,6 +219,7 @@ class Timekeeper:
         events += session.timing.flush()
         self._record(events)
         self.driver = None
+        self.store.close_session(session.id)  # finished: a restart opens a new one
 
     def lap_command(self, command: LapCommand) -> None:
         """Apply a command to the lap timing and keep it, so a recompute replays it at the same point."""
@@ -203,7 +253,7 @@ class Timekeeper:
             athletes=[{"id": a.id, "name": a.name} for a in plan.athletes], options={**plan.options(), "rest_scale": rest_scale},
         )  # fmt: skip
         self.driver = WorkoutDriver(LiveWorkout(plan, session_id, runner, rest_scale), self.session, self)
-        self.driver.step(lambda r: r.start(self.now_ns()))
+        self.driver.step("start", now=self.now_ns())
         return self.driver.state(self.now_ns())
 
     def workout_input(self, action: str, athlete_id: int | None) -> dict[str, Any]:
@@ -222,6 +272,8 @@ class Timekeeper:
         if not events:
             return
         session = self.session
+        if self._resumed is not None:  # stored before the crash: not twice; cut short by it: said so
+            events = [self._resumed.mark(e) for e in self._resumed.drop_stored(events)]
         for run in events:
             if isinstance(run, (Run, LapRep)):
                 self.lineup.decide_owner(session, run)
