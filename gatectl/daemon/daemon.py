@@ -7,7 +7,10 @@ It is made of parts, each named for its job:
 * ``timekeeper.Timekeeper``: what that thread holds and does with each
   batch: the session (``sessions``: line or track timing, who ran), the gate
   monitor (``gates``), the athlete queue, the store and the bus;
-* ``driver.WorkoutDriver``: a workout under way (runner, queue, lap gate).
+* ``driver.WorkoutDriver``: a workout under way (runner, queue, lap gate);
+* ``faults.FaultBoard``: what is wrong now (the store refusing writes, an
+  error in a turn of the loop), in every snapshot and as ``fault`` events;
+* ``resume``: a start after a crash carries on with the interrupted session.
 
 ``Daemon`` puts them together and is what the web and the CLI hold, as a
 ``control.DaemonControl``: reads are snapshots taken on the daemon thread,
