@@ -156,13 +156,17 @@ class Child:
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-        self._reader.join(5)  # every acknowledgement the child wrote before it died
+        self._gone()
 
     def terminate(self) -> int:
         self.process.send_signal(signal.SIGTERM)
+        return self._gone()
+
+    def _gone(self) -> int:
         code = self.process.wait(60)
-        self._reader.join(5)
+        self._reader.join(5)  # every acknowledgement the child wrote before it ended
+        assert self.process.stdout is not None
+        self.process.stdout.close()
         return code
 
 
