@@ -210,3 +210,39 @@ def test_a_workout_under_way_resumes_where_it_was(club, tmp_path):
         assert [s["id"] for s in store.sessions()] == [after.session_id, after.session_id - 1]  # none opened by the restart
         runs = sorted(store.runs(session_id=after.session_id), key=lambda r: r["number"])
     assert [r["athlete_id"] for r in runs] == [before.workout["athletes"][0]["id"], head]
+
+
+def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
+    from test_live_workout import TRACK, laps
+
+    from gatectl.coaching.library import library_workout
+
+    path = tmp_path / "gatectl.db"
+    with Store(path) as store:
+        athlete = store.add_athlete("Ana")
+        store.set_race_time(athlete, 3000, 600 * S)  # 3K pace: 80 s a lap
+    live = Live(path)
+    live.daemon.start()
+    text = library_workout("12x400-3k").text.replace("12 x", "3 x")
+    with live.store() as store:
+        plan = WorkoutPlan(text, WorkoutKind.TRACK_REPS, group(store, [athlete]), track=TRACK)
+    live.daemon.start_workout(plan)
+    laps(live, 5, 79.4, seed=1)
+    live.daemon.workout_input("ready")  # armed for a rolling start of rep 2
+    before = live.daemon.snapshot()
+    now = live.source.now_ns()
+    crash(live, tmp_path / "after.db")
+    again = Live(tmp_path / "after.db")
+    again.source.advance_to(now)
+    again.daemon.start()
+    after = again.daemon.snapshot()
+    assert after.session_id == before.session_id and after.track == TRACK
+    assert comparable(after.workout) == comparable(before.workout)
+    assert after.workout["armed"] and after.workout["next"]["next"]["rep"] == 2
+    laps(again, 5, 80.5, seed=2)
+    run = again.events("run")[-1]
+    assert (run["status"], run["rep"], run["lap"]["time_s"]) == ("complete", 2, pytest.approx(80.5, abs=0.01))
+    again.daemon.stop()
+    with Store(again.path) as store:
+        kinds = [c.kind.value for c in store.lap_commands(after.session_id)]
+    assert kinds[:2] == ["arm", "arm"] and kinds.count("arm") == 2  # rep 2's arm kept from before the crash, not doubled

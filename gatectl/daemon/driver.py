@@ -238,7 +238,11 @@ def resume_workout(store: Store, session: Session, host: WorkoutHost) -> Workout
         name, data = event.pop("input"), {k: v for k, v in event.items() if k != "t_ns"}
         result = _stored_result(store, data["run"], session) if name == "run-finished" else None
         runner, _ = RUNNER_INPUTS[name](runner, data, result)
-    driver = WorkoutDriver(LiveWorkout(plan, session.id, runner, rest_scale), session, host)
+    live = LiveWorkout(plan, session.id, runner, rest_scale)
+    laps = session.timing.laps
+    if laps is not None and laps.timer.state == "armed":  # rebuilt armed from the lap commands: not armed again
+        live.armed_for = live.next_rep_target(runner.view(host.now_ns()))
+    driver = WorkoutDriver(live, session, host)
     driver.follow()
     return driver
 
