@@ -310,9 +310,7 @@ class TimingLoop:
             return  # backing off: the edges wait, nothing is derived past them
         try:
             if self._unwritten:
-                written = self._write(now)
-                for edge in written:
-                    self._hold.add(edge)
+                self._write(now)
             self._handler.catch_up()
             if now is not None:
                 horizon = now - self.source.latency_ns
@@ -326,33 +324,39 @@ class TimingLoop:
             self._backoff_s = RETRY_FIRST_S
             self.faults.clear("store")
 
-    def _write(self, now: int | None) -> list[Edge]:
-        """Write the waiting edges durably (before anything is derived); those written, and the gates follow them.
+    def _write(self, now: int | None) -> None:
+        """Write the waiting edges durably (before anything is derived), hold them for timing; the gates follow them.
 
         An edge the store cannot take at all (a broken source's) is told and
-        left out, edge by edge, so it cannot hold the others back.
+        left out, edge by edge, so it cannot hold the others back. A refusal
+        for now (``StoreUnavailable``) is raised once what was written is held.
         """
+        written: list[Edge] = []
+        refused: StoreUnavailable | None = None
         try:
             self._handler.write_raw(self._unwritten)
             written, self._unwritten = self._unwritten, []
-        except StoreUnavailable:
-            raise
+        except StoreUnavailable as exc:
+            refused = exc
         except Exception:
-            written = []
-            while self._unwritten:
+            while self._unwritten and refused is None:
                 edge = self._unwritten[0]
                 try:
                     self._handler.write_raw([edge])
                     written.append(edge)
-                except StoreUnavailable:
-                    break  # the rest wait for the store, and what was written is timed
+                except StoreUnavailable as exc:
+                    refused = exc  # this one and the rest wait for the store
+                    break
                 except Exception as exc:
                     self.lost += 1
                     self._fault(exc, f"could not process 1 edges ({edge!r})")
                 self._unwritten.pop(0)
+        for edge in written:
+            self._hold.add(edge)
         if written:
             self._handler.follow(written, now if now is not None else max(e.t_ns for e in written))
-        return written
+        if refused is not None:
+            raise refused
 
     def _store_refused(self, exc: StoreUnavailable) -> None:
         if not self._refused:
