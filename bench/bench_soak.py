@@ -34,6 +34,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -206,6 +207,7 @@ def soak(minutes: float, viewers: int, rps: float) -> dict:
     daemon.stop()
     with Store(db) as store:
         stored = [r["id"] for r in store.runs(statuses=("complete",))]
+    shutil.rmtree(tmp, ignore_errors=True)
     published = bus.published
     reads = [list(zip(v.run_ids, v.read_ms)) for v in watchers]
     latency = [t - published[i] for runs in reads for i, t in runs if i in published]  # the dashboard's target
