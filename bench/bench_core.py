@@ -96,7 +96,8 @@ def daemon_idle(seconds: float, workdir: Path) -> tuple[float, float]:
         cpu0, t0 = cpu_ticks(proc.pid), time.monotonic()
         time.sleep(seconds)
         cpu1, t1 = cpu_ticks(proc.pid), time.monotonic()
-        rss_kb = next(int(line.split()[1]) for line in open(f"/proc/{proc.pid}/status") if line.startswith("VmRSS"))
+        status = Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+        rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
         return rss_kb / 1024, 100 * (cpu1 - cpu0) / ticks / (t1 - t0)
     finally:
         proc.terminate()
@@ -104,7 +105,7 @@ def daemon_idle(seconds: float, workdir: Path) -> tuple[float, float]:
 
 
 def cpu_ticks(pid: int) -> int:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 

@@ -5,7 +5,8 @@ by a gate-node-like source: simulated flying 30s stamped on the monotonic
 clock, each edge handed over when the clock reaches it, and on every start
 the edges the database does not hold yet sent again (what a gate node does
 with edges not acknowledged). The child prints an acknowledgement for each
-edge once ``add_edges`` has returned (committed, synchronous=FULL).
+edge when the daemon calls the source's ``edges_stored``, as a gate node's
+ACK: only once ``add_edges`` has returned (committed, synchronous=FULL).
 
 The parent starts the child, kills it with SIGKILL at a random moment (most
 within ±5 ms of an edge, the rest anywhere), checks the database (every
@@ -94,6 +95,11 @@ class NodeSource:
         i = self._next
         return min(now, self._edges[i].t_ns) if i < len(self._edges) else now
 
+    def edges_stored(self, edges: list[Edge]) -> None:
+        """The daemon has them durably (as it tells a gate node): acknowledged to the parent."""
+        sys.stdout.write("".join(f"A {e.beam} {e.t_ns}\n" for e in edges))
+        sys.stdout.flush()
+
     def _run(self, emit) -> None:
         while self._next < len(self._edges) and not self._stop.is_set():
             edge = self._edges[self._next]
@@ -109,16 +115,10 @@ def child(args: argparse.Namespace) -> int:
 
     edges = [Edge(b, t, bool(k)) for b, t, k in json.loads(Path(args.trace).read_text())]
 
-    class AckingStore(Store):
-        def add_edges(self, session_id, batch):
-            super().add_edges(session_id, batch)  # committed: now it may be acknowledged
-            sys.stdout.write("".join(f"A {e.beam} {e.t_ns}\n" for e in batch))
-            sys.stdout.flush()
-
     with Store(args.db) as store:
         stored = {(b, t) for b, t in store.db.execute("select beam, t_ns from edges")}
     source = NodeSource(edges, stored)
-    daemon = Daemon(source, lambda: AckingStore(args.db), LAYOUT, place="crash suite")
+    daemon = Daemon(source, lambda: Store(args.db), LAYOUT, place="crash suite")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     daemon.start()
@@ -262,8 +262,8 @@ def _final_figures(db: Path, edges: list[Edge], acked: set[tuple[str, int]], fig
 
 
 def _runs(store: Store, session: int) -> list[tuple]:
-    rows = sorted(store.runs(session_id=session), key=lambda r: r["number"])
-    return [(r["status"], r["crossings"], r["reason"]) for r in rows]
+    rows = sorted(store.runs(session_id=session), key=lambda r: r.number)
+    return [(r.status.value, dict(r.crossings), r.reason) for r in rows]
 
 
 def main() -> int:

@@ -39,12 +39,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gatectl.web import SERVE_THREADS, create_app, serve
-
 from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.events import EventBus
 from gatectl.store import Store
 from gatectl.timing.model import Edge, Layout
+from gatectl.web import SERVE_THREADS, create_app, serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]

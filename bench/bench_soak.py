@@ -47,10 +47,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_live_latency import LAYOUT, MonotonicGates, TimedBus, free_port, pct
-from gatectl.web import SERVE_THREADS, create_app, serve
 
 from gatectl.daemon.daemon import Daemon
 from gatectl.store import Store
+from gatectl.web import SERVE_THREADS, create_app, serve
 
 TARGET_MS = 100.0  # the dashboard's latency target, from a run's last break to the screen
 PAGES = ("/", "/api/live", "/control", "/history", "/api/gates", "/api/queue", "/athletes", "/api/workout", "/workouts")
@@ -206,7 +206,7 @@ def soak(minutes: float, viewers: int, rps: float) -> dict:
     requester.join(15)
     daemon.stop()
     with Store(db) as store:
-        stored = [r["id"] for r in store.runs(statuses=("complete",))]
+        stored = [r.id for r in store.runs(statuses=("complete",))]
     shutil.rmtree(tmp, ignore_errors=True)
     published = bus.published
     reads = [list(zip(v.run_ids, v.read_ms)) for v in watchers]

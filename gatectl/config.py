@@ -26,27 +26,54 @@ Example (GPIO gates, single beams, the flying 30 layout)::
     pin = 27
     # ...
 
+    [[gates]]              # a gate node: a Pico in the gate, on a serial port
+    name = "M3"
+    position_m = 60
+    kind = "serial"        # gpio (the default with source.kind gpio) | serial
+    usb_serial = "E6614104035B2A2B"   # or port = "/dev/ttyACM0" (or an RS-485 / radio adapter)
+    # baud = 115200        # node = "E66..." checks the id the node gives
+
     [database]
     path = "/var/lib/gatectl/gatectl.db"
 
     [web]
     host = "0.0.0.0"
     port = 8000
+
+    [network]              # optional: the Pi's own Wi-Fi (gatectl setup --hotspot)
+    ssid = "gatectl"
+    password = "8 to 63 characters"
+    address = "10.42.0.1"  # the Pi's address on it: the dashboard's QR code points here
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gatectl.errors import ConfigError, GatectlError
+from gatectl.limits import DETECTION_MS, PORT, REPLAY_SPEED, SEED
 from gatectl.sources.gpio import BeamPin
+from gatectl.sources.nodes.serial import NodePort
 from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout, Method
 
-SOURCE_KINDS = ("gpio", "sim", "replay")
+SOURCE_KINDS = ("gpio", "serial", "sim", "replay")
+GATE_KINDS = ("gpio", "serial")  # with source.kind gpio or serial, each gate may be either
+HOTSPOT_ADDRESS = "10.42.0.1"  # NetworkManager's own choice for a shared connection
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The Wi-Fi the Pi makes for the phones (``[network]``): what the dashboard's QR codes say."""
+
+    ssid: str
+    password: str
+    address: str = HOTSPOT_ADDRESS
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +82,7 @@ class Config:
     source: str
     database: Path
     wiring: tuple[BeamPin, ...] = ()
+    nodes: tuple[NodePort, ...] = ()  # gates timed by gate nodes
     trace: Path | None = None  # replay source
     replay_speed: float = 1.0
     sim_seed: int = 0
@@ -62,6 +90,7 @@ class Config:
     place: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    network: Network | None = None
 
 
 def load_config(path: str | Path) -> Config:
@@ -82,7 +111,7 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(data: dict, base: Path = Path(".")) -> Config:
-    known = {"place", "source", "detection", "gates", "database", "web"}
+    known = {"place", "source", "detection", "gates", "database", "web", "network"}
     for key in data:
         if key not in known:
             raise ConfigError(f"unknown section or field {key!r}; expected one of {', '.join(sorted(known))}.")
@@ -104,6 +133,7 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
             raise ConfigError(f"detection.{name}_ms: must be a finite number of milliseconds, not {ms}.")
         if ms < 0:
             raise ConfigError(f"detection.{name}_ms: must be 0 or more milliseconds, not {ms}.")
+        DETECTION_MS.check(ms, f"detection.{name}_ms:", ConfigError)
         thresholds[f"{name}_ns"] = round(ms * NS_PER_MS)
     # Named here by the config's own fields; DetectionSettings would name the _ns ones.
     if thresholds["window_ns"] == 0:
@@ -123,19 +153,25 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
         raise ConfigError("gates: give at least two [[gates]] tables, each with name and position_m.")
     positions: dict[str, float] = {}
     wiring: list[BeamPin] = []
+    nodes: list[NodePort] = []
     for i, gate in enumerate(gates, start=1):
         where = f"gates[{i}]"
         if not isinstance(gate, dict):
             raise ConfigError(f"{where}: must be a table with name and position_m.")
-        _known(gate, where, {"name", "position_m", "pin", "pins", "active_low", "pull_up"})
+        _known(gate, where, {"name", "position_m", "pin", "pins", "active_low", "pull_up", "kind", *_NODE_FIELDS})
         name = _get(gate, f"{where}.name", str)
         if name in positions:
             raise ConfigError(f"{where}.name: gate {name!r} is named twice; give each gate its own name.")
         positions[name] = float(_get(gate, f"{where}.position_m", (int, float)))
         if not math.isfinite(positions[name]):
             raise ConfigError(f"{where}.position_m: must be a finite number of metres, not {positions[name]}.")
-        if kind == "gpio":
+        gate_kind = _get(gate, f"{where}.kind", str, kind)
+        if gate_kind != kind and (kind not in GATE_KINDS or gate_kind not in GATE_KINDS):
+            raise ConfigError(f"{where}.kind: must be one of {', '.join(GATE_KINDS)} (with source.kind gpio or serial), not {gate_kind!r}.")
+        if gate_kind == "gpio":
             wiring += _gate_wiring(gate, where, name, method == "dual")
+        elif gate_kind == "serial":
+            nodes.append(_gate_node(gate, where, name, method == "dual"))
     try:
         layout = Layout.from_positions(positions, method, settings)
     except GatectlError as exc:
@@ -148,28 +184,49 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
     db_path = Path(_get(database, "database.path", str))
     web = _table(data, "web")
     _known(web, "web", {"host", "port"})
-    port = _get(web, "web.port", int, 8000)
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"web.port: must be from 1 to 65535, not {port}.")
+    port = PORT.check(_get(web, "web.port", int, 8000), "web.port:", ConfigError)
     trace = None
     if kind == "replay":
         trace = base / _get(source, "source.trace", str)
     speed = float(_get(source, "source.speed", (int, float), 1.0))
     if not 0 < speed < math.inf:
         raise ConfigError(f"source.speed: must be more than 0, and finite, not {speed}.")
+    REPLAY_SPEED.check(speed, "source.speed:", ConfigError)  # 1e300 overflows the replay clock
     return Config(
         layout=layout,
         source=kind,
         database=db_path if db_path.is_absolute() else base / db_path,
         wiring=tuple(wiring),
+        nodes=tuple(nodes),
         trace=trace,
         replay_speed=speed,
-        sim_seed=_get(source, "source.seed", int, 0),
+        sim_seed=SEED.check(_get(source, "source.seed", int, 0), "source.seed:", ConfigError),
         sim_limbs=_get(source, "source.limbs", bool, True),
         place=_get(data, "place", str, ""),
         host=_get(web, "web.host", str, "127.0.0.1"),
         port=port,
+        network=parse_network(data["network"]) if "network" in data else None,
     )
+
+
+def parse_network(data: Any) -> Network:
+    """The ``[network]`` table: a WPA2 network's name and key, and the Pi's address on it."""
+    network = _table({"network": data}, "network")
+    _known(network, "network", {"ssid", "password", "address"})
+    ssid = _get(network, "network.ssid", str)
+    if not 1 <= len(ssid.encode()) <= 32 or not ssid.isprintable():
+        raise ConfigError(f"network.ssid: a Wi-Fi name has 1 to 32 bytes of printable text, not {ssid!r}.")
+    password = _get(network, "network.password", str)
+    if not 8 <= len(password) <= 63 or not password.isascii() or not password.isprintable():
+        raise ConfigError("network.password: a WPA2 key has 8 to 63 printable ASCII characters.")
+    address = _get(network, "network.address", str, HOTSPOT_ADDRESS)
+    try:
+        ip = ipaddress.IPv4Address(address)
+    except ValueError:
+        raise ConfigError(f"network.address: must be an IPv4 address such as 10.42.0.1, not {address!r}.") from None
+    if not ip.is_private or ip.packed[-1] in (0, 255):
+        raise ConfigError(f"network.address: must be a private host address such as 10.42.0.1 or 192.168.4.1, not {address}.")
+    return Network(ssid, password, address)
 
 
 def _gate_wiring(gate: dict, where: str, name: str, dual: bool) -> list[BeamPin]:
@@ -184,6 +241,28 @@ def _gate_wiring(gate: dict, where: str, name: str, dual: bool) -> list[BeamPin]
             for suffix, pin in zip("ab", pins)
         ]
     return [BeamPin(name, _pin(_get(gate, f"{where}.pin", int), f"{where}.pin"), active_low, pull_up)]
+
+
+_NODE_FIELDS = {"port", "usb_serial", "node", "baud"}
+
+
+def _gate_node(gate: dict, where: str, name: str, dual: bool) -> NodePort:
+    for field in ("pin", "pins", "active_low", "pull_up"):
+        if field in gate:
+            raise ConfigError(f"{where}.{field}: a serial gate has no pins on the Pi; its node reads the beam (see firmware/main.py).")
+    port = _get(gate, f"{where}.port", str, None)
+    usb_serial = _get(gate, f"{where}.usb_serial", str, None)
+    if (port is None) == (usb_serial is None):
+        raise ConfigError(f"{where}: give the node's port (e.g. port = \"/dev/ttyACM0\") or its usb_serial, one of them.")
+    node_id = _get(gate, f"{where}.node", str, None)
+    for field, value in (("usb_serial", usb_serial), ("node", node_id)):
+        if value is not None and not re.fullmatch(r"[0-9A-Fa-f]{2,32}", value):
+            raise ConfigError(f"{where}.{field}: must be the node's id in hex digits, e.g. E6614104035B2A2B, not {value!r}.")
+    baud = _get(gate, f"{where}.baud", int, 115200)
+    if not 300 <= baud <= 4_000_000:
+        raise ConfigError(f"{where}.baud: must be from 300 to 4000000, not {baud}.")
+    beams = (f"{name}a", f"{name}b") if dual else (name,)
+    return NodePort(beams, port=port, usb_serial=usb_serial, node_id=node_id, baud=baud)
 
 
 def _pin(value: Any, where: str) -> int:

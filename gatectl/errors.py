@@ -36,3 +36,7 @@ class StoreError(GatectlError, RuntimeError):
 
 class SourceError(GatectlError, RuntimeError):
     """An edge source that cannot start (pin busy, serial port missing...)."""
+
+
+class PasswordError(GatectlError, ValueError):
+    """A coach password or PIN that cannot be used (too short, too long)."""

@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
+
+from gatectl.coaching.laps import LapReport
+from gatectl.jsonable import jsonable
+from gatectl.timing.results import RunView
 
 CSV_COLUMNS = (
     "id", "session", "number", "athlete", "status", "voided", "void_reason", "reason",
@@ -15,37 +20,59 @@ CSV_COLUMNS = (
 )
 
 
-def runs_csv(runs: list[dict]) -> str:
-    """One row a run; times in seconds to the nanosecond, crossings as gate=t_ns."""
+def runs_csv(runs: Sequence[RunView]) -> str:
+    """One row a run; times in seconds to the nanosecond, crossings as gate=t_ns.
+
+    A text cell that a spreadsheet would read as a formula (a name typed as
+    ``=cmd|' /C calc'!A0``) is written with a leading ``'``: see ``spreadsheet_safe``.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for run in runs:
-        fly = run["fly"] or {}
+        fly = run.fly
         # The first segment is the build-up unless it is the fly zone itself (a
         # two-gate layout); an incomplete run that reached M2 still has it.
-        first = run["segments"][0] if run["segments"] and not (fly and len(run["segments"]) == 1) else {}
-        pct = {key: run["vs_pace"].get(key, {}).get("percent") for key in ("400m", "800m")}
-        writer.writerow([
-            run["id"], run["session"], run["number"], run["athlete"] or "", run["status"], int(run["voided"]),
-            run["void_reason"] or "", run["reason"] or "",
-            fly.get("distance_m", ""), _seconds(fly.get("time_ns")), _round(fly.get("velocity_mps"), 3),
-            _round(fly.get("kmh"), 2), pct["400m"] or "", pct["800m"] or "",
-            _seconds(first.get("time_ns")),
-            " ".join(f"{gate}={t}" for gate, t in run["crossings"].items()),
-            _blank(run.get("set")), _blank(run.get("rep")),
-            *_lap_cells(run.get("lap")),
-        ])
+        first = run.segments[0] if run.segments and not (fly and len(run.segments) == 1) else None
+        pct = {key: run.vs_pace[key].percent if key in run.vs_pace else None for key in ("400m", "800m")}
+        writer.writerow(map(spreadsheet_safe, [
+            run.id, run.session, run.number, run.athlete or "", run.status, int(run.voided),
+            run.void_reason or "", run.reason or "",
+            *(("", "", "", "") if fly is None else (fly.distance_m, _seconds(fly.time_ns), round(fly.velocity_mps, 3), round(fly.kmh, 2))),
+            pct["400m"] or "", pct["800m"] or "",
+            "" if first is None else _seconds(first.time_ns),
+            " ".join(f"{gate}={t}" for gate, t in run.crossings.items()),
+            _blank(run.set_no), _blank(run.rep_no),
+            *_lap_cells(run.lap),
+        ]))
     return out.getvalue()
 
 
-def _lap_cells(lap: dict | None) -> list:
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """``'=1+1`` for ``=1+1``: text a spreadsheet would run as a formula, kept as text; numbers as they are.
+
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("-0.250000000"), spreadsheet_safe("Ana")
+    ("'=HYPERLINK(1)", '-0.250000000', 'Ana')
+    """
+    if not isinstance(cell, str) or not cell.startswith(_FORMULA_STARTS):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell  # a negative time difference is a number, not a formula
+
+
+def _lap_cells(lap: LapReport | None) -> list:
     if lap is None:
         return [""] * 5
-    time_ns, target_ns = lap["time_ns"], lap["target_ns"]
+    time_ns, target_ns = lap.time_ns, lap.target_ns
     diff = _signed_seconds(time_ns - target_ns) if time_ns is not None and target_ns is not None else ""
-    splits = " ".join(_seconds(s) for s in lap["splits_ns"])
-    return [lap["distance_m"], _seconds(time_ns), _seconds(target_ns), diff, splits]
+    splits = " ".join(_seconds(s) for s in lap.splits_ns)
+    return [lap.distance_m, _seconds(time_ns), _seconds(target_ns), diff, splits]
 
 
 def _blank(value: object) -> object:
@@ -56,8 +83,8 @@ def _signed_seconds(ns: int) -> str:
     return ("-" if ns < 0 else "") + _seconds(abs(ns))
 
 
-def runs_json(runs: list[dict]) -> str:
-    return json.dumps({"runs": runs}, indent=2)
+def runs_json(runs: Sequence[RunView]) -> str:
+    return json.dumps({"runs": jsonable(runs)}, indent=2)
 
 
 def _seconds(time_ns: int | None) -> str:
@@ -65,7 +92,3 @@ def _seconds(time_ns: int | None) -> str:
     if time_ns is None:
         return ""
     return f"{time_ns // 1_000_000_000}.{time_ns % 1_000_000_000:09d}"
-
-
-def _round(value: float | None, digits: int) -> str | float:
-    return "" if value is None else round(value, digits)

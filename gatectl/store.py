@@ -32,22 +32,31 @@ each):
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from sqlite_utils import Database
+from sqlite_utils.db import Table
 from sqlite_utils.migrations import Migrations
 
-from gatectl.coaching.laps import Command, LapCommand, LapRep, Track, time_laps
+if TYPE_CHECKING:
+    from gatectl.daemon.workout import SummaryRow
+
+from gatectl.coaching.laps import Command, LapCommand, LapRep, LapReport, LapResult, StartKind, Track, time_laps
+from gatectl.coaching.paces import RACE_TIME_KINDS
 from gatectl.coaching.quality import check_pace
 from gatectl.errors import StoreError
-from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
-from gatectl.timing.pipeline import time_edges
-from gatectl.timing.results import report
+from gatectl.jsonable import jsonable
+from gatectl.limits import check_name
+from gatectl.timing.model import Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
+from gatectl.timing.pipeline import TimingResult, time_edges
+from gatectl.timing.results import RunView, report
 
 migrations = Migrations("gatectl")
 
@@ -74,21 +83,21 @@ def _unavailable(exc: sqlite3.Error) -> StoreUnavailable | None:
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["athletes"].create(
+    db.table("athletes").create(
         {"id": int, "name": str, "notes": str, "archived": int, "created_at": str},
         pk="id",
         not_null={"name", "archived"},
         defaults={"notes": "", "archived": 0},
     )
-    db["athletes"].create_index(["name"], unique=True)
-    db["race_times"].create(
+    db.table("athletes").create_index(["name"], unique=True)
+    db.table("race_times").create(
         {"id": int, "athlete_id": int, "distance_m": float, "kind": str, "time_ns": int},
         pk="id",
         foreign_keys=[("athlete_id", "athletes", "id")],
         not_null={"athlete_id", "distance_m", "kind", "time_ns"},
     )
-    db["race_times"].create_index(["athlete_id", "distance_m", "kind"], unique=True)
-    db["sessions"].create(
+    db.table("race_times").create_index(["athlete_id", "distance_m", "kind"], unique=True)
+    db.table("sessions").create(
         {
             "id": int,
             "started_at": str,  # wall-clock label: the Pi's clock may be wrong at a track
@@ -103,15 +112,15 @@ def m001_initial(db: Database) -> None:
         not_null={"layout", "method"},
         defaults={"place": "", "notes": ""},
     )
-    db["edges"].create(
+    db.table("edges").create(
         {"id": int, "session_id": int, "beam": str, "t_ns": int, "broken": int},
         pk="id",
         foreign_keys=[("session_id", "sessions", "id")],
         not_null={"session_id", "beam", "t_ns", "broken"},
     )
-    db["edges"].create_index(["session_id", "t_ns"])
+    db.table("edges").create_index(["session_id", "t_ns"])
     # A crossing names the stretch of raw edges that made it rather than copying them.
-    db["crossings"].create(
+    db.table("crossings").create(
         {
             "id": int,
             "session_id": int,
@@ -126,8 +135,8 @@ def m001_initial(db: Database) -> None:
         foreign_keys=[("session_id", "sessions", "id")],
         not_null={"session_id", "gate", "t_ns", "method"},
     )
-    db["crossings"].create_index(["session_id", "t_ns"])
-    db["runs"].create(
+    db.table("crossings").create_index(["session_id", "t_ns"])
+    db.table("runs").create(
         {
             "id": int,
             "session_id": int,
@@ -145,36 +154,36 @@ def m001_initial(db: Database) -> None:
         not_null={"session_id", "number", "status", "started_ns", "crossings", "voided"},
         defaults={"voided": 0},
     )
-    db["runs"].create_index(["session_id", "started_ns"])
-    db["runs"].create_index(["athlete_id"])
-    db["anomalies"].create(
+    db.table("runs").create_index(["session_id", "started_ns"])
+    db.table("runs").create_index(["athlete_id"])
+    db.table("anomalies").create(
         {"id": int, "session_id": int, "source": str, "t_ns": int, "reason": str},
         pk="id",
         foreign_keys=[("session_id", "sessions", "id")],
         not_null={"session_id", "source", "t_ns", "reason"},
     )
-    db["settings"].create({"key": str, "value": str}, pk="key")
+    db.table("settings").create({"key": str, "value": str}, pk="key")
 
 
 @migrations()
 def m002_workouts(db: Database) -> None:
     """Track reps on one gate, workout reps, the coach's lap commands, workouts and their summaries."""
-    db["sessions"].add_column("lap_gate", str)  # set for a track session: the gate on the line
-    db["sessions"].add_column("lap_m", float)
+    db.table("sessions").add_column("lap_gate", str)  # set for a track session: the gate on the line
+    db.table("sessions").add_column("lap_m", float)
     # A lap rep: its distance, splits (JSON list of ns), target, how it started, the rest before it.
     for column, kind in (
         ("distance_m", float), ("splits", str), ("target_ns", int), ("start_kind", str), ("recovery_ns", int),
         ("set_no", int), ("rep_no", int),  # the workout rep a run was (any session)
     ):  # fmt: skip
-        db["runs"].add_column(column, kind)
-    db["session_events"].create(
+        db.table("runs").add_column(column, kind)
+    db.table("session_events").create(
         {"id": int, "session_id": int, "t_ns": int, "kind": str, "data": str},
         pk="id",
         foreign_keys=[("session_id", "sessions", "id")],
         not_null={"session_id", "t_ns", "kind", "data"},
     )
-    db["session_events"].create_index(["session_id", "t_ns"])
-    db["workouts"].create(
+    db.table("session_events").create_index(["session_id", "t_ns"])
+    db.table("workouts").create(
         {"session_id": int, "text": str, "kind": str, "slug": str, "athletes": str, "options": str, "summary": str, "ended": int},
         pk="session_id",
         foreign_keys=[("session_id", "sessions", "id")],
@@ -184,13 +193,23 @@ def m002_workouts(db: Database) -> None:
 
 
 @migrations()
-def m003_resume(db: Database) -> None:
+def m003_ambiguous_runs(db: Database) -> None:
+    """A run whose crossings another match fitted about as well: the coach should check it."""
+    db.table("runs").add_column("ambiguous", int, not_null_default=0)
+
+
+@migrations()
+def m004_resume(db: Database) -> None:
     """A session the daemon has open names its boot: a restart after a crash carries on with it."""
-    db["sessions"].add_column("daemon_boot", str)  # /proc/sys/kernel/random/boot_id while a daemon has it open
+    db.table("sessions").add_column("daemon_boot", str)  # /proc/sys/kernel/random/boot_id while a daemon has it open
 
 
 # Why a run ended incomplete when a restart cut it short (the daemon, and a recompute after it, say so).
 INTERRUPTED = "interrupted by a restart"
+
+PASSWORD_SETTING = "coach_password_hash"  # the coach's password, hashed
+COOKIE_SECRET_SETTING = "web_secret_key"  # where gatectl kept the cookie key before it moved to a file
+PRIVATE_SETTINGS = (PASSWORD_SETTING, COOKIE_SECRET_SETTING)  # never in a backup
 
 
 class Store:
@@ -258,7 +277,7 @@ class Store:
         started = started_at or datetime.now().astimezone()
         if track is not None:
             track.timing(layout)  # the gate must be one of the layout's
-        return self.db["sessions"].insert(
+        return _row_id(self.db.table("sessions").insert(
             {
                 "started_at": started.isoformat(timespec="seconds"),
                 "date": started.date().isoformat(),
@@ -271,7 +290,7 @@ class Store:
                 "lap_m": track.lap_m if track else None,
                 "daemon_boot": daemon_boot,
             }
-        ).last_pk
+        ))
 
     def close_session(self, session_id: int) -> None:
         """The daemon finished the session: a restart opens a new one."""
@@ -334,7 +353,7 @@ class Store:
 
     def add_lap_command(self, session_id: int, command: LapCommand) -> None:
         data = {"distance_m": command.distance_m, "target_ns": command.target_ns, "start_ns": command.start_ns, "reason": command.reason}
-        self.db["session_events"].insert({"session_id": session_id, "t_ns": command.t_ns, "kind": command.kind.value, "data": json.dumps(data)})
+        self.db.table("session_events").insert({"session_id": session_id, "t_ns": command.t_ns, "kind": command.kind.value, "data": json.dumps(data)})
 
     def lap_commands(self, session_id: int) -> list[LapCommand]:
         kinds = [c.value for c in Command]
@@ -345,7 +364,7 @@ class Store:
         changes = {k: v for k, v in {"date": date, "place": place, "notes": notes}.items() if v is not None}
         if changes:
             self.session(session_id)
-            self.db["sessions"].update(session_id, changes)
+            self.db.table("sessions").update(session_id, changes)
 
     # The raw log --------------------------------------------------------------
 
@@ -382,25 +401,27 @@ class Store:
     # What the core derived ----------------------------------------------------
 
     def add_derived(
-        self, session_id: int, events: Iterable[object], *, owners: Mapping[int, int] | None = None, voids: Mapping[int, str] | None = None
+        self, session_id: int, events: Iterable[object], *, owners: Mapping[int, int] | None = None, voided: Mapping[int, str] | None = None,
     ) -> list[int]:
         """Store crossings, anomalies and finished runs (or lap reps); returns the ids of the runs, in order.
 
-        ``owners`` (run number → athlete) and ``voids`` (run number → reason)
-        are written with them, in the same transaction: all of it is stored, or
-        (``StoreUnavailable``) none. Other events (a lap rep starting, a lap
+        ``owners`` (run number → athlete id) and ``voided`` (run number → why) are
+        stored in the same transaction as the runs: a reader never sees a run
+        without its athlete or its void. Other events (a lap rep starting, a lap
         split) are live news only: the rep's row has them.
         """
+        owners, voided = owners or {}, voided or {}
         run_ids = []
         events = list(events)
-        owners, voids = owners or {}, voids or {}
         with self._writing():
             self._insert_crossings(session_id, [e for e in events if isinstance(e, Crossing)])
             self._insert_anomalies(session_id, [e for e in events if isinstance(e, Anomaly)])
             for run in (e for e in events if isinstance(e, (Run, LapRep))):
-                kept = {"id": None, "athlete_id": owners.get(run.number), "voided": int(run.number in voids),
-                        "void_reason": voids.get(run.number), "set_no": None, "rep_no": None}  # fmt: skip
-                run_ids.append(self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run, kept)).lastrowid)
+                decided = {"id": None, "athlete_id": owners.get(run.number), "voided": int(run.number in voided),
+                           "void_reason": voided.get(run.number), "set_no": None, "rep_no": None}  # fmt: skip
+                run_id = self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run, decided)).lastrowid
+                assert run_id is not None  # an insert sets it
+                run_ids.append(run_id)
         return run_ids
 
     def _insert_crossings(self, session_id: int, crossings: Sequence[Crossing]) -> None:
@@ -434,11 +455,14 @@ class Store:
         for row in self.db["runs"].rows_where("session_id = ?", [session_id], order_by="id"):
             kept.setdefault((row["started_ns"], row["status"]), row)
         track = self.track(session_id)
+        edges = cast("list[Edge]", self._edge_rows(session_id))  # rows shaped like Edge: the core unpacks edges as tuples
+        result: TimingResult | LapResult
+        runs: tuple[Run, ...] | tuple[LapRep, ...]
         if track is None:
-            result = time_edges(self._edge_rows(session_id), layout)
+            result = time_edges(edges, layout)
             runs = result.runs
         else:  # lap reps: the edges and the coach's arms and goes, replayed as the daemon applied them
-            result = time_laps(self._edge_rows(session_id), self.lap_commands(session_id), track.timing(layout))
+            result = time_laps(edges, self.lap_commands(session_id), track.timing(layout))
             runs = result.reps
         with self.db.atomic():
             for table in ("crossings", "runs", "anomalies"):
@@ -447,7 +471,8 @@ class Store:
             self._insert_anomalies(session_id, result.anomalies)
             rows = [_run_values(session_id, run, kept.pop((run.started_ns, run.status.value), None)) for run in runs]
             # Runs keeping their id go in first, so a new run's fresh id cannot take one of theirs.
-            self.db.conn.executemany(_INSERT_RUN, sorted(rows, key=lambda row: row[0] is None))
+            rows.sort(key=lambda row: row[0] is None)
+            self.db.conn.executemany(_INSERT_RUN, rows)
         return {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(runs), "anomalies": len(result.anomalies)}
 
     def reconcile(self, session_id: int, events: Iterable[object]) -> StoredAhead:
@@ -479,15 +504,16 @@ class Store:
 
     # Runs ---------------------------------------------------------------------
 
-    def run(self, run_id: int) -> dict:
+    def run(self, run_id: int) -> RunView:
         rows = self._run_rows("r.id = ?", [run_id])
         if not rows:
             raise StoreError(f"There is no run {run_id}.")
         return rows[0]
 
-    def runs(self, *, session_id: int | None = None, athlete_id: int | None = None, statuses: Sequence[str] | None = None, limit: int | None = None) -> list[dict]:
+    def runs(self, *, session_id: int | None = None, athlete_id: int | None = None, statuses: Sequence[str] | None = None, limit: int | None = None) -> list[RunView]:
         """Runs with their results (``report``), newest first."""
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[int | str] = []
         if session_id is not None:
             where.append("r.session_id = ?")
             params.append(session_id)
@@ -499,7 +525,7 @@ class Store:
             params += list(statuses)
         return self._run_rows(" and ".join(where), params, limit)
 
-    def _run_rows(self, where: str, params: list, limit: int | None = None) -> list[dict]:
+    def _run_rows(self, where: str, params: list, limit: int | None = None) -> list[RunView]:
         sql = (
             "select r.*, a.name as athlete from runs r left join athletes a on a.id = r.athlete_id "
             f"where {where} order by r.started_ns desc, r.id desc" + (f" limit {int(limit)}" if limit else "")
@@ -518,36 +544,36 @@ class Store:
         self.run(run_id)
         if athlete_id is not None:
             self.athlete(athlete_id)
-        self.db["runs"].update(run_id, {"athlete_id": athlete_id})
+        self.db.table("runs").update(run_id, {"athlete_id": athlete_id})
 
     def void_run(self, run_id: int, reason: str) -> None:
         if not reason.strip():
             raise StoreError("Say why the run is voided (e.g. 'false start', 'wrong athlete').")
         self.run(run_id)
-        self.db["runs"].update(run_id, {"voided": 1, "void_reason": reason.strip()})
+        self.db.table("runs").update(run_id, {"voided": 1, "void_reason": reason.strip()})
 
     def unvoid_run(self, run_id: int) -> None:
         self.run(run_id)
-        self.db["runs"].update(run_id, {"voided": 0, "void_reason": None})
+        self.db.table("runs").update(run_id, {"voided": 0, "void_reason": None})
 
     def set_run_rep(self, run_id: int, set_no: int | None, rep_no: int | None) -> None:
         """Label a run with the workout rep it was (set and rep numbers)."""
         self.run(run_id)
-        self.db["runs"].update(run_id, {"set_no": set_no, "rep_no": rep_no})
+        self.db.table("runs").update(run_id, {"set_no": set_no, "rep_no": rep_no})
 
     # Workouts -------------------------------------------------------------------
 
     def save_workout(self, session_id: int, *, text: str, kind: str, slug: str | None, athletes: list[dict], options: dict) -> None:
         """The workout run in a session, as the coach chose it; its summary comes with ``update_workout``."""
         self.session(session_id)
-        self.db["workouts"].insert({
+        self.db.table("workouts").insert({
             "session_id": session_id, "text": text, "kind": kind, "slug": slug,
             "athletes": json.dumps(athletes), "options": json.dumps(options), "summary": None, "ended": 0,
         })  # fmt: skip
 
-    def update_workout(self, session_id: int, summary: list[dict], *, ended: bool) -> None:
+    def update_workout(self, session_id: int, summary: Sequence[SummaryRow], *, ended: bool) -> None:
         with self._writing():
-            self.db.execute("update workouts set summary = ?, ended = ? where session_id = ?", [json.dumps(summary), int(ended), session_id])
+            self.db.execute("update workouts set summary = ?, ended = ? where session_id = ?", [json.dumps(jsonable(summary)), int(ended), session_id])
 
     def workout(self, session_id: int) -> dict | None:
         """The session's workout (JSON fields decoded), or None."""
@@ -566,18 +592,18 @@ class Store:
     # Athletes -----------------------------------------------------------------
 
     def add_athlete(self, name: str, *, notes: str = "") -> int:
-        name = name.strip()
+        name = check_name(name, "An athlete's name", StoreError)
         if not name:
             raise StoreError("An athlete needs a name.")
         if self.find_athlete(name) is not None:
             raise StoreError(f"There is already an athlete called {name!r}.")
-        return self.db["athletes"].insert({"name": name, "notes": notes, "archived": 0, "created_at": datetime.now().astimezone().isoformat(timespec="seconds")}).last_pk
+        return _row_id(self.db.table("athletes").insert({"name": name, "notes": notes, "archived": 0, "created_at": datetime.now().astimezone().isoformat(timespec="seconds")}))
 
     def update_athlete(self, athlete_id: int, *, name: str | None = None, notes: str | None = None, archived: bool | None = None) -> None:
         self.athlete(athlete_id)
         changes: dict = {}
         if name is not None:
-            name = name.strip()
+            name = check_name(name, "An athlete's name", StoreError)
             if not name:
                 raise StoreError("An athlete needs a name.")
             other = self.find_athlete(name)
@@ -589,7 +615,7 @@ class Store:
         if archived is not None:
             changes["archived"] = int(archived)
         if changes:
-            self.db["athletes"].update(athlete_id, changes)
+            self.db.table("athletes").update(athlete_id, changes)
 
     def athlete(self, athlete_id: int) -> dict:
         rows = list(self.db["athletes"].rows_where("id = ?", [athlete_id]))
@@ -607,7 +633,7 @@ class Store:
 
     def set_race_time(self, athlete_id: int, distance_m: float, time_ns: int | None, kind: str = "best") -> None:
         """Set (or with ``None`` clear) an athlete's best or goal time over a distance."""
-        if kind not in ("best", "goal"):
+        if kind not in RACE_TIME_KINDS:
             raise StoreError(f"A race time is a 'best' or a 'goal', not {kind!r}.")
         if not distance_m > 0:
             raise StoreError(f"A race distance must be more than 0 m, not {distance_m}.")
@@ -618,7 +644,7 @@ class Store:
         with self.db.atomic():
             self.db.execute("delete from race_times where athlete_id = ? and distance_m = ? and kind = ?", [athlete_id, distance_m, kind])
             if time_ns is not None:
-                self.db["race_times"].insert({"athlete_id": athlete_id, "distance_m": float(distance_m), "kind": kind, "time_ns": time_ns})
+                self.db.table("race_times").insert({"athlete_id": athlete_id, "distance_m": float(distance_m), "kind": kind, "time_ns": time_ns})
 
     def race_times(self, athlete_id: int) -> list[dict]:
         return list(self.db["race_times"].rows_where("athlete_id = ?", [athlete_id], order_by="distance_m, kind", select="distance_m, kind, time_ns"))
@@ -636,7 +662,40 @@ class Store:
         return rows[0]["value"] if rows else None
 
     def set_setting(self, key: str, value: str) -> None:
-        self.db["settings"].upsert({"key": key, "value": value}, pk="key")
+        self.db.table("settings").upsert({"key": key, "value": value}, pk="key")
+
+
+    def delete_setting(self, key: str) -> None:
+        self.db.execute("delete from settings where key = ?", [key])
+        self.db.conn.commit()
+
+    def backup(self, out: str | Path) -> None:
+        """A consistent copy of the database in the new file ``out``, without secrets.
+
+        SQLite's backup API copies what readers see, the WAL included, while the
+        daemon keeps writing; copying the ``.db`` file alone would miss what is
+        still in the WAL. The copy has no password hash or cookie key
+        (``PRIVATE_SETTINGS``), vacuumed so no page still holds them.
+        """
+        out = Path(out)
+        if out.exists():
+            raise StoreError(f"{out} already exists: give a new file for the copy.")
+        partial = out.with_name(out.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            copy = sqlite3.connect(partial)
+            try:
+                self.db.conn.backup(copy)
+                copy.execute(f"delete from settings where key in ({', '.join('?' * len(PRIVATE_SETTINGS))})", PRIVATE_SETTINGS)
+                copy.commit()
+                copy.execute("pragma journal_mode = delete")  # one self-contained file
+                copy.execute("vacuum")
+            finally:
+                copy.close()
+            os.replace(partial, out)
+        except (sqlite3.Error, OSError) as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"Cannot write the copy {out}: {exc}.") from None
 
 
 @dataclass(slots=True)
@@ -650,19 +709,26 @@ class StoredAhead:
 
 _INSERT_RUN = (
     "insert into runs (id, session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason,"
-    " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns)"
-    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns, ambiguous)"
+    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _row_id(table: Table) -> int:
+    """The id of the row ``table`` just inserted: sqlite-utils sets it on every insert that is not ignored."""
+    assert isinstance(table.last_pk, int)
+    return table.last_pk
 
 
 def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) -> tuple:
     """A run's (or lap rep's) row; ``kept`` carries over its id and what people decided about it before a recompute."""
+    lap: tuple[float | None, str | None, int | None, str | None, int | None, int]
     if isinstance(run, LapRep):
         crossings = {}  # one gate crossed lap after lap: the splits say when
-        lap = (run.distance_m, json.dumps(run.splits_ns), run.target_ns, run.start.value, run.recovery_ns)
+        lap = (run.distance_m, json.dumps(run.splits_ns), run.target_ns, run.start.value, run.recovery_ns, 0)
     else:
         crossings = {c.gate: c.t_ns for c in run.crossings}
-        lap = (None,) * 5
+        lap = (None, None, None, None, None, int(run.ambiguous))
     return (
         kept["id"] if kept else None,
         session_id,
@@ -681,66 +747,34 @@ def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) ->
     )
 
 
-def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> dict:
+def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> RunView:
     """A stored run as the API shows it: the replay report (or a lap rep's) plus who, where and whether voided.
 
-    ``set`` and ``rep`` say which workout rep it was (None outside a workout).
+    ``set_no`` and ``rep_no`` say which workout rep it was (None outside a workout).
     """
-    if row["splits"] is not None:
-        result = lap_report(row)
-    else:
-        crossings = json.loads(row["crossings"])
-        run = Run(
-            row["number"],
-            tuple(Crossing(gate, t_ns, layout.method) for gate, t_ns in crossings.items()),
-            RunStatus(row["status"]),
-            row["reason"],
-        )
-        result = report(run, layout, paces)
-    return {
-        **result,
-        "id": row["id"],
-        "session": row["session_id"],
-        "athlete": row.get("athlete"),
-        "athlete_id": row["athlete_id"],
-        "voided": bool(row["voided"]),
-        "void_reason": row["void_reason"],
-        "set": row["set_no"],
-        "rep": row["rep_no"],
-    }
+    crossings = json.loads(row["crossings"])
+    run = Run(
+        row["number"],
+        tuple(Crossing(gate, t_ns, layout.method) for gate, t_ns in crossings.items()),
+        RunStatus(row["status"]),
+        row["reason"],
+        bool(row["ambiguous"]),
+    )
+    lap = None if row["splits"] is None else lap_report(row)
+    result = report(run, layout, paces if lap is None else None)  # a lap rep crossed one gate: no segments
+    return RunView.of(
+        result, lap=lap, id=row["id"], session=row["session_id"], athlete=row.get("athlete"), athlete_id=row["athlete_id"],
+        voided=bool(row["voided"]), void_reason=row["void_reason"], set_no=row["set_no"], rep_no=row["rep_no"],
+    )  # fmt: skip
 
 
-def lap_report(row: dict) -> dict:
-    """A stored lap rep shaped like ``report`` (no segments, no fly zone), with ``lap``: its time,
-    splits and the difference from its target."""
-    splits = json.loads(row["splits"])
-    complete = row["status"] == RunStatus.COMPLETE
-    time_ns = sum(splits) if complete else None
+def lap_report(row: dict) -> LapReport:
+    """A stored lap rep: its time, splits and the difference from its target."""
+    splits = tuple(json.loads(row["splits"]))
+    time_ns = sum(splits) if row["status"] == RunStatus.COMPLETE else None
     check = None
-    if complete and row["target_ns"] is not None:
+    if time_ns is not None and row["target_ns"] is not None:
         check = check_pace(time_ns, row["target_ns"], row["distance_m"])
-    velocity = row["distance_m"] * NS_PER_S / time_ns if complete else None
-    return {
-        "number": row["number"],
-        "status": row["status"],
-        "crossings": json.loads(row["crossings"]),
-        "segments": [],
-        "fly": None,
-        "vs_pace": {},
-        "reason": row["reason"],
-        "lap": {
-            "distance_m": row["distance_m"],
-            "start": row["start_kind"],
-            "started_ns": row["started_ns"],
-            "time_ns": time_ns,
-            "time_s": None if time_ns is None else time_ns / NS_PER_S,
-            "splits_ns": splits,
-            "splits_s": [s / NS_PER_S for s in splits],
-            "velocity_mps": velocity,
-            "kmh": None if velocity is None else velocity * 3.6,
-            "target_ns": row["target_ns"],
-            "target_s": None if row["target_ns"] is None else row["target_ns"] / NS_PER_S,
-            "check": None if check is None else {"verdict": check.verdict.value, "diff_s": check.diff_ns / NS_PER_S},
-            "recovery_s": None if row["recovery_ns"] is None else row["recovery_ns"] / NS_PER_S,
-        },
-    }
+    return LapReport(
+        row["distance_m"], StartKind(row["start_kind"]), row["started_ns"], time_ns, splits, row["target_ns"], check, row["recovery_ns"]
+    )

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 
 from gatectl.sources import Emit
-from gatectl.timing.model import Edge
+from gatectl.timing.model import NS_PER_S, Edge
 
 
 class FakeSource:
@@ -67,6 +67,36 @@ class FakeSource:
         for arrives_ns, _, edge in arrivals:
             self.emit(edge)
             self.advance_to(arrives_ns)
+
+
+class FakeGates:
+    """An ``EdgeSource`` driven by the test: ``break_beams`` emits, ``now`` is set by hand."""
+
+    name = "fake"
+    latency_ns = 0
+
+    def __init__(self) -> None:
+        self.now = 1000 * NS_PER_S
+        self._emit: Emit | None = None
+        self.lock = threading.Lock()
+
+    def start(self, emit) -> None:
+        self._emit = emit
+
+    def stop(self) -> None:
+        self._emit: Emit | None = None
+
+    def now_ns(self) -> int:
+        with self.lock:
+            return self.now
+
+    def set_now(self, t_ns: int) -> None:
+        with self.lock:
+            self.now = max(self.now, t_ns)
+
+    def emit(self, edge: Edge) -> None:
+        self.set_now(edge.t_ns)
+        self._emit(edge)
 
 
 class BrokenSource(FakeSource):

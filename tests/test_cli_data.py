@@ -115,6 +115,10 @@ def test_add_named_distances(db_path):
         ("--best", "400=fast", "--best: Race time 'fast' must look like 45.28, 1:52.3 or 35:00."),
         ("--goal", "lap=60", "--goal: Race distance 'lap' must be metres"),
         ("--goal", "400=0", "--goal: Race time '0' must be longer than zero."),
+        # Plausibility is the core's, as on the dashboard: 80 m/s would skew every pace comparison.
+        ("--best", "400=5", "--best: 400 m in 5.00 would be 80.0 m/s on average, which no race is run at (typo? 45.3 is 45.3 s"),
+        ("--goal", "800=99:00:00", "--goal: 800 m in 99:00:00.00 would be 0.0 m/s on average, which no race is run at"),
+        ("--best", "2000k=100:00:00", "--best: Race distance '2000k' is too long: a race is at most 1000 km."),
     ],
 )
 def test_add_with_a_bad_race_spec(db_path, capsys, option, spec, message):
@@ -200,6 +204,13 @@ def test_edit_with_a_bad_race_spec_changes_nothing(db_path, capsys):
     assert gatectl("athletes", "edit", "Ana", "--rename", "Ann", "--best", "400=", "--db", db_path) == 2
     assert "--best: Race '400=' must look like" in capsys.readouterr().err
     assert list(athletes(db_path)) == ["Ana"]
+
+
+def test_edit_with_an_implausible_race_time_changes_nothing(db_path, capsys):
+    gatectl("athletes", "add", "Ana", "--best", "400=52.8", "--db", db_path)
+    assert gatectl("athletes", "edit", "Ana", "--rename", "Ann", "--best", "400=5", "--db", db_path) == 2
+    assert capsys.readouterr().err.startswith("gatectl: error: --best: 400 m in 5.00 would be 80.0 m/s on average")
+    assert {t["time_ns"] for t in athletes(db_path)["Ana"]["race_times"]} == {52_800_000_000}
 
 
 def test_athletes_needs_an_action(capsys):

@@ -1,9 +1,15 @@
 """``gatectl demo``'s workout options are checked before anything starts; lap reps print like runs."""
 
+from dataclasses import replace
+
 import pytest
 
 from gatectl.cli import main
 from gatectl.cli.live import format_run
+from gatectl.coaching.laps import LapReport, StartKind
+from gatectl.coaching.quality import check_pace
+from gatectl.timing.model import RunStatus
+from gatectl.timing.results import RunView
 
 
 @pytest.mark.parametrize(
@@ -28,8 +34,11 @@ def test_demo_help_shows_the_workout_options(capsys):
 
 
 def test_a_lap_rep_prints_its_time_against_the_target():
-    lap = {"distance_m": 400.0, "time_ns": 79_400_000_000, "target_ns": 80_000_000_000, "velocity_mps": 5.04, "check": {"diff_s": -0.6, "verdict": "on-target"}}
-    run = {"number": 3, "status": "complete", "athlete": "Ana", "fly": None, "lap": lap, "reason": None}
+    lap = LapReport(400.0, StartKind.ROLLING, 0, 79_400_000_000, (79_400_000_000,), 80_000_000_000,
+                    check_pace(79_400_000_000, 80_000_000_000, 400.0), None)
+    assert (lap.velocity_mps, lap.check.diff_s) == (pytest.approx(5.04, abs=0.005), pytest.approx(-0.6))
+    run = RunView(3, RunStatus.COMPLETE, {}, (), None, {}, None, ambiguous=False, unseen=(), line=None, lap=lap, id=3, session=1,
+                  athlete="Ana", athlete_id=1, voided=False, void_reason=None, set_no=None, rep_no=None)
     assert format_run(run) == "run   3  complete    Ana           400 m 1:19.40  5.04 m/s  -0.60 s vs 1:20.0 (on-target)"
-    run["lap"] = {**lap, "target_ns": None, "check": None}
+    run = replace(run, lap=replace(lap, target_ns=None, check=None))
     assert format_run(run).endswith("400 m 1:19.40  5.04 m/s")

@@ -1,14 +1,14 @@
 import json
 
 import pytest
-from conftest import breaks, ns, sprint
+from helpers import breaks, ns, sprint
 
 from gatectl.cli import main
 from gatectl.timing.model import Layout
 from gatectl.timing.trace import write_trace
 
 FLYING = "M1=0,M2=30,M3=60"
-RUN_KEYS = {"number", "status", "crossings", "segments", "fly", "vs_pace", "reason"}
+RUN_KEYS = {"number", "status", "crossings", "segments", "fly", "vs_pace", "reason", "ambiguous", "unseen", "line"}
 SEGMENT_KEYS = {"from", "to", "distance_m", "time_ns", "time_s", "velocity_mps"}
 FLY_KEYS = {"distance_m", "time_ns", "time_s", "velocity_mps", "kmh", "per_100m_s", "equivalent_400m_s"}
 
@@ -59,12 +59,13 @@ def test_json_keeps_incomplete_and_rejected_runs(trace, capsys):
     layout = Layout.parse(FLYING)
     edges = sprint(layout, 0, 10.0) + breaks("M2", (20_000, 20_060)) + breaks("M1", (30_000, 30_060))
     runs = replay_json(capsys, trace(edges), "--layout", FLYING, "--pb400", "50")
-    assert [(r["number"], r["status"]) for r in runs] == [(1, "complete"), (2, "rejected"), (3, "incomplete")]
+    # A crossing alone at M1 is rejected: it is no run (FIFO kept it as an incomplete one).
+    assert [(r["number"], r["status"]) for r in runs] == [(1, "complete"), (2, "rejected"), (3, "rejected")]
     for r in runs[1:]:
         assert (r["fly"], r["vs_pace"]) == (None, {})
         assert r["reason"]
     assert runs[1]["reason"].startswith("orphan crossing at M2")
-    assert "no crossing at M2" in runs[2]["reason"]
+    assert runs[2]["reason"].startswith("lone crossing at M1")  # M2 at 20 s, M1 at 30 s: 3 m/s is no walk-back
 
 
 def test_fly_zone_is_the_last_segment(trace, capsys):
@@ -97,8 +98,8 @@ def test_table_for_people(trace, capsys):
     assert err == ""
     assert lines[0].split() == ["run", "status", "fly", "30", "m", "m/s", "km/h", "vs", "pace", "/", "reason"]
     assert lines[1].split() == ["1", "complete", "3.000s", "10.00", "36.00", "400m", "118.8%", "800m", "137.5%"]
-    assert lines[2].split()[:3] == ["2", "incomplete", "—"]
-    assert "no crossing at M2" in lines[2]
+    assert lines[2].split()[:3] == ["2", "rejected", "—"]  # a lone crossing at M1 is no run
+    assert "lone crossing at M1" in lines[2]
     assert lines[-1] == "26 edges, 4 crossings, 1 complete runs of 2, 0 anomalies (method longest)"
 
 

@@ -65,6 +65,7 @@ def test_parse_sprinter_options(capsys, options, rests):
         (["3 x 3 x 30y"], "unknown unit 'y'"),
         (["300m. 7:00 Rec banana"], "'banana' at column 16"),
         (["4 x 400", "--race", "10k"], "must look like 10k=35:00"),
+        (["4 x 400", "--race", "10k=3:00"], "10000 m in 3:00.00 would be 55.6 m/s on average, which no race is run at"),
         (["4 x 400", "--sprinter-factor", "2.5"], "between 1.0 and 2.0"),
     ],
 )

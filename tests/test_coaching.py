@@ -1,13 +1,12 @@
-import doctest
 import json
 from dataclasses import asdict
+from itertools import pairwise
 
 import pytest
-from conftest import MS, S, passage
+from helpers import MS, S, passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatectl.coaching import runner as coaching
 from gatectl.coaching.laps import LapRep, LapStart, LapTiming
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.notation import parse_workout
@@ -24,7 +23,7 @@ from gatectl.errors import WorkoutError
 from gatectl.sim import sprinters as sim
 from gatectl.timing.model import Crossing, Gate, Layout, Method, Run, RunStatus
 from gatectl.timing.pipeline import time_edges
-from gatectl.timing.results import report
+from gatectl.timing.results import RunView, report
 
 FLY = Layout.flying()
 ADA = Athlete(1, "Ada", {400.0: 50 * S, 800.0: 110 * S})
@@ -65,9 +64,6 @@ class Walk:
     def athlete(self, now_ns, athlete_id):
         return next(a for a in self.view(now_ns).athletes if a.id == athlete_id)
 
-
-def test_docstring_examples():
-    assert doctest.testmod(coaching).failed == 0
 
 
 # ---- Building a runner ------------------------------------------------------------------------------
@@ -432,7 +428,8 @@ def test_a_void_after_the_last_rep_reopens_the_workout():
 def test_a_voided_run_from_the_store_is_not_a_rep():
     walk = Walk(make("2 x 30m. 1:00 Rec between reps"))
     walk("start", 0)
-    stored = {**fly(1, 0, 3.0), "voided": True, "void_reason": "false start"}
+    ran = fly(1, 0, 3.0)
+    stored = RunView.of(ran, lap=None, id=1, session=1, athlete="Ada", athlete_id=1, voided=True, void_reason="false start", set_no=None, rep_no=None)
     walk("run_finished", 1, 1, stored, 7 * S)
     [attempt] = walk.runner.attempts[0]
     assert (attempt.outcome, attempt.reason, attempt.ended_ns) == (Outcome.VOIDED, "false start", 6_600 * MS)
@@ -600,7 +597,7 @@ def test_flying_30s_for_three_athletes_on_the_simulator():
         vmax = speeds[athlete] * (0.85 if (athlete, view.set_no, view.rep_no) == (3, 2, 2) else 1.0)
         number += 1
         simulated = sim.simulate(
-            FLY, 1, athletes=[sim.Athlete(here.name, vmax_mps=vmax)], seed=number,
+            FLY, 1, sprinters=[sim.Sprinter(here.name, vmax_mps=vmax)], seed=number,
             options=sim.SimOptions(limbs=True), start_ns=now + 20 * S,  # the walk to the start
         )  # fmt: skip
         [run] = time_edges(simulated.edges, FLY).runs
@@ -621,10 +618,10 @@ def test_flying_30s_for_three_athletes_on_the_simulator():
     overs = [e for e in walk.effects if e.cue is Cue.REST_OVER]
     assert len(warnings) == len(overs) == 26 - 3 and [w.at_ns + 10 * S for w in warnings] == [o.at_ns for o in overs]
     attempts = {a.id: a.attempts for a in walk.view(now).athletes}
-    for athlete, rows in attempts.items():
+    for rows in attempts.values():
         done = [a for a in rows if a.outcome is Outcome.DONE]
         assert all(a.check.verdict is Verdict.BEAT for a in done)
-        for before, after in zip(done, done[1:]):
+        for before, after in pairwise(done):
             assert after.rest_ns >= (180 if before.set_no == after.set_no else 360) * S
     summary = {s.id: s for s in walk.runner.summary()}
     assert [(s.done, s.skipped, len(s.drop_offs)) for s in summary.values()] == [(9, 0, 0), (9, 0, 0), (8, 1, 1)]

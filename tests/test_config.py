@@ -1,4 +1,6 @@
+import re
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -189,7 +191,7 @@ def doc(top: str = "", source: str = 'kind = "sim"', detection: str = "", web: s
         (doc(database='path = "g.db"\nmode = "wal"'), "database.mode: unknown field"),
         (doc(top='source = "gpio"', source=None), "source: must be a table ([source])"),
         (doc(source="kind = 3"), "source.kind: must be a text, not 3"),
-        (doc(source='kind = "serial"'), "source.kind: must be one of gpio, sim, replay, not 'serial'"),
+        (doc(source='kind = "radio"'), "source.kind: must be one of gpio, serial, sim, replay, not 'radio'"),
         (doc(source='kind = "sim"\nseed = "x"'), "source.seed: must be a whole number, not 'x'"),
         (doc(source='kind = "sim"\nseed = true'), "source.seed: must be a whole number, not True"),
         (doc(source='kind = "sim"\nlimbs = 1'), "source.limbs: must be a bool, not 1"),
@@ -348,7 +350,7 @@ def test_invalid_toml(tmp_path):
 
 
 def test_file_errors_start_with_the_file_name(tmp_path):
-    path = write(tmp_path, '[source]\nkind = "serial"\n')
+    path = write(tmp_path, '[source]\nkind = "radio"\n')
     with pytest.raises(ConfigError, match=r"^.*gatectl\.toml: source\.kind: must be one of"):
         load_config(path)
 
@@ -360,7 +362,7 @@ def test_file_errors_start_with_the_file_name(tmp_path):
     "text, message",
     [
         ("[source\n", "is not valid TOML"),
-        ('[source]\nkind = "serial"\n', "source.kind: must be one of gpio, sim, replay"),
+        ('[source]\nkind = "radio"\n', "source.kind: must be one of gpio, serial, sim, replay"),
         (gpio_gate("pin = 99"), "gates[1].pin: must be a GPIO number from 0 to 27, not 99"),
     ],
 )
@@ -420,3 +422,43 @@ def test_gpio_config_off_a_pi_is_a_sentence(tmp_path):
         assert str(exc)
         return
     assert source.name and hasattr(source, "now_ns")
+
+
+# [network]: the Pi's own Wi-Fi, for the dashboard's QR codes -----------------------------
+
+
+def test_network_section(tmp_path):
+    from gatectl.config import Network
+
+    config = load_config(write(tmp_path, FULL_GPIO + '\n[network]\nssid = "Track"\npassword = "sprint-fast-9"\n'))
+    assert config.network == Network("Track", "sprint-fast-9", "10.42.0.1")
+    assert load_config(write(tmp_path, FULL_GPIO)).network is None
+    with_address = FULL_GPIO + '\n[network]\nssid = "Track"\npassword = "sprint-fast-9"\naddress = "192.168.4.1"\n'
+    assert load_config(write(tmp_path, with_address)).network == Network("Track", "sprint-fast-9", "192.168.4.1")
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [
+        ('password = "sprint-fast-9"', "network.ssid: missing"),
+        ('ssid = ""\npassword = "sprint-fast-9"', "network.ssid: a Wi-Fi name has 1 to 32 bytes"),
+        (f'ssid = "{"x" * 33}"\npassword = "sprint-fast-9"', "1 to 32 bytes"),
+        ('ssid = "Track"', "network.password: missing"),
+        ('ssid = "Track"\npassword = "short"', "network.password: a WPA2 key has 8 to 63"),
+        (f'ssid = "Track"\npassword = "{"k" * 64}"', "8 to 63"),
+        ('ssid = "Track"\npassword = "sprint-fäst"', "printable ASCII"),
+        ('ssid = "Track"\npassword = "sprint-fast-9"\naddress = "pi.local"', "network.address: must be an IPv4 address"),
+        ('ssid = "Track"\npassword = "sprint-fast-9"\naddress = "8.8.8.8"', "must be a private host address"),
+        ('ssid = "Track"\npassword = "sprint-fast-9"\naddress = "10.42.0.255"', "must be a private host address"),
+        ('ssid = "Track"\npassword = "sprint-fast-9"\nchannel = 6', "network.channel: unknown field"),
+        ('ssid = 5\npassword = "sprint-fast-9"', "network.ssid: must be a text"),
+    ],
+)
+def test_network_errors_name_the_field(tmp_path, network, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(write(tmp_path, FULL_GPIO + "\n[network]\n" + network + "\n"))
+
+
+def test_network_must_be_a_table():
+    with pytest.raises(ConfigError, match=r"network: must be a table"):
+        parse_config({**tomllib.loads(FULL_GPIO), "network": "Track"})

@@ -3,59 +3,21 @@ import threading
 from dataclasses import FrozenInstanceError
 
 import pytest
-from fakes import BrokenSource, FakeSource, SteppingClock
+from fakes import BrokenSource, SteppingClock
+from helpers import FLY30, LIMBS, START, Live, assert_live_equals_recompute, reps
 
 from gatectl.cli.live import format_run
 from gatectl.coaching.laps import Track
 from gatectl.daemon.daemon import Daemon
-from gatectl.daemon.events import EventBus
 from gatectl.daemon.loop import DaemonStopped
 from gatectl.errors import SourceError, StoreError
 from gatectl.sim.source import ROSTER, SimSource
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, simulate
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, heats, simulate
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 from gatectl.timing.pipeline import time_edges
 
 S, MS = NS_PER_S, NS_PER_MS
-FLY30 = Layout.flying(30, 30)
-START = 1000 * S  # the fake source's clock when the daemon starts
-LIMBS = SimOptions(limbs=True)
-
-
-class Live:
-    """A daemon on a FakeSource writing to a database file, and everything it published."""
-
-    def __init__(self, path, layout=FLY30, latency_ns=0, store_factory=None):
-        self.path = path
-        self.source = FakeSource(START, latency_ns)
-        self.bus = EventBus(history=100_000, subscriber_queue=100_000)
-        self.sub = self.bus.subscribe()
-        self.daemon = Daemon(self.source, store_factory or (lambda: Store(path)), layout, bus=self.bus, place="Club track", tick_ns=2 * MS)
-        self.seen = []
-
-    def settle(self):
-        """Return once the daemon has taken every edge emitted and the clock as it is now."""
-        self.daemon.call(lambda: None)
-        self.daemon.call(lambda: None)  # this one's batch read the clock after it was moved
-
-    def play(self, edges, then_ns=3 * S, seed=0):
-        """Deliver ``edges``, then let ``then_ns`` pass on the source's clock."""
-        edges = list(edges)
-        self.source.play(edges, seed=seed)
-        self.source.advance_to(max(e.t_ns for e in edges) + then_ns)
-        self.settle()
-
-    def events(self, kind=None):
-        self.seen += iter(lambda: self.sub.get(timeout=0), None)
-        return [e.data for e in self.seen if kind is None or e.kind == kind]
-
-    def store(self):
-        return Store(self.path)
-
-    def runs(self, session_id=None):
-        with self.store() as store:
-            return sorted(store.runs(session_id=session_id or self.daemon.snapshot().session_id), key=lambda r: r["number"])
 
 
 @pytest.fixture
@@ -64,33 +26,6 @@ def live(tmp_path):
     live.daemon.start()
     yield live
     live.daemon.stop()
-
-
-def reps(count, seed=1, start_ns=START + S, options=LIMBS, **kw):
-    return simulate(FLY30, count, seed=seed, options=options, start_ns=start_ns, **kw)
-
-
-def comparable(runs):
-    return [{k: v for k, v in run.items() if k != "id"} for run in runs]
-
-
-def derived(store, session_id):
-    """Everything the core derived for a session, ids left out, in a stable order."""
-    def rows(table):
-        return sorted(
-            ({k: v for k, v in row.items() if k != "id"} for row in store.db[table].rows_where("session_id = ?", [session_id])),
-            key=lambda row: tuple(str(row[k]) for k in sorted(row)),
-        )
-    return {"runs": comparable(sorted(store.runs(session_id=session_id), key=lambda r: r["number"])),
-            "crossings": rows("crossings"), "anomalies": rows("anomalies")}
-
-
-def assert_live_equals_recompute(path, session_id):
-    with Store(path) as store:
-        before = derived(store, session_id)
-        store.recompute(session_id)
-        assert derived(store, session_id) == before
-    return before
 
 
 # Start and stop ----------------------------------------------------------------------------------
@@ -141,7 +76,7 @@ def test_stop_loses_nothing(tmp_path):
     live.daemon.stop()
     with live.store() as store:
         assert store.edges(live.daemon.snapshot().session_id) == sorted(sim.edges, key=lambda e: e.t_ns)
-    assert [r["status"] for r in live.runs()] == ["complete", "complete"]
+    assert [r.status for r in live.runs()] == ["complete", "complete"]
     assert len(live.events("run")) == 2
 
 
@@ -156,14 +91,14 @@ def test_every_edge_is_logged_and_every_run_stored_and_published(live):
         assert store.edges(live.daemon.snapshot().session_id) == list(sim.edges)
         crossings = list(store.db["crossings"].rows_where(order_by="t_ns"))
     runs = live.runs()
-    assert [r["status"] for r in runs] == ["complete"] * 5
+    assert [r.status for r in runs] == ["complete"] * 5
     # Exactly what the timing core makes of the record, and close to the truth despite the limbs.
     expected = time_edges(sim.edges, FLY30).runs
-    assert [r["crossings"] for r in runs] == [{c.gate: c.t_ns for c in run.crossings} for run in expected]
+    assert [r.crossings for r in runs] == [{c.gate: c.t_ns for c in run.crossings} for run in expected]
     for run, rep in zip(runs, sim.reps):
-        assert abs(run["fly"]["time_ns"] - rep.fly_time_ns) < 20 * MS
+        assert abs(run.fly.time_ns - rep.fly_time_ns) < 20 * MS
     published = live.events("run")
-    assert [(r["id"], r["session"], r["athlete"]) for r in published] == [(r["id"], 1, None) for r in runs]
+    assert [(r.id, r.session, r.athlete) for r in published] == [(r.id, 1, None) for r in runs]
     assert published == runs
     assert [(c["gate"], c["t_ns"]) for c in live.events("crossing")] == [(c["gate"], c["t_ns"]) for c in crossings]
     assert len(crossings) == 15
@@ -173,16 +108,16 @@ def test_runs_are_stored_as_they_finish(live):
     sim = reps(2, gap_ns=30 * S)
     first_rep = [e for e in sim.edges if e.t_ns < sim.reps[1].start_ns]
     live.play(first_rep)
-    assert [r["number"] for r in live.runs()] == [1]
+    assert [r.number for r in live.runs()] == [1]
     live.play([e for e in sim.edges if e.t_ns >= sim.reps[1].start_ns])
-    assert [r["number"] for r in live.runs()] == [1, 2]
+    assert [r.number for r in live.runs()] == [1, 2]
 
 
 def test_live_result_equals_recompute(tmp_path):
     live = Live(tmp_path / "g.db")
     live.daemon.start()
     options = SimOptions(limbs=True, faults=frozenset({Fault.MISSED, Fault.SPURIOUS, Fault.PAIR, Fault.STUCK}), fault_chance=0.3)
-    sim = simulate(FLY30, 16, athletes=[Athlete("A", 9.6), Athlete("B", 8.1)], seed=21, options=options, start_ns=START + S)
+    sim = simulate(FLY30, 16, sprinters=[Sprinter("A", 9.6), Sprinter("B", 8.1)], seed=21, options=options, start_ns=START + S)
     quiet = sim.reps[3].start_ns - 2 * S  # between reps: a 0.2 ms glitch and a beam no gate has
     oddities = [Edge("M2", quiet, True), Edge("M2", quiet + 200_000, False), Edge("X9", quiet + S, True)]
     edges = sorted([*sim.edges, *oddities], key=lambda e: e.t_ns)
@@ -192,7 +127,7 @@ def test_live_result_equals_recompute(tmp_path):
     live.settle()
     live.daemon.stop()
     result = assert_live_equals_recompute(live.path, live.daemon.snapshot().session_id)
-    assert {r["status"] for r in result["runs"]} == {"complete", "incomplete", "rejected"}
+    assert {r.status for r in result["runs"]} == {"complete", "incomplete", "rejected"}
     reasons = [a["reason"] for a in result["anomalies"]]
     assert any("glitch" in r for r in reasons) and any("no gate has a beam named X9" in r for r in reasons)
 
@@ -211,7 +146,7 @@ def test_late_edges_give_the_same_result(tmp_path):
     live.daemon.stop()
     expected = time_edges(sim.edges, FLY30)
     runs = live.runs()
-    assert [(r["number"], r["status"], r["crossings"]) for r in runs] == [
+    assert [(r.number, r.status, r.crossings) for r in runs] == [
         (run.number, run.status.value, {c.gate: c.t_ns for c in run.crossings}) for run in sorted(expected.runs, key=lambda r: r.number)
     ]
     with live.store() as store:
@@ -228,7 +163,7 @@ def test_an_edge_later_than_the_latency_allows_is_kept_but_set_aside(live):
     with live.store() as store:
         assert store.edge_count(live.daemon.snapshot().session_id) == len(sim.edges) + 1  # the raw log has it
         assert any("out of order" in a["reason"] for a in store.anomalies(live.daemon.snapshot().session_id))
-    assert [r["status"] for r in live.runs()] == ["complete"]
+    assert [r.status for r in live.runs()] == ["complete"]
 
 
 def test_sim_source_end_to_end(tmp_path):
@@ -241,7 +176,7 @@ def test_sim_source_end_to_end(tmp_path):
     daemon.start()
     assert clock.at_limit.wait(5)
     daemon.stop()
-    expected = [e for heat in heats(FLY30, 100, athletes=ROSTER, seed=6, options=LIMBS, start_ns=START, gap_ns=10 * S)
+    expected = [e for heat in heats(FLY30, 100, sprinters=ROSTER, seed=6, options=LIMBS, start_ns=START, gap_ns=10 * S)
                 for e in heat.edges if e.t_ns <= clock.limit_ns]
     with Store(path) as store:
         assert store.edges(daemon.snapshot().session_id) == expected
@@ -249,7 +184,7 @@ def test_sim_source_end_to_end(tmp_path):
     result = assert_live_equals_recompute(path, daemon.snapshot().session_id)
     finished = [rep for rep in source.reps if rep.truth["M3"] + S < clock.limit_ns]
     assert len(finished) >= 20
-    assert [r["status"] for r in result["runs"][: len(finished)]] == ["complete"] * len(finished)
+    assert [r.status for r in result["runs"][: len(finished)]] == ["complete"] * len(finished)
 
 
 # A bad batch ---------------------------------------------------------------------------------------
@@ -262,7 +197,7 @@ def test_a_bad_batch_does_not_stop_the_daemon(live, caplog):
     assert "could not process 1 edges" in caplog.text
     sim = reps(1)
     live.play(sim.edges)
-    assert [r["status"] for r in live.runs()] == ["complete"]
+    assert [r.status for r in live.runs()] == ["complete"]
 
 
 def test_a_failing_write_does_not_stop_the_daemon(tmp_path, caplog):
@@ -283,11 +218,11 @@ def test_a_failing_write_does_not_stop_the_daemon(tmp_path, caplog):
             live.play([e for e in sim.edges if sim.reps[rep].start_ns <= e.t_ns < sim.reps[rep].start_ns + 25 * S])
     live.daemon.stop()
     assert "could not process" in caplog.text
-    assert len([r for r in live.runs() if r["status"] == "complete"]) >= 2  # the runs after the failure
+    assert len([r for r in live.runs() if r.status == "complete"]) >= 2  # the runs after the failure
     with live.store() as store:
         assert store.edge_count(live.daemon.snapshot().session_id) == len(sim.edges)  # the raw log is whole: recompute recovers
         store.recompute(live.daemon.snapshot().session_id)
-    assert [r["status"] for r in live.runs()] == ["complete"] * 3
+    assert [r.status for r in live.runs()] == ["complete"] * 3
 
 
 def test_call_returns_and_raises_on_the_daemon_thread(live):
@@ -313,8 +248,8 @@ def test_queue_assigns_finished_runs_in_order(live, athletes):
     sim = reps(3, gap_ns=30 * S)
     live.play(sim.edges)
     runs = live.runs()
-    assert [(r["status"], r["athlete"]) for r in runs] == [("complete", "Ana"), ("complete", "Ben"), ("complete", None)]
-    assert [r["athlete"] for r in live.events("run")] == ["Ana", "Ben", None]
+    assert [(r.status, r.athlete) for r in runs] == [("complete", "Ana"), ("complete", "Ben"), ("complete", None)]
+    assert [r.athlete for r in live.events("run")] == ["Ana", "Ben", None]
     assert live.events("queue") == [{"athletes": [ana, ben]}, {"athletes": [ben]}, {"athletes": []}]
     assert live.daemon.snapshot().queue == ()
 
@@ -328,7 +263,7 @@ def test_rejected_records_do_not_take_from_the_queue(live, athletes):
     walker = [Edge("M3", walker_ns, True), Edge("M3", walker_ns + 400 * MS, False)]
     live.play(sorted([*sim.edges, *walker], key=lambda e: e.t_ns))
     runs = live.runs()
-    assert [(r["status"], r["athlete"]) for r in runs] == [("complete", "Ana"), ("rejected", None), ("complete", "Ben")]
+    assert [(r.status, r.athlete) for r in runs] == [("complete", "Ana"), ("rejected", None), ("complete", "Ben")]
 
 
 def test_an_incomplete_run_takes_its_place_in_the_queue(live, athletes):
@@ -337,7 +272,7 @@ def test_an_incomplete_run_takes_its_place_in_the_queue(live, athletes):
     sim = reps(2, gap_ns=30 * S)
     stopped = [e for e in sim.edges if not (e.beam == "M3" and e.t_ns < sim.reps[1].start_ns)]  # Ana pulled up before M3
     live.play(stopped)
-    assert [(r["status"], r["athlete"]) for r in live.runs()] == [("incomplete", "Ana"), ("complete", "Ben")]
+    assert [(r.status, r.athlete) for r in live.runs()] == [("incomplete", "Ana"), ("complete", "Ben")]
 
 
 def test_queue_of_an_unknown_athlete_is_refused(live, athletes):
@@ -368,8 +303,8 @@ def test_runs_while_disarmed_are_voided_and_leave_the_queue(live, athletes):
     live.daemon.set_armed(True)
     live.play([e for e in sim.edges if e.t_ns >= sim.reps[1].start_ns])
     first, second = live.runs()
-    assert (first["voided"], first["void_reason"], first["athlete"]) == (True, "gates were disarmed", None)
-    assert (second["voided"], second["athlete"]) == (False, "Ana")
+    assert (first.voided, first.void_reason, first.athlete) == (True, "gates were disarmed", None)
+    assert (second.voided, second.athlete) == (False, "Ana")
     assert live.events("armed") == [{"armed": False}, {"armed": True}]
 
 
@@ -382,19 +317,19 @@ def test_new_session_closes_the_old_one_and_starts_another(live):
     # Rep 1 in full; rep 2 only as far as M2 when the coach starts a new session.
     live.play([e for e in sim.edges if e.t_ns < second_start or (e.beam != "M3")], then_ns=S)
     old = live.daemon.snapshot().session_id
-    assert [r["status"] for r in live.runs()] == ["complete"]  # rep 2 still open
+    assert [r.status for r in live.runs()] == ["complete"]  # rep 2 still open
     indoor = Layout.flying(30, 40)
     new = live.daemon.new_session(indoor, place="Indoor")
     assert new == old + 1 == live.daemon.snapshot().session_id
     old_runs = live.runs(old)
-    assert [r["status"] for r in old_runs] == ["complete", "incomplete"]
-    assert old_runs[1]["reason"].startswith("no crossing at M3 after M2")
+    assert [r.status for r in old_runs] == ["complete", "incomplete"]
+    assert old_runs[1].reason.startswith("no crossing at M3 after M2")
     assert live.events("session")[-1] == {"session": new, "layout": "M1=0,M2=30,M3=70", "method": "longest", "place": "Indoor", "track": None}
     # The next rep is timed in the new session, on the new layout.
     after = simulate(indoor, 1, seed=2, options=LIMBS, start_ns=sim.edges[-1].t_ns + 10 * S)
     live.play(after.edges)
     [run] = live.runs(new)
-    assert (run["session"], run["status"], run["fly"]["distance_m"]) == (new, "complete", 40)
+    assert (run.session, run.status, run.fly.distance_m) == (new, "complete", 40)
     with live.store() as store:
         assert store.layout(new) == indoor and store.session(new)["place"] == "Indoor"
         assert store.edge_count(new) == len(after.edges)
@@ -513,7 +448,7 @@ def test_format_run(live, athletes):
     live.play([e for e in sim.edges if not (e.beam == "M3" and e.t_ns > sim.reps[1].start_ns)], then_ns=40 * S)
     complete, incomplete = live.events("run")
     line = format_run(complete)
-    fly = complete["fly"]
+    fly = complete.fly
     assert line.startswith("run   1  complete    Ana")
-    assert f"fly 30 m {fly['time_s']:.3f} s" in line and f"{fly['velocity_mps']:.2f} m/s" in line
-    assert format_run(incomplete) == f"run   2  incomplete  unassigned    {incomplete['reason']}"
+    assert f"fly 30 m {fly.time_s:.3f} s" in line and f"{fly.velocity_mps:.2f} m/s" in line
+    assert format_run(incomplete) == f"run   2  incomplete  unassigned    {incomplete.reason}"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeSource
-from test_daemon import FLY30, MS, START, Live, reps
+from helpers import FLY30, MS, START, Live, reps
 
 from gatectl.coaching.library import WorkoutKind
 from gatectl.daemon import sessions
@@ -76,7 +76,7 @@ def test_a_workout_start_that_times_out_is_cancelled_so_a_retry_starts_one_worko
     assert live.daemon.snapshot().session_id == session  # not started after the caller gave up
     state = live.daemon.start_workout(plan)  # the coach's retry
     with live.store() as store:
-        assert [s["id"] for s in store.sessions() if store.workout(s["id"])] == [state["session"]]
+        assert [s["id"] for s in store.sessions() if store.workout(s["id"])] == [state.session]
 
 
 def test_a_call_that_started_completes_and_the_caller_is_told(live):
@@ -130,10 +130,28 @@ def test_edges_wait_while_another_program_holds_the_write_lock_and_none_is_dropp
     live.settle()
     with live.store() as store:
         assert store.edges(live.daemon.snapshot().session_id) == list(sim.edges)
-    assert [r["status"] for r in live.runs()] == [r.status.value for r in time_edges(sim.edges, FLY30).runs]
+    assert [r.status for r in live.runs()] == [r.status for r in time_edges(sim.edges, FLY30).runs]
     assert live.daemon.snapshot().faults == ()
     assert live.events("fault")[-1] == {"faults": []}
     assert "could not process" not in caplog.text
+
+
+def test_a_gate_node_hears_an_edge_acknowledged_only_once_it_is_on_disk(live):
+    acked = []
+    live.source.edges_stored = acked.extend  # as a gate node's source: told which edges are on disk
+    sim = reps(1)
+    other = sqlite3.connect(live.path, isolation_level=None)
+    other.execute("begin immediate")
+    live.play(sim.edges)
+    wait_for(lambda: faults(live, "store"))
+    assert live.daemon.unwritten == len(sim.edges) and acked == []  # held in memory: a node must keep sending them
+    other.execute("commit")
+    other.close()
+    wait_for(lambda: live.daemon.unwritten == 0)
+    live.settle()
+    assert sorted(acked) == sorted(sim.edges)
+    with live.store() as store:
+        assert sorted(store.edges(live.daemon.snapshot().session_id)) == sorted(acked)
 
 
 def test_edges_wait_while_the_disk_is_full(live):
@@ -208,7 +226,7 @@ def test_a_clock_that_raises_is_a_fault_and_the_edges_are_still_kept(tmp_path, c
     live.daemon.stop()
     with live.store() as store:
         assert store.edges(live.daemon.snapshot().session_id) == list(sim.edges)
-    assert [r["status"] for r in live.runs()] == [r.status.value for r in time_edges(sim.edges, FLY30).runs]
+    assert [r.status for r in live.runs()] == [r.status for r in time_edges(sim.edges, FLY30).runs]
 
 
 def test_an_error_in_the_timing_core_is_logged_shown_and_the_loop_goes_on(live, monkeypatch, caplog):
@@ -227,7 +245,7 @@ def test_an_error_in_the_timing_core_is_logged_shown_and_the_loop_goes_on(live, 
     assert "the timing goes on" in caplog.text
     later = reps(2, start_ns=live.source.now_ns() + S, gap_ns=20 * S)
     live.play(later.edges)
-    assert [r["status"] for r in live.runs()][-2:] == ["complete", "complete"]  # timing went on
+    assert [r.status for r in live.runs()][-2:] == ["complete", "complete"]  # timing went on
 
 
 # systemd: ready, and a watchdog fed by the loop only while it turns --------------------------------

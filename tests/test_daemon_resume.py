@@ -8,11 +8,12 @@ would. The crash suite (test_crash.py) does the same with real processes.
 
 import itertools
 import sqlite3
+from dataclasses import replace
 
 import pytest
-from test_daemon import FLY30, Live, assert_live_equals_recompute, derived, reps
+from helpers import FLY30, TRACK, Live, assert_live_equals_recompute, derived, laps, reps
 
-from gatectl.coaching.library import WorkoutKind
+from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.store import INTERRUPTED, Store
@@ -64,7 +65,7 @@ def intervals(crossings):
 
 def runs_of(path, session_id):
     with Store(path) as store:
-        return sorted(store.runs(session_id=session_id), key=lambda r: r["number"])
+        return sorted(store.runs(session_id=session_id), key=lambda r: r.number)
 
 
 def test_a_restart_carries_on_with_the_session_and_the_run_under_way_finishes(live, tmp_path):
@@ -79,8 +80,8 @@ def test_a_restart_carries_on_with_the_session_and_the_run_under_way_finishes(li
     again.daemon.stop()
     runs = runs_of(again.path, session)
     expected = time_edges(sim.edges, FLY30).runs
-    assert [(r["status"], r["crossings"]) for r in runs] == [(r.status.value, {c.gate: c.t_ns for c in r.crossings}) for r in expected]
-    assert all(r["status"] == "complete" for r in runs)
+    assert [(r.status, r.crossings) for r in runs] == [(r.status, {c.gate: c.t_ns for c in r.crossings}) for r in expected]
+    assert all(r.status == "complete" for r in runs)
     with Store(again.path) as store:
         assert store.sessions()[0]["id"] == session and len(store.sessions()) == 1
     assert_live_equals_recompute(again.path, session)  # nothing doubled, nothing missing
@@ -97,8 +98,8 @@ def test_a_run_cut_short_by_the_restart_says_so_and_a_recompute_keeps_it(live, t
     again.settle()
     again.daemon.stop()
     runs = runs_of(again.path, session)
-    assert [r["status"] for r in runs] == ["complete", "complete", "incomplete"]
-    assert runs[2]["reason"] == INTERRUPTED
+    assert [r.status for r in runs] == ["complete", "complete", "incomplete"]
+    assert runs[2].reason == INTERRUPTED
     assert_live_equals_recompute(again.path, session)
 
 
@@ -110,7 +111,7 @@ def test_what_was_stored_before_the_crash_is_not_stored_twice(live, tmp_path):
     session = live.daemon.snapshot().session_id
     with Store(live.path) as store:
         before = derived(store, session)
-    assert [r["status"] for r in runs_of(live.path, session)] == ["incomplete"]
+    assert [r.status for r in runs_of(live.path, session)] == ["incomplete"]
     crash(live, tmp_path / "after.db")
     again = restart(tmp_path / "after.db", first[-1].t_ns + 61 * S)
     again.settle()
@@ -120,7 +121,7 @@ def test_what_was_stored_before_the_crash_is_not_stored_twice(live, tmp_path):
     with Store(again.path) as store:
         assert derived(store, session) == before  # no second copy of the run, of its crossings
     [run] = runs_of(again.path, session)
-    assert run["reason"] != INTERRUPTED  # it ended before the crash, on its own
+    assert run.reason != INTERRUPTED  # it ended before the crash, on its own
 
 
 def test_after_a_reboot_a_new_clock_epoch_starts_and_the_run_under_way_is_interrupted(live, tmp_path):
@@ -132,13 +133,16 @@ def test_after_a_reboot_a_new_clock_epoch_starts_and_the_run_under_way_is_interr
     again = restart(tmp_path / "after.db", 7 * S, boot="another-boot")  # a new boot's clock starts near zero
     assert again.daemon.snapshot().session_id == session
     later = reps(2, start_ns=9 * S, gap_ns=20 * S)  # on the new boot's clock
+    acked = []
+    again.source.edges_stored = acked.extend  # as a gate node's source: told which edges are on disk
     again.play(later.edges)
     again.daemon.stop()
+    assert sorted(acked) == sorted(later.edges)  # in the source's own stamps, not the shifted ones it never sent
     runs = runs_of(again.path, session)
-    assert [r["status"] for r in runs] == ["complete", "complete", "incomplete", "complete", "complete"]
-    assert runs[2]["reason"] == INTERRUPTED
+    assert [r.status for r in runs] == ["complete", "complete", "incomplete", "complete", "complete"]
+    assert runs[2].reason == INTERRUPTED
     expected = time_edges(later.edges, FLY30).runs
-    assert [intervals(r["crossings"]) for r in runs[3:]] == [intervals({c.gate: c.t_ns for c in r.crossings}) for r in expected]
+    assert [intervals(r.crossings) for r in runs[3:]] == [intervals({c.gate: c.t_ns for c in r.crossings}) for r in expected]
     with Store(again.path) as store:
         edges = store.edges(session)
     assert edges == sorted(edges, key=lambda e: e.t_ns)  # one time line: the new epoch comes after the old
@@ -159,7 +163,7 @@ def test_a_second_crash_on_the_same_boot_keeps_the_shifted_clock(live, tmp_path)
     third.play([e for e in later.edges if e.t_ns >= cut])
     third.daemon.stop()
     runs = runs_of(third.path, session)
-    assert [r["status"] for r in runs] == ["complete"] * 3  # the run under way at the second crash finished
+    assert [r.status for r in runs] == ["complete"] * 3  # the run under way at the second crash finished
 
 
 # The workout ---------------------------------------------------------------------------------------
@@ -179,7 +183,7 @@ def club(tmp_path):
 
 
 def comparable(state):
-    return {k: v for k, v in state.items() if k not in ("effects",)}
+    return replace(state, effects=())
 
 
 def test_a_workout_under_way_resumes_where_it_was(club, tmp_path):
@@ -200,22 +204,19 @@ def test_a_workout_under_way_resumes_where_it_was(club, tmp_path):
     assert comparable(after.workout) == comparable(before.workout)  # the runner replayed from its inputs
     assert after.queue == before.queue
     head = after.queue[0]  # who runs next, as the runner had it before the crash
-    done = {a["id"]: a["done"] for a in after.workout["athletes"]}
+    done = {a.id: a.done for a in after.workout.athletes}
     more = reps(1, start_ns=now + 200 * S)  # after the rest
     again.play(more.edges, then_ns=2 * S)
     state = again.daemon.snapshot().workout
-    assert {a["id"]: a["done"] for a in state["athletes"]} == {**done, head: done[head] + 1}  # the run went to them
+    assert {a.id: a.done for a in state.athletes} == {**done, head: done[head] + 1}  # the run went to them
     again.daemon.stop()
     with Store(again.path) as store:
         assert [s["id"] for s in store.sessions()] == [after.session_id, after.session_id - 1]  # none opened by the restart
-        runs = sorted(store.runs(session_id=after.session_id), key=lambda r: r["number"])
-    assert [r["athlete_id"] for r in runs] == [before.workout["athletes"][0]["id"], head]
+        runs = sorted(store.runs(session_id=after.session_id), key=lambda r: r.number)
+    assert [r.athlete_id for r in runs] == [before.workout.athletes[0].id, head]
 
 
 def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
-    from test_live_workout import TRACK, laps
-
-    from gatectl.coaching.library import library_workout
 
     path = tmp_path / "gatectl.db"
     with Store(path) as store:
@@ -238,10 +239,10 @@ def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
     after = again.daemon.snapshot()
     assert after.session_id == before.session_id and after.track == TRACK
     assert comparable(after.workout) == comparable(before.workout)
-    assert after.workout["armed"] and after.workout["next"]["next"]["rep"] == 2
+    assert after.workout.armed and after.workout.next_up.next_rep.rep_no == 2
     laps(again, 5, 80.5, seed=2)
     run = again.events("run")[-1]
-    assert (run["status"], run["rep"], run["lap"]["time_s"]) == ("complete", 2, pytest.approx(80.5, abs=0.01))
+    assert (run.status, run.rep_no, run.lap.time_s) == ("complete", 2, pytest.approx(80.5, abs=0.01))
     again.daemon.stop()
     with Store(again.path) as store:
         kinds = [c.kind.value for c in store.lap_commands(after.session_id)]

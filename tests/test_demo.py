@@ -8,7 +8,7 @@ import time
 
 import pytest
 from fakes import SteppingClock
-from test_daemon import FLY30, LIMBS, START, assert_live_equals_recompute
+from helpers import FLY30, LIMBS, START, assert_live_equals_recompute
 
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind
@@ -30,7 +30,7 @@ class Club:
         with Store(self.path) as store:
             self.ids = enrol(store)
         self.clock = SteppingClock(START, START + 10 * 3600 * S)
-        # Free running off unless tested: on this clock a free runner's edges are all out at once,
+        # Free running off unless tested: on this clock a free sprinter's edges are all out at once,
         # so one could land just as the workout's session opens (in real time the window is a few ms).
         self.club = DemoClub(self.ids, seed=seed, options=LIMBS, free_running=free_running)
         source = SimSource(FLY30, seed=seed, options=LIMBS, script=self.club, clock=self.clock, sleep=self.clock.sleep)
@@ -52,7 +52,7 @@ class Club:
 
     def runs(self, session_id=None):
         with Store(self.path) as store:
-            return sorted(store.runs(session_id=session_id or self.daemon.snapshot().session_id), key=lambda r: r["number"])
+            return sorted(store.runs(session_id=session_id or self.daemon.snapshot().session_id), key=lambda r: r.number)
 
 
 @pytest.fixture
@@ -75,14 +75,14 @@ def test_free_running_until_a_workout_starts(tmp_path):
     club = Club(tmp_path, free_running=True)
     club.daemon.start()
     deadline = time.monotonic() + 20
-    while len([r for r in club.runs() if r["status"] == "complete"]) < 3 and time.monotonic() < deadline:
+    while len([r for r in club.runs() if r.status == "complete"]) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
-    runs = [r for r in club.runs() if r["status"] == "complete"]
-    assert [r["athlete"] for r in runs[:3]] == ["Amara", "Ben", "Chloe"]  # each queued as they set off
-    assert all(r["set"] is None for r in runs)
+    runs = [r for r in club.runs() if r.status == "complete"]
+    assert [r.athlete for r in runs[:3]] == ["Amara", "Ben", "Chloe"]  # each queued as they set off
+    assert all(r.set_no is None for r in runs)
     club.daemon.start_workout(club.plan("30m", WorkoutKind.MAX_VELOCITY, names=("Ben",)))
-    state = club.until(lambda s: s["finished"])
-    assert state["summary"][0]["done"] == 1 and not club.club.free_running
+    state = club.until(lambda s: s.finished)
+    assert state.summary[0].done == 1 and not club.club.free_running
     club.daemon.stop()
 
 
@@ -90,18 +90,18 @@ def test_the_club_follows_a_flying_workout(club):
     """Whoever is called runs; the last of the group tires in each set's second rep: a drop-off."""
     old = club.daemon.snapshot().session_id
     club.daemon.start_workout(club.plan("2 x 2 x 30m. 1:00 Rec between reps. 2:00 Rec between sets.", WorkoutKind.MAX_VELOCITY))
-    state = club.until(lambda s: s["finished"])
-    summary = {s["name"]: s for s in state["summary"]}
-    assert [summary[n]["done"] for n in ("Amara", "Ben", "Chloe")] == [4, 4, 4]
-    assert [(d["set"], d["rep"]) for d in summary["Chloe"]["drop_offs"]] == [(1, 2), (2, 2)]
-    runs = [r for r in club.runs() if r["status"] != "rejected"]
-    assert [(r["athlete"], r["set"], r["rep"]) for r in runs] == [
+    state = club.until(lambda s: s.finished)
+    summary = {s.name: s for s in state.summary}
+    assert [summary[n].done for n in ("Amara", "Ben", "Chloe")] == [4, 4, 4]
+    assert [(d.set_no, d.rep_no) for d in summary["Chloe"].drop_offs] == [(1, 2), (2, 2)]
+    runs = [r for r in club.runs() if r.status != "rejected"]
+    assert [(r.athlete, r.set_no, r.rep_no) for r in runs] == [
         (name, s, r) for s in (1, 2) for r in (1, 2) for name in ("Amara", "Ben", "Chloe")
     ]  # rep-major, every run the called athlete's
-    assert all(r["status"] == "complete" and r["vs_pace"]["400m"]["faster"] for r in runs)
+    assert all(r.status == "complete" and r.vs_pace["400m"].faster for r in runs)
     assert club.runs(old) == []
     time.sleep(0.05)
-    assert club.daemon.snapshot().workout["finished"] and len(club.runs()) == len(runs)  # after it: no more free running
+    assert club.daemon.snapshot().workout.finished and len(club.runs()) == len(runs)  # after it: no more free running
 
 
 def test_track_reps_with_rolling_starts_and_jog_recoveries(club):
@@ -109,15 +109,15 @@ def test_track_reps_with_rolling_starts_and_jog_recoveries(club):
     plan = club.plan("3 x 400m @ 3K pace, 200m jog recovery", WorkoutKind.TRACK_REPS, names=("Amara", "Ben"), track=Track("M1", 400))
     club.daemon.start_workout(plan)
     session = club.daemon.snapshot().session_id
-    state = club.until(lambda s: s["finished"])
-    summary = {s["name"]: s for s in state["summary"]}
-    assert [summary[n]["done"] for n in ("Amara", "Ben")] == [3, 3]
+    state = club.until(lambda s: s.finished)
+    summary = {s.name: s for s in state.summary}
+    assert [summary[n].done for n in ("Amara", "Ben")] == [3, 3]
     runs = club.runs()
-    assert all(r["lap"]["start"] == "rolling" and r["lap"]["distance_m"] == 400 for r in runs)
-    verdicts = {(r["athlete"], r["rep"]): r["lap"]["check"]["verdict"] for r in runs}
+    assert all(r.lap.start == "rolling" and r.lap.distance_m == 400 for r in runs)
+    verdicts = {(r.athlete, r.rep_no): r.lap.check.verdict for r in runs}
     assert verdicts.pop(("Ben", 2)) == "slow"  # tired: 6 % off the pace
     assert set(verdicts.values()) == {"on-target"}
-    assert [d["rep"] for d in summary["Ben"]["drop_offs"]] == [2]
+    assert [d.rep_no for d in summary["Ben"].drop_offs] == [2]
     club.daemon.new_session()
     assert_live_equals_recompute(club.path, session)
 
@@ -127,11 +127,11 @@ def test_a_go_start_waits_for_the_coach(club):
     club.daemon.start_workout(plan)
     session = club.daemon.snapshot().session_id
     for rep in (1, 2):
-        club.until(lambda s: s["needs_go"] or (s["next"] and s["next"]["status"] == "resting"))
+        club.until(lambda s: s.needs_go or (s.next_up and s.next_up.status == "resting"))
         club.daemon.workout_input("go")  # resting: the coach's go cuts the rest short
-        club.until(lambda s, rep=rep: s["athletes"][0]["done"] == rep)
+        club.until(lambda s, rep=rep: s.athletes[0].done == rep)
     runs = club.runs()
-    assert [(r["lap"]["start"], r["status"]) for r in runs] == [("go", "complete")] * 2
-    assert all(29 < r["lap"]["time_s"] < 33 for r in runs)
+    assert [(r.lap.start, r.status) for r in runs] == [("go", "complete")] * 2
+    assert all(29 < r.lap.time_s < 33 for r in runs)
     club.daemon.new_session()
     assert_live_equals_recompute(club.path, session)

@@ -10,6 +10,14 @@ def test_ids_increase_from_one():
     assert ids == [1, 2, 3]
 
 
+def test_last_id_is_the_newest_id():
+    bus = EventBus()
+    assert bus.last_id == 0
+    bus.publish("gate", {})
+    bus.publish("queue", {})
+    assert bus.last_id == 2
+
+
 def test_subscriber_gets_events_in_order():
     bus = EventBus()
     sub = bus.subscribe()

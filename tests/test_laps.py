@@ -1,7 +1,7 @@
-import doctest
+from itertools import pairwise
 
 import pytest
-from conftest import MS, S, passage
+from helpers import MS, S, passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,7 +9,7 @@ from gatectl.coaching import laps
 from gatectl.coaching.laps import LapRep, LapSettings, LapSplit, LapStart, LapTimer, LapTiming, StartKind
 from gatectl.coaching.quality import Verdict
 from gatectl.errors import LayoutError, WorkoutError
-from gatectl.sim.sprinters import Athlete, SimOptions, simulate
+from gatectl.sim.sprinters import SimOptions, Sprinter, simulate
 from gatectl.timing.model import Anomaly, Crossing, Edge, Gate, Layout, Method, RunStatus
 
 GATE = Gate("L", 0.0, ("L",))
@@ -48,9 +48,6 @@ def play(timing: LapTiming, edges: list[Edge], step_ns: int = 100 * MS) -> list:
         now = edge.t_ns
     return events + timing.flush()
 
-
-def test_docstring_examples():
-    assert doctest.testmod(laps).failed == 0
 
 
 # ---- Distances ------------------------------------------------------------------------------------
@@ -279,7 +276,7 @@ def test_lap_timing_cancel_uses_the_settled_instant():
 def simulated_laps(laps: int, seed: int) -> tuple[list[Edge], list[int]]:
     """A simulated athlete lapping one gate: a line of gates a lap apart, all seen by one beam."""
     line = Layout.from_positions({f"G{k}": 400.0 * k for k in range(laps + 1)})
-    sim = simulate(line, 1, athletes=[Athlete("Eve", vmax_mps=6.4)], seed=seed, options=SimOptions(limbs=True))
+    sim = simulate(line, 1, sprinters=[Sprinter("Eve", vmax_mps=6.4)], seed=seed, options=SimOptions(limbs=True))
     edges = [Edge("L", e.t_ns, e.broken) for e in sim.edges]
     return edges, list(sim.reps[0].truth.values())
 
@@ -291,7 +288,7 @@ def test_rolling_start_on_the_simulator(seed):
     timing.arm(1200, target_ns=190 * S)
     events = play(timing, edges)
     [rep] = of(events, LapRep)
-    true_splits = [b - a for a, b in zip(truth, truth[1:])]
+    true_splits = [b - a for a, b in pairwise(truth)]
     assert rep.status is RunStatus.COMPLETE and rep.start is StartKind.ROLLING
     assert all(abs(got - true) < 2 * MS for got, true in zip(rep.splits_ns, true_splits))
     assert abs(rep.time_ns - (truth[-1] - truth[0])) < 2 * MS
@@ -403,3 +400,12 @@ def test_a_cancel_ends_the_rep_running_and_disarms():
     timing.go(2 * S, 400)
     [rep] = laps.LapCommand(3 * S, laps.Command.CANCEL, reason="the workout ended").apply(timing)
     assert (rep.status, rep.reason) == (RunStatus.INCOMPLETE, "the workout ended waiting for crossing 1 of 1")
+
+
+def test_a_lap_command_missing_its_distance_or_start_is_refused():
+    timing = LapTiming(GATE)
+    with pytest.raises(WorkoutError, match="A lap arm needs the rep's distance."):
+        laps.LapCommand(S, laps.Command.ARM).apply(timing)
+    with pytest.raises(WorkoutError, match="A lap go needs the rep's distance and the instant its countdown ends."):
+        laps.LapCommand(S, laps.Command.GO, 400).apply(timing)
+    assert timing.timer.state == "idle"

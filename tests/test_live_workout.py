@@ -1,22 +1,19 @@
 """Workouts on the daemon: the runner driven by simulated crossings, a fake clock and the coach's taps."""
 
 import pytest
-from test_daemon import LIMBS, Live, assert_live_equals_recompute
+from helpers import LIMBS, LINE_GATE, TRACK, Live, assert_live_equals_recompute, laps
 
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.runner import Athlete
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.errors import LayoutError, WorkoutError
-from gatectl.sim.sprinters import Athlete as SimAthlete
-from gatectl.sim.sprinters import lap_edges, simulate
+from gatectl.sim.sprinters import Sprinter, lap_edges, simulate
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 S, MS = NS_PER_S, NS_PER_MS
 FLY30 = Layout.flying(30, 30)
-TRACK = Track("M1", 400)
-LINE_GATE = FLY30.gate("M1")
 SPEEDS = {"Ana": 9.4, "Ben": 8.8, "Cy": 9.8}
 
 
@@ -47,7 +44,7 @@ def now(live):
 def sprint(live, name, vmax, seed):
     """The athlete runs a flying 30, starting a few seconds from now; returns the run published."""
     before = len(live.events("run"))
-    sim = simulate(FLY30, 1, athletes=[SimAthlete(name, vmax_mps=vmax)], seed=seed, options=LIMBS, start_ns=now(live) + 2 * S)
+    sim = simulate(FLY30, 1, sprinters=[Sprinter(name, vmax_mps=vmax)], seed=seed, options=LIMBS, start_ns=now(live) + 2 * S)
     live.play(sim.edges, then_ns=2 * S)
     [run] = live.events("run")[before:]
     return run
@@ -56,42 +53,42 @@ def sprint(live, name, vmax, seed):
 def wait_out_the_rest(live, state):
     """Move the clock to the end of the next athlete's countdown; the effects the workout gave meanwhile."""
     before = len(live.events("workout"))
-    end = now(live) + state["next"]["rest_left_ns"]
+    end = now(live) + state.next_up.rest_left_ns
     for t in (end - 10 * S, end):  # the warning, then the end
         live.source.advance_to(t)
         live.settle()
-    return [e for w in live.events("workout")[before:] for e in w["effects"]]
+    return [e for w in live.events("workout")[before:] for e in w.effects]
 
 
 def cues(states):
-    return [(e["cue"], e["athlete"]) for s in states for e in s["effects"]]
+    return [(e.cue, e.athlete_id) for s in states for e in s.effects]
 
 
 def test_flying_30s_for_three_athletes_walked_through_on_the_daemon(live):
     """The issue's session: next athlete, results against 400 m pace, countdowns, a drop-off, the summary."""
     state = live.daemon.start_workout(plan(live, library_workout("flying-30s").text, slug="flying-30s"))
-    ids = {a["name"]: a["id"] for a in state["athletes"]}
+    ids = {a.name: a.id for a in state.athletes}
     names = {v: k for k, v in ids.items()}
-    assert (state["status"], state["next"]["name"], state["set"], state["rep"]) == ("ready", "Ana", 1, 1)
-    assert state["next"]["next"]["target"]["text"].startswith("faster than 400m pace (")
+    assert (state.status, state.next_up.name, state.set_no, state.rep_no) == ("ready", "Ana", 1, 1)
+    assert state.next_up.next_rep.target.text.startswith("faster than 400m pace (")
     assert live.daemon.snapshot().queue == (ids["Ana"], ids["Ben"], ids["Cy"])
     assert cues(live.events("workout")) == [("call", ids["Ana"])]
     order, seed, beeps, ended_set = [], 0, [], False
-    while not state["finished"]:
-        if state["status"] == "resting":
+    while not state.finished:
+        if state.status == "resting":
             beeps += wait_out_the_rest(live, state)
         else:
-            athlete = state["next"]
-            order.append((athlete["name"], state["set"], state["rep"]))
-            fading = (athlete["name"], state["set"], state["rep"]) == ("Cy", 2, 2)
+            athlete = state.next_up
+            order.append((athlete.name, state.set_no, state.rep_no))
+            fading = (athlete.name, state.set_no, state.rep_no) == ("Cy", 2, 2)
             seed += 1
-            run = sprint(live, athlete["name"], SPEEDS[athlete["name"]] * (0.9 if fading else 1.0), seed)
-            assert (run["athlete"], run["set"], run["rep"]) == (athlete["name"], order[-1][1], order[-1][2])
-            assert run["vs_pace"]["400m"]["faster"] is not fading or run["vs_pace"]["400m"]["percent"] > 100
+            run = sprint(live, athlete.name, SPEEDS[athlete.name] * (0.9 if fading else 1.0), seed)
+            assert (run.athlete, run.set_no, run.rep_no) == (athlete.name, order[-1][1], order[-1][2])
+            assert run.vs_pace["400m"].faster is not fading or run.vs_pace["400m"].percent > 100
             if fading:
                 shown = live.daemon.snapshot().workout
-                cy = next(a for a in shown["athletes"] if a["name"] == "Cy")
-                assert cy["suggest_end_set"] and cy["last"]["drop_off"]["percent_slower"] > 2
+                cy = next(a for a in shown.athletes if a.name == "Cy")
+                assert cy.suggest_end_set and cy.last.drop_off.percent_slower > 2
                 assert ("drop-off", ids["Cy"]) in cues(live.events("workout")[-3:])
                 live.daemon.workout_input("end-set", ids["Cy"])
                 ended_set = True
@@ -100,11 +97,11 @@ def test_flying_30s_for_three_athletes_walked_through_on_the_daemon(live):
     assert order[:3] == [("Ana", 1, 1), ("Ben", 1, 1), ("Cy", 1, 1)]
     assert len(order) == 26  # Cy's set 2 rep 3 was skipped
     # Each countdown that was waited out beeped 10 s before its end, then at the end, then called.
-    assert [e["cue"] for e in beeps if e["cue"] != "drop-off"][:3] == ["rest-warning", "rest-over", "call"]
-    assert {names[e["athlete"]] for e in beeps if e["cue"] == "rest-over"} == {"Ana", "Ben", "Cy"}
-    summary = {s["name"]: s for s in state["summary"]}
-    assert [(summary[n]["done"], summary[n]["skipped"]) for n in ("Ana", "Ben", "Cy")] == [(9, 0), (9, 0), (8, 1)]
-    assert (2, 2) in [(d["set"], d["rep"]) for d in summary["Cy"]["drop_offs"]]  # others may fade by chance (±2 %)
+    assert [e.cue for e in beeps if e.cue != "drop-off"][:3] == ["rest-warning", "rest-over", "call"]
+    assert {names[e.athlete_id] for e in beeps if e.cue == "rest-over"} == {"Ana", "Ben", "Cy"}
+    summary = {s.name: s for s in state.summary}
+    assert [(summary[n].done, summary[n].skipped) for n in ("Ana", "Ben", "Cy")] == [(9, 0), (9, 0), (8, 1)]
+    assert (2, 2) in [(d.set_no, d.rep_no) for d in summary["Cy"].drop_offs]  # others may fade by chance (±2 %)
     assert live.daemon.snapshot().queue == ()
     with live.store() as store:
         saved = store.workout(live.daemon.snapshot().session_id)
@@ -117,45 +114,45 @@ def test_a_voided_run_is_run_again(live):
     live.daemon.start_workout(plan(live, "2 x 30m. 1:00 Rec between reps", names=("Ana",)))
     run = sprint(live, "Ana", 9.4, 1)
     with live.store() as store:
-        store.void_run(run["id"], "false start")
-    live.daemon.run_voided(run["id"])
+        store.void_run(run.id, "false start")
+    live.daemon.run_voided(run.id)
     state = live.daemon.snapshot().workout
-    ana = state["athletes"][0]
-    assert (ana["done"], ana["next"]["rep"], ana["last"]["outcome"]) == (0, 1, "voided")
-    assert state["status"] == "resting"  # a first rep run again: after its own recovery
+    ana = state.athletes[0]
+    assert (ana.done, ana.next_rep.rep_no, ana.last.outcome) == (0, 1, "voided")
+    assert state.status == "resting"  # a first rep run again: after its own recovery
 
 
 def test_the_coach_skips_repeats_and_ends(live):
     state = live.daemon.start_workout(plan(live, "2 x 30m. 1:00 Rec between reps", names=("Ana", "Ben")))
-    ana, ben = (a["id"] for a in state["athletes"])
+    ana, ben = (a.id for a in state.athletes)
     state = live.daemon.workout_input("skip")  # Ana is not there: Ben goes
-    assert (state["next"]["id"], live.daemon.snapshot().queue) == (ben, (ben, ana))
+    assert (state.next_up.id, live.daemon.snapshot().queue) == (ben, (ben, ana))
     sprint(live, "Ben", 8.8, 1)
     state = live.daemon.workout_input("repeat")
-    assert state["athletes"][1]["last"]["outcome"] == "repeated"
+    assert state.athletes[1].last.outcome == "repeated"
     with pytest.raises(WorkoutError, match="Go starts track reps"):
         live.daemon.workout_input("go")
     with pytest.raises(WorkoutError, match="Unknown workout action"):
         live.daemon.workout_input("dance")
     state = live.daemon.workout_input("end")
-    assert state["finished"] and [s["skipped"] for s in state["summary"]] == [1, 0]
+    assert state.finished and [s.skipped for s in state.summary] == [1, 0]
     assert cues(live.events("workout")[-1:]) == [("finished", None)]
 
 
 def test_ready_cuts_a_rest_short(live):
     live.daemon.start_workout(plan(live, "2 x 30m. 3:00 Rec between reps", names=("Ana",)))
     sprint(live, "Ana", 9.4, 1)
-    assert live.daemon.snapshot().workout["status"] == "resting"
-    assert live.daemon.workout_input("ready")["status"] == "ready"
+    assert live.daemon.snapshot().workout.status == "resting"
+    assert live.daemon.workout_input("ready").status == "ready"
 
 
 def test_runs_while_disarmed_are_not_reps(live):
     state = live.daemon.start_workout(plan(live, "2 x 30m", names=("Ana",)))
     live.daemon.set_armed(False)
     run = sprint(live, "Ana", 9.4, 1)
-    assert run["voided"] and run["athlete"] is None and run["set"] is None
-    assert live.daemon.snapshot().workout["athletes"][0]["done"] == 0
-    assert state["next"]["id"] == live.daemon.snapshot().workout["next"]["id"]
+    assert run.voided and run.athlete is None and run.set_no is None
+    assert live.daemon.snapshot().workout.athletes[0].done == 0
+    assert state.next_up.id == live.daemon.snapshot().workout.next_up.id
 
 
 def test_no_workout_no_taps(live):
@@ -185,63 +182,53 @@ def test_a_new_session_ends_the_workout(live):
 # ---- Track reps on one gate -----------------------------------------------------------------------
 
 
-def laps(live, start_s, *lap_s, speed=5.0, seed=1):
-    """A runner through the lap gate at ``start_s`` from now, then after each lap; the clock runs on."""
-    t = now(live) + round(start_s * S)
-    marks = [t]
-    for lap in lap_s:
-        marks.append(marks[-1] + round(lap * S))
-    live.play(lap_edges(LINE_GATE, marks, speed_mps=speed, seed=seed, options=LIMBS), then_ns=2 * S)
-    return marks
-
-
 def test_12_x_400_at_3k_pace_with_one_gate(live):
     """Rolling starts through the line, a 200 m jog between, each rep against its target; a recompute agrees."""
     text = library_workout("12x400-3k").text.replace("12 x", "3 x")
     state = live.daemon.start_workout(plan(live, text, WorkoutKind.TRACK_REPS, names=("Ana",), track=TRACK))
     session = live.daemon.snapshot().session_id
-    assert (state["mode"], state["lap_m"], state["armed"], state["needs_go"]) == ("track", 400, True, False)
-    assert state["next"]["next"]["target"]["time_s"] == 80.0
+    assert (state.timing.mode, state.timing.lap_m, state.armed, state.needs_go) == ("track", 400, True, False)
+    assert state.next_up.next_rep.target.time_s == 80.0
     assert [g.gate for g in live.daemon.snapshot().gates] == ["M1"]
     live.play([Edge("M3", now(live) + S, True), Edge("M3", now(live) + S + 80 * MS, False)])  # another gate: not timed
     for number, lap in enumerate((79.4, 80.5, 83.0), 1):
         laps(live, 5, lap, seed=number)
         state = live.daemon.snapshot().workout
         run = live.events("run")[-1]
-        assert (run["rep"], run["lap"]["time_s"], run["lap"]["target_s"]) == (number, pytest.approx(lap, abs=0.01), 80.0)
-        assert run["lap"]["check"]["verdict"] == ("slow" if lap > 81 else "on-target")
+        assert (run.rep_no, run.lap.time_s, run.lap.target_s) == (number, pytest.approx(lap, abs=0.01), 80.0)
+        assert run.lap.check.verdict == ("slow" if lap > 81 else "on-target")
         if number < 3:
-            assert (state["status"], state["next"]["jog_m"], state["armed"]) == ("recovering", 200.0, False)
+            assert (state.status, state.next_up.jog_m, state.armed) == ("recovering", 200.0, False)
             state = live.daemon.workout_input("ready")
-            assert state["armed"]
-    assert state["finished"] and state["summary"][0]["on_target"] == 2
-    assert state["last"]["check"]["verdict"] == "slow" and state["last"]["drop_off"]["percent_slower"] > 2
+            assert state.armed
+    assert state.finished and state.summary[0].on_target == 2
+    assert state.last.attempt.check.verdict == "slow" and state.last.attempt.drop_off.percent_slower > 2
     with live.store() as store:
         assert [c.kind for c in store.lap_commands(session)] == ["arm", "arm", "arm"]
         assert store.track(session) == TRACK
     live.daemon.new_session()  # closes the track session
     before = assert_live_equals_recompute(live.path, session)
-    assert [r["lap"]["splits_s"] for r in before["runs"]] == [[pytest.approx(t, abs=0.01)] for t in (79.4, 80.5, 83.0)]
+    assert [r.lap.splits_s for r in before["runs"]] == [(pytest.approx(t, abs=0.01),) for t in (79.4, 80.5, 83.0)]
 
 
 def test_a_go_start_counts_down_and_times_from_the_go(live):
     state = live.daemon.start_workout(plan(live, "2 x 800 @ 2:40 / R30s", WorkoutKind.TRACK_REPS, names=("Ana",), track=TRACK, start=StartKind.GO, countdown_ns=5 * S))
     session = live.daemon.snapshot().session_id
-    assert (state["armed"], state["needs_go"]) == (False, True)
+    assert (state.armed, state.needs_go) == (False, True)
     laps(live, 1, speed=2)  # a jog through the line before the go: not timed
     go_at = now(live)
     state = live.daemon.workout_input("go")
-    assert state["status"] == "running" and state["lap"]["elapsed_ns"] == -5 * S
+    assert state.status == "running" and state.lap.elapsed_ns == -5 * S
     live.play(lap_edges(LINE_GATE, [go_at + 2 * S], speed_mps=2, seed=9), then_ns=0)  # crossing before the go: a false start
     live.source.advance_to(go_at + 5 * S)
     marks = [go_at + 5 * S + 79 * S, go_at + 5 * S + 159 * S]
     live.play(lap_edges(LINE_GATE, marks, speed_mps=5, seed=3, options=LIMBS), then_ns=2 * S)
     run = live.events("run")[-1]
-    assert (run["status"], run["lap"]["start"], run["lap"]["splits_s"]) == ("complete", "go", [pytest.approx(79, abs=0.01), pytest.approx(80, abs=0.01)])
+    assert (run.status, run.lap.start, run.lap.splits_s) == ("complete", "go", (pytest.approx(79, abs=0.01), pytest.approx(80, abs=0.01)))
     assert any("before the go" in a["reason"] for a in live.events("anomaly"))
-    assert any(w["lap"] and len(w["lap"]["splits_s"]) == 1 for w in live.events("workout"))  # the lap split, live
+    assert any(w.lap and len(w.lap.splits_s) == 1 for w in live.events("workout"))  # the lap split, live
     state = live.daemon.snapshot().workout
-    assert (state["status"], state["needs_go"]) == ("resting", False)
+    assert (state.status, state.needs_go) == ("resting", False)
     live.daemon.workout_input("end")
     live.daemon.new_session()
     assert_live_equals_recompute(live.path, session)
@@ -253,17 +240,17 @@ def test_a_rep_abandoned_on_the_track_times_out_and_is_run_again(live):
     live.source.advance_to(now(live) + 400 * S)
     live.settle()
     run = live.events("run")[-1]
-    assert (run["status"], run["rep"]) == ("incomplete", 1)
+    assert (run.status, run.rep_no) == ("incomplete", 1)
     state = live.daemon.snapshot().workout
-    assert (state["athletes"][0]["last"]["outcome"], state["next"]["next"]["rep"]) == ("incomplete", 1)
+    assert (state.athletes[0].last.outcome, state.next_up.next_rep.rep_no) == ("incomplete", 1)
 
 
 def test_ending_a_track_workout_mid_rep_cancels_the_rep(live):
-    session = live.daemon.start_workout(plan(live, "2 x 400 @ 1:20 / R1:00", WorkoutKind.TRACK_REPS, names=("Ana",), track=TRACK))["session"]
+    session = live.daemon.start_workout(plan(live, "2 x 400 @ 1:20 / R1:00", WorkoutKind.TRACK_REPS, names=("Ana",), track=TRACK)).session
     laps(live, 3)
     live.daemon.workout_input("end")
     run = live.events("run")[-1]
-    assert (run["status"], run["reason"]) == ("incomplete", "the workout ended waiting for crossing 1 of 1")
+    assert (run.status, run.reason) == ("incomplete", "the workout ended waiting for crossing 1 of 1")
     live.daemon.new_session()
     assert_live_equals_recompute(live.path, session)
 
@@ -271,7 +258,7 @@ def test_ending_a_track_workout_mid_rep_cancels_the_rep(live):
 def test_the_plan_checks_its_group(tmp_path):
     with Store(tmp_path / "x.db") as store, pytest.raises(WorkoutError, match="at least one athlete"):
         group(store, [])
-    assert WorkoutPlan("30m", WorkoutKind.MAX_VELOCITY, (Athlete(1, "A"),)).options()["mode"] == "line"
+    assert WorkoutPlan("30m", WorkoutKind.MAX_VELOCITY, (Athlete(1, "A"),)).timing().mode == "line"
 
 
 def test_fast_rests_scale_every_countdown(tmp_path):
@@ -283,9 +270,9 @@ def test_fast_rests_scale_every_countdown(tmp_path):
     fast.daemon.start()
     try:
         state = fast.daemon.start_workout(plan(fast, "2 x 30m. 3:00 Rec between reps", names=("Ana",)))
-        assert state["rest_scale"] == pytest.approx(1 / 12)
+        assert state.rest_scale == pytest.approx(1 / 12)
         sprint(fast, "Ana", 9.4, 1)
-        left = fast.daemon.snapshot().workout["next"]["rest_left_ns"]
+        left = fast.daemon.snapshot().workout.next_up.rest_left_ns
         assert 12 * S < left <= 15 * S  # 3:00 / 12, from the end of the run
     finally:
         fast.daemon.stop()

@@ -1,11 +1,9 @@
-import doctest
 
 import pytest
-from conftest import MS, S
+from helpers import MS, S
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gatectl.coaching import quality
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.notation import expand, parse_workout
 from gatectl.coaching.quality import (
@@ -28,9 +26,6 @@ MILE = 1609.344
 MAXV, PACE400, TRACK = WorkoutKind.MAX_VELOCITY, WorkoutKind.PACE_400M, WorkoutKind.TRACK_REPS
 ADA = {400.0: 50 * S, 800.0: 110 * S}
 
-
-def test_docstring_examples():
-    assert doctest.testmod(quality).failed == 0
 
 
 # ---- Targets --------------------------------------------------------------------------------------

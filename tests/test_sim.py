@@ -4,8 +4,8 @@ import pytest
 
 from gatectl.coaching.laps import LapRep, LapTiming
 from gatectl.errors import ConfigError
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, heats, lap_edges, simulate
-from gatectl.timing.model import NS_PER_MS, NS_PER_S, Layout
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, heats, lap_edges, overlay, simulate
+from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 FLY30 = Layout.parse("M1=0,M2=30,M3=60")
 DUAL = Layout.parse("M1=0,M2=30,M3=60", method="dual")
@@ -62,7 +62,7 @@ def test_edges_are_sorted_and_alternate_on_every_beam(layout, options):
         own = [e for e in edges if e.beam == beam]
         assert own, beam
         assert [e.broken for e in own] == [True, False] * (len(own) // 2)
-        assert all(a.t_ns < b.t_ns for a, b in zip(own, own[1:]))
+        assert all(a.t_ns < b.t_ns for a, b in itertools.pairwise(own))
 
 
 def test_torso_alone_breaks_each_beam_once_from_truth_plus_delay():
@@ -111,7 +111,7 @@ def test_dual_knees_break_only_the_lower_beam():
             # Before the chest (≤ 0.05 m ahead) only knees and hands break a beam; on the upper beam
             # those breaks are hands: 10 ms at most.
             lean_ns = round(0.05 / 3.0 * NS_PER_S)
-            for start, end in breaks(sim.edges, gate + "a"):
+            for start, _ in breaks(sim.edges, gate + "a"):
                 lower_early += t_ns - NS_PER_S < start < t_ns + DELAY - lean_ns
             for start, end in breaks(sim.edges, gate + "b"):
                 if t_ns - NS_PER_S < start < t_ns + DELAY - lean_ns:
@@ -158,10 +158,10 @@ def test_spurious_fault_adds_one_stray_break_before_the_athlete_arrives():
 
 
 def test_pair_fault_sends_a_second_runner_one_to_two_seconds_behind():
-    roster = [Athlete("Ada", vmax_mps=9.0), Athlete("Bo", vmax_mps=9.0)]
-    sim = simulate(FLY30, 4, athletes=roster, seed=13, options=SimOptions(faults=frozenset({Fault.PAIR})))
+    roster = [Sprinter("Ada", vmax_mps=9.0), Sprinter("Bo", vmax_mps=9.0)]
+    sim = simulate(FLY30, 4, sprinters=roster, seed=13, options=SimOptions(faults=frozenset({Fault.PAIR})))
     assert [r.number for r in sim.reps] == [1, 2, 3, 4]
-    assert [r.athlete.name for r in sim.reps] == ["Ada", "Bo", "Ada", "Bo"]
+    assert [r.sprinter.name for r in sim.reps] == ["Ada", "Bo", "Ada", "Bo"]
     leaders, followers = sim.reps[0::2], sim.reps[1::2]
     assert all(not r.faults for r in leaders)
     for leader, follower in zip(leaders, followers):
@@ -179,13 +179,13 @@ def test_fault_chance_zero_injects_nothing():
 
 
 def test_heats_are_endless_lazy_and_never_overlap():
-    roster = [Athlete("Ada"), Athlete("Bo"), Athlete("Cy")]
-    played = list(itertools.islice(heats(FLY30, athletes=roster, seed=15, start_ns=10**12, gap_ns=15 * NS_PER_S), 30))
+    roster = [Sprinter("Ada"), Sprinter("Bo"), Sprinter("Cy")]
+    played = list(itertools.islice(heats(FLY30, sprinters=roster, seed=15, start_ns=10**12, gap_ns=15 * NS_PER_S), 30))
     reps = [rep for heat in played for rep in heat.reps]
     assert [r.number for r in reps] == list(range(1, 31))
-    assert [r.athlete.name for r in reps[:4]] == ["Ada", "Bo", "Cy", "Ada"]
+    assert [r.sprinter.name for r in reps[:4]] == ["Ada", "Bo", "Cy", "Ada"]
     assert reps[0].start_ns == 10**12
-    for before, after in zip(played, played[1:]):
+    for before, after in itertools.pairwise(played):
         assert before.edges[-1].t_ns < after.edges[0].t_ns
         assert after.reps[0].start_ns >= before.reps[-1].truth["M3"] + 15 * NS_PER_S
 
@@ -200,11 +200,11 @@ def test_heats_match_simulate():
     "make",
     [
         lambda: simulate(FLY30, 0),
-        lambda: simulate(FLY30, 2, athletes=[]),
+        lambda: simulate(FLY30, 2, sprinters=[]),
         lambda: simulate(FLY30, 2, gap_ns=-1),
         lambda: heats(FLY30, -3),
-        lambda: Athlete("Ada", vmax_mps=-9.5),
-        lambda: Athlete("Ada", vmax_mps=3.0, approach_mps=3.5),
+        lambda: Sprinter("Ada", vmax_mps=-9.5),
+        lambda: Sprinter("Ada", vmax_mps=3.0, approach_mps=3.5),
         lambda: SimOptions(jitter_ns=-1),
         lambda: SimOptions(sensor_delay_ns=1.5),
         lambda: SimOptions(faults=frozenset({"late"})),
@@ -232,3 +232,13 @@ def test_a_lapping_runner_through_one_gate():
 def test_a_lapping_runner_needs_a_speed_and_marks_in_order(marks, speed, message):
     with pytest.raises(ConfigError, match=message):
         lap_edges(Layout.flying().gate("M1"), marks, speed_mps=speed)
+
+
+def test_overlay_merges_bodies_at_the_same_beam():
+    runner = [Edge("M1", 0, True), Edge("M1", 50, False), Edge("M2", 10, True), Edge("M2", 20, False)]
+    walker = [Edge("M1", 40, True), Edge("M1", 300, False), Edge("M1", 400, True), Edge("M1", 450, False)]
+    assert overlay(runner, walker) == (
+        Edge("M1", 0, True), Edge("M2", 10, True), Edge("M2", 20, False), Edge("M1", 300, False),
+        Edge("M1", 400, True), Edge("M1", 450, False),
+    )  # fmt: skip
+    assert overlay() == ()

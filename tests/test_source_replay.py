@@ -70,7 +70,7 @@ def test_now_maps_the_clock_onto_trace_time_scaled(replay):
 
 
 def test_emits_each_edge_in_order_when_the_clock_reaches_it(replay):
-    source, clock, emitted = replay
+    _, clock, emitted = replay
     origin = clock.now_ns
     assert wait_for(lambda: len(emitted) == 1)  # the first edge is the start of the trace
     for count, edge in enumerate(sorted(TRACE, key=lambda e: e.t_ns)[1:], start=1):
@@ -78,7 +78,7 @@ def test_emits_each_edge_in_order_when_the_clock_reaches_it(replay):
         time.sleep(0.01)
         assert len(emitted) == count, f"{edge} came early"
         clock.now_ns = trace_to_clock(origin, edge.t_ns)
-        assert wait_for(lambda: len(emitted) == count + 1)
+        assert wait_for(lambda seen=count + 1: len(emitted) == seen)
     assert [edge for _, edge in emitted] == sorted(TRACE, key=lambda e: e.t_ns)
     assert all(now >= edge.t_ns for now, edge in emitted)
 
@@ -175,11 +175,11 @@ def test_daemon_on_a_replay_gives_what_the_trace_gives(tmp_path):
     daemon.stop()
     expected = time_edges(sim.edges, layout)
     with Store(tmp_path / "g.db") as store:
-        runs = sorted(store.runs(session_id=daemon.snapshot().session_id), key=lambda r: r["number"])
+        runs = sorted(store.runs(session_id=daemon.snapshot().session_id), key=lambda r: r.number)
         assert store.edge_count(daemon.snapshot().session_id) == len(sim.edges)
         assert not [a for a in store.anomalies(daemon.snapshot().session_id) if "out of order" in a["reason"]]
-    assert [(r["number"], r["status"], r["crossings"]) for r in runs] == [
+    assert [(r.number, r.status, r.crossings) for r in runs] == [
         (run.number, run.status.value, {c.gate: c.t_ns for c in run.crossings})
         for run in sorted(expected.runs, key=lambda r: r.number)
     ]
-    assert sum(r["status"] == "complete" for r in runs) == 12
+    assert sum(r.status == "complete" for r in runs) == 12

@@ -1,6 +1,7 @@
 import itertools
 import threading
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -49,7 +50,7 @@ def test_emits_the_simulation_in_order_when_the_clock_reaches_each_edge():
     source = SimSource(FLY30, seed=3, options=options, gap_ns=12 * NS_PER_S, clock=clock, sleep=clock.sleep)
     emitted = run_until(source, clock, 100)
     edges = [edge for _, edge in emitted]
-    played = heats(FLY30, athletes=ROSTER, seed=3, options=options, start_ns=5 * NS_PER_S, gap_ns=12 * NS_PER_S)
+    played = heats(FLY30, sprinters=ROSTER, seed=3, options=options, start_ns=5 * NS_PER_S, gap_ns=12 * NS_PER_S)
     expected = [e for heat in itertools.islice(played, len(edges)) for e in heat.edges]  # endless: take enough
     assert edges == expected[: len(edges)]
     assert all(now >= edge.t_ns for now, edge in emitted)  # never ahead of the clock
@@ -67,7 +68,7 @@ def test_announces_each_rep_with_athlete_and_truth_before_its_edges():
     reps = [rep for _, rep in announced]
     assert len(reps) >= 10
     assert source.reps == tuple(reps)
-    assert [r.athlete.name for r in reps[:5]] == [a.name for a in ROSTER] + [ROSTER[0].name]
+    assert [r.sprinter.name for r in reps[:5]] == [a.name for a in ROSTER] + [ROSTER[0].name]
     for now, rep in announced:
         assert now <= rep.truth["M1"]
     fastest, slowest = reps[0], reps[3]  # Amara and Dmitri
@@ -128,7 +129,7 @@ def test_clock_never_runs_past_an_edge_still_to_be_emitted():
         time.sleep(0.01)
     source.stop()
     assert len(seen) >= 40
-    for (_, now), (next_t, _) in zip(seen, seen[1:]):
+    for (_, now), (next_t, _) in pairwise(seen):
         assert now <= next_t
 
 
@@ -147,7 +148,7 @@ class _Script:
         return heat is not self.first or self.emitted < 3
 
 
-def test_a_script_chooses_the_heats_and_can_call_a_runner_off():
+def test_a_script_chooses_the_heats_and_can_call_a_sprinter_off():
     clock = FakeClock(0)
     script = _Script()
     seen = []
@@ -163,7 +164,7 @@ def test_a_script_chooses_the_heats_and_can_call_a_runner_off():
         time.sleep(0.01)
     source.stop()
     assert seen[:3] == list(script.first.edges[:3])
-    # The runner leaves the beam it was in (a clear edge), then the next heat runs in full.
+    # The sprinter leaves the beam it was in (a clear edge), then the next heat runs in full.
     left = seen[3]
     assert (left.beam, left.broken) == (script.first.edges[2].beam, False) and left.t_ns > script.first.edges[2].t_ns
     assert seen[4:] == list(script.second.edges)

@@ -1,13 +1,15 @@
 import json
 import math
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlite_utils import Database
 
 from gatectl.errors import StoreError
-from gatectl.sim.sprinters import Athlete, Fault, SimOptions, simulate
-from gatectl.store import BUSY_TIMEOUT_MS, Store, StoreUnavailable
+from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, simulate
+from gatectl.store import BUSY_TIMEOUT_MS, Store, StoreUnavailable, m001_initial, m002_workouts
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
 from gatectl.timing.pipeline import Timing
 
@@ -44,10 +46,10 @@ def add_runs(db, session_id, *runs):
 def test_migrations_applied_once(db_path):
     with Store(db_path) as store:
         names = [r["name"] for r in store.db["_sqlite_migrations"].rows]
-        assert names == ["m001_initial", "m002_workouts", "m003_resume"]
+        assert names == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume"]
         store.start_session(FLY30)
     with Store(db_path) as store:  # reopening applies nothing and keeps the data
-        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts", "m003_resume"]
+        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume"]
         assert len(store.sessions()) == 1
         assert {"athletes", "race_times", "sessions", "edges", "crossings", "runs", "anomalies", "settings"} <= set(store.db.table_names())
 
@@ -193,7 +195,7 @@ def test_add_derived_stores_crossings_anomalies_and_runs(db):
     stored = db.db["runs"].get(ids[0])
     assert json.loads(stored["crossings"]) == {"M1": 0, "M2": 3_500_000_000, "M3": 6_600_000_000}
     assert (stored["number"], stored["status"], stored["started_ns"], stored["voided"]) == (1, "complete", 0, 0)
-    assert db.run(ids[1])["reason"] == "orphan"
+    assert db.run(ids[1]).reason == "orphan"
 
 
 def test_add_derived_without_runs_returns_no_ids(db):
@@ -207,16 +209,25 @@ def test_run_results_exact_fly_and_accel(db):
     [run_id] = add_runs(db, session_id, Run(1, (Crossing("M1", 10**18, Method.LONGEST), Crossing("M2", 10**18 + 3_600_000_001, Method.LONGEST),
                                                 Crossing("M3", 10**18 + 6_704_000_123, Method.LONGEST)), RunStatus.COMPLETE))
     run = db.run(run_id)
-    assert run["fly"]["time_ns"] == 3_104_000_122 and run["fly"]["distance_m"] == 30
-    assert run["segments"][0]["time_ns"] == 3_600_000_001
-    assert run["crossings"] == {"M1": 10**18, "M2": 10**18 + 3_600_000_001, "M3": 10**18 + 6_704_000_123}
-    assert (run["id"], run["session"], run["athlete"], run["athlete_id"], run["voided"], run["void_reason"]) == (run_id, session_id, None, None, False, None)
-    assert run["vs_pace"] == {}
+    assert run.fly.time_ns == 3_104_000_122 and run.fly.distance_m == 30
+    assert run.segments[0].time_ns == 3_600_000_001
+    assert run.crossings == {"M1": 10**18, "M2": 10**18 + 3_600_000_001, "M3": 10**18 + 6_704_000_123}
+    assert (run.id, run.session, run.athlete, run.athlete_id, run.voided, run.void_reason) == (run_id, session_id, None, None, False, None)
+    assert run.vs_pace == {}
 
 
 def test_unknown_run(db):
     with pytest.raises(StoreError, match="There is no run 3."):
         db.run(3)
+
+
+def test_runs_are_stored_with_their_athlete_and_void_at_once(db):
+    """What the daemon decided about a finished run goes in with it: a reader never sees a run without them."""
+    session_id, ana = db.start_session(FLY30), db.add_athlete("Ana")
+    ids = db.add_derived(session_id, [run_of(1, 0, 3.6, 6.6), run_of(2, 60, 63.6, 66.6)], owners={1: ana}, voided={2: "gates were disarmed"})
+    first, second = (db.run(i) for i in ids)
+    assert (first.athlete, first.voided, second.athlete) == ("Ana", False, None)
+    assert (second.voided, second.void_reason) == (True, "gates were disarmed")
 
 
 def test_vs_pace_uses_the_assigned_athletes_bests(db):
@@ -226,12 +237,12 @@ def test_vs_pace_uses_the_assigned_athletes_bests(db):
     db.set_race_time(ana, 400, 50 * S)  # 8 m/s
     db.set_race_time(ana, 400, 40 * S, "goal")  # a goal is no best
     db.set_race_time(ana, 800, 125 * S)  # 6.4 m/s
-    assert db.run(run_id)["vs_pace"] == {}
+    assert db.run(run_id).vs_pace == {}
     db.assign_run(run_id, ana)
-    vs = db.run(run_id)["vs_pace"]
+    vs = db.run(run_id).vs_pace
     assert list(vs) == ["400m", "800m"]
-    assert vs["400m"]["pace_mps"] == 8.0 and vs["400m"]["percent"] == 125.0 and vs["400m"]["faster"]
-    assert vs["800m"]["ratio"] == pytest.approx(10 / 6.4)
+    assert vs["400m"].pace_mps == 8.0 and vs["400m"].percent == 125.0 and vs["400m"].faster
+    assert vs["800m"].ratio == pytest.approx(10 / 6.4)
 
 
 def test_runs_newest_first_and_filters(db):
@@ -241,13 +252,13 @@ def test_runs_newest_first_and_filters(db):
     ana = db.add_athlete("Ana")
     db.assign_run(a[0], ana)
     db.assign_run(b[0], ana)
-    assert [r["id"] for r in db.runs()] == [b[1], b[0], a[1], a[0]]
-    assert [r["id"] for r in db.runs(session_id=first)] == [a[1], a[0]]
-    assert [r["id"] for r in db.runs(athlete_id=ana)] == [b[0], a[0]]
-    assert [r["id"] for r in db.runs(statuses=["complete"])] == [b[0], a[0]]
-    assert [r["id"] for r in db.runs(statuses=["incomplete", "rejected"])] == [b[1], a[1]]
-    assert [r["id"] for r in db.runs(session_id=second, athlete_id=ana, statuses=["complete"])] == [b[0]]
-    assert [r["id"] for r in db.runs(limit=2)] == [b[1], b[0]]
+    assert [r.id for r in db.runs()] == [b[1], b[0], a[1], a[0]]
+    assert [r.id for r in db.runs(session_id=first)] == [a[1], a[0]]
+    assert [r.id for r in db.runs(athlete_id=ana)] == [b[0], a[0]]
+    assert [r.id for r in db.runs(statuses=["complete"])] == [b[0], a[0]]
+    assert [r.id for r in db.runs(statuses=["incomplete", "rejected"])] == [b[1], a[1]]
+    assert [r.id for r in db.runs(session_id=second, athlete_id=ana, statuses=["complete"])] == [b[0]]
+    assert [r.id for r in db.runs(limit=2)] == [b[1], b[0]]
     assert db.runs(athlete_id=db.add_athlete("Ben")) == []
 
 
@@ -256,11 +267,11 @@ def test_assign_reassign_unassign(db):
     [run_id] = add_runs(db, session_id, run_of(1, 0, 3.5, 6.5))
     ana, ben = db.add_athlete("Ana"), db.add_athlete("Ben")
     db.assign_run(run_id, ana)
-    assert (db.run(run_id)["athlete"], db.run(run_id)["athlete_id"]) == ("Ana", ana)
+    assert (db.run(run_id).athlete, db.run(run_id).athlete_id) == ("Ana", ana)
     db.assign_run(run_id, ben)
-    assert db.run(run_id)["athlete"] == "Ben"
+    assert db.run(run_id).athlete == "Ben"
     db.assign_run(run_id, None)
-    assert (db.run(run_id)["athlete"], db.run(run_id)["athlete_id"]) == (None, None)
+    assert (db.run(run_id).athlete, db.run(run_id).athlete_id) == (None, None)
 
 
 def test_assign_unknown_run_or_athlete(db):
@@ -270,7 +281,7 @@ def test_assign_unknown_run_or_athlete(db):
         db.assign_run(run_id, 9)
     with pytest.raises(StoreError, match="There is no run 99."):
         db.assign_run(99, None)
-    assert db.run(run_id)["athlete_id"] is None
+    assert db.run(run_id).athlete_id is None
 
 
 def test_void_with_reason_and_unvoid(db):
@@ -278,10 +289,10 @@ def test_void_with_reason_and_unvoid(db):
     [run_id] = add_runs(db, session_id, run_of(1, 0, 3.5, 6.5))
     db.void_run(run_id, "  false start ")
     run = db.run(run_id)
-    assert (run["voided"], run["void_reason"]) == (True, "false start")
+    assert (run.voided, run.void_reason) == (True, "false start")
     db.unvoid_run(run_id)
     run = db.run(run_id)
-    assert (run["voided"], run["void_reason"]) == (False, None)
+    assert (run.voided, run.void_reason) == (False, None)
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
@@ -290,7 +301,7 @@ def test_void_needs_a_reason(db, reason):
     [run_id] = add_runs(db, session_id, run_of(1, 0, 3.5, 6.5))
     with pytest.raises(StoreError, match="Say why the run is voided"):
         db.void_run(run_id, reason)
-    assert db.run(run_id)["voided"] is False
+    assert db.run(run_id).voided is False
 
 
 def test_void_unknown_run(db):
@@ -314,7 +325,7 @@ def live(layout, edges):
 
 
 def comparable(runs):
-    return [{k: v for k, v in run.items() if k != "id"} for run in runs]
+    return [replace(run, id=0) for run in runs]
 
 
 def rows(db, table, session_id):
@@ -325,7 +336,7 @@ def rows(db, table, session_id):
 def timed_session(db):
     """A session of simulated reps with limbs and faults, timed as live."""
     options = SimOptions(limbs=True, faults=frozenset({Fault.MISSED, Fault.SPURIOUS, Fault.PAIR}), fault_chance=0.3)
-    sim = simulate(FLY30, 12, athletes=[Athlete("A", 9.5), Athlete("B", 8.2)], seed=11, options=options, start_ns=5 * S)
+    sim = simulate(FLY30, 12, sprinters=[Sprinter("A", 9.5), Sprinter("B", 8.2)], seed=13, options=options, start_ns=5 * S)
     session_id = db.start_session(FLY30)
     db.add_edges(session_id, sim.edges)
     db.add_derived(session_id, live(FLY30, sim.edges))
@@ -335,7 +346,7 @@ def timed_session(db):
 def test_recompute_gives_the_same_result_as_live(db, timed_session):
     before = db.runs(session_id=timed_session)  # ids too: links to a run survive a recompute
     crossings, anomalies = rows(db, "crossings", timed_session), rows(db, "anomalies", timed_session)
-    statuses = {r["status"] for r in before}
+    statuses = {r.status for r in before}
     assert {"complete", "incomplete", "rejected"} <= statuses  # the faults made every kind
     counts = db.recompute(timed_session)
     assert db.runs(session_id=timed_session) == before
@@ -347,15 +358,15 @@ def test_recompute_gives_the_same_result_as_live(db, timed_session):
 def test_recompute_keeps_assignments_and_voids(db, timed_session):
     runs = db.runs(session_id=timed_session, statuses=["complete"])
     ana = db.add_athlete("Ana")
-    db.assign_run(runs[0]["id"], ana)
-    db.void_run(runs[1]["id"], "wrong athlete")
-    db.assign_run(runs[2]["id"], ana)
-    db.void_run(runs[2]["id"], "false start")
+    db.assign_run(runs[0].id, ana)
+    db.void_run(runs[1].id, "wrong athlete")
+    db.assign_run(runs[2].id, ana)
+    db.void_run(runs[2].id, "false start")
     before = comparable(db.runs(session_id=timed_session))
     db.recompute(timed_session)
     after = comparable(db.runs(session_id=timed_session))
     assert after == before
-    assert [(r["number"], r["voided"]) for r in db.runs(athlete_id=ana)] == [(runs[0]["number"], False), (runs[2]["number"], True)]
+    assert [(r.number, r.voided) for r in db.runs(athlete_id=ana)] == [(runs[0].number, False), (runs[2].number, True)]
 
 
 def test_recompute_twice_is_idempotent(db, timed_session):
@@ -573,6 +584,36 @@ def test_settings_survive_reopening(db_path):
         store.set_setting("units", "mps")
     with Store(db_path) as store:
         assert store.setting("units") == "mps"
+
+
+def test_an_ambiguous_run_is_stored_and_survives_recompute(db):
+    # M2 at 3.5 s (a ball?) or at 4.0 s fit about as well: the run is kept, marked for the coach.
+    edges = [Edge(g, round(t * S), broken) for g, t0 in (("M1", 0), ("M2", 3.5), ("M2", 4), ("M3", 7)) for t, broken in ((t0, True), (t0 + 0.06, False))]
+    session_id = db.start_session(FLY30)
+    db.add_edges(session_id, edges)
+    db.add_derived(session_id, live(FLY30, edges))
+    (run,) = db.runs(session_id=session_id, statuses=["complete"])
+    assert run.ambiguous is True and run.reason is not None and run.reason.startswith("ambiguous: M2 at +")
+    db.recompute(session_id)
+    assert db.runs(session_id=session_id, statuses=["complete"]) == [run]
+
+
+def test_runs_from_before_the_ambiguous_column_read_as_certain(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    old = Database(conn)
+    m001_initial(old)
+    m002_workouts(old)
+    old["_sqlite_migrations"].insert_all(
+        [{"migration_set": "gatectl", "name": n, "applied_at": "2026-01-01"} for n in ("m001_initial", "m002_workouts")]
+    )
+    old["sessions"].insert({"id": 1, "layout": FLY30.describe(), "method": "longest", "settings": "{}"})
+    old["runs"].insert({"session_id": 1, "number": 1, "status": "complete", "started_ns": 0, "crossings": json.dumps({"M1": 0, "M2": 4 * S, "M3": 7 * S}), "voided": 0})
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        (run,) = store.runs(session_id=1)
+        assert run.fly is not None and (run.ambiguous, run.fly.time_ns) == (False, 3 * S)
 
 
 # Durability: the settings that keep an acknowledged edge ----------------------------------------------

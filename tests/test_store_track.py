@@ -3,12 +3,13 @@
 import sqlite3
 
 import pytest
-from conftest import MS, S
+from helpers import MS, S
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, StartKind, Track
 from gatectl.errors import LayoutError, StoreError
+from gatectl.jsonable import jsonable
 from gatectl.sim.sprinters import SimOptions, lap_edges
 from gatectl.store import Store, m001_initial
 from gatectl.timing.model import Layout, RunStatus
@@ -45,13 +46,14 @@ def test_lap_reps_are_runs_with_splits_and_their_target(store):
     session = store.start_session(FLY, track=TRACK)
     ids = store.add_derived(session, [lap(1, 10, 40.2, 40.0, target_s=78), lap(2, 200, status=RunStatus.INCOMPLETE, reason="timed out")])
     done, missed = (store.run(i) for i in ids)
-    assert (done["fly"], done["segments"], done["crossings"], done["set"]) == (None, [], {}, None)
-    assert done["lap"]["time_s"] == pytest.approx(80.2) and done["lap"]["splits_ns"] == [40_200 * MS, 40_000 * MS]
-    assert done["lap"]["check"] == {"verdict": "slow", "diff_s": pytest.approx(2.2)}  # ±2 s over 800 m
-    assert done["lap"]["velocity_mps"] == pytest.approx(800 / 80.2)
-    assert (missed["status"], missed["lap"]["time_s"], missed["lap"]["check"], missed["reason"]) == ("incomplete", None, None, "timed out")
+    assert (done.fly, done.segments, done.crossings, done.set_no) == (None, (), {}, None)
+    assert done.lap.time_s == pytest.approx(80.2) and done.lap.splits_ns == (40_200 * MS, 40_000 * MS)
+    # ±2 s over 800 m; on the wire a lap's check is shaped like a workout rep's (target_s was added)
+    assert jsonable(done.lap.check) == {"verdict": "slow", "target_s": 78.0, "diff_s": pytest.approx(2.2)}
+    assert done.lap.velocity_mps == pytest.approx(800 / 80.2)
+    assert (missed.status, missed.lap.time_s, missed.lap.check, missed.reason) == ("incomplete", None, None, "timed out")
     store.set_run_rep(ids[0], 2, 5)
-    assert (store.run(ids[0])["set"], store.run(ids[0])["rep"]) == (2, 5)
+    assert (store.run(ids[0]).set_no, store.run(ids[0]).rep_no) == (2, 5)
 
 
 def test_lap_commands_keep_their_order_and_fields(store):
@@ -82,18 +84,18 @@ def test_recompute_of_a_track_session_rebuilds_its_lap_reps_from_edges(store):
     store.add_lap_command(session, LapCommand(300 * S, Command.GO, 400.0, None, start_ns=305 * S))  # nobody ran it
     store.add_lap_command(session, LapCommand(400 * S, Command.CLOSE))
     assert store.recompute(session) == {"edges": len(edges), "crossings": 3, "runs": 2, "anomalies": 0}
-    done, timed_out = sorted(store.runs(session_id=session), key=lambda r: r["number"])
-    assert done["lap"]["splits_s"] == [pytest.approx(79, abs=0.001), pytest.approx(79, abs=0.001)]
-    assert done["lap"]["check"]["verdict"] == "on-target" and done["lap"]["start"] == "rolling"
-    assert (timed_out["status"], timed_out["lap"]["start"]) == ("incomplete", "go")
+    done, timed_out = sorted(store.runs(session_id=session), key=lambda r: r.number)
+    assert done.lap.splits_s == (pytest.approx(79, abs=0.001), pytest.approx(79, abs=0.001))
+    assert done.lap.check.verdict == "on-target" and done.lap.start == "rolling"
+    assert (timed_out.status, timed_out.lap.start) == ("incomplete", "go")
     ana = store.add_athlete("Ana")
-    store.assign_run(done["id"], ana)
-    store.set_run_rep(done["id"], 1, 1)
-    store.void_run(timed_out["id"], "not a rep")
+    store.assign_run(done.id, ana)
+    store.set_run_rep(done.id, 1, 1)
+    store.void_run(timed_out.id, "not a rep")
     store.recompute(session)
-    again = {r["number"]: r for r in store.runs(session_id=session)}
-    assert (again[1]["id"], again[1]["athlete"], again[1]["set"], again[1]["rep"]) == (done["id"], "Ana", 1, 1)
-    assert again[2]["voided"] and again[2]["void_reason"] == "not a rep"
+    again = {r.number: r for r in store.runs(session_id=session)}
+    assert (again[1].id, again[1].athlete, again[1].set_no, again[1].rep_no) == (done.id, "Ana", 1, 1)
+    assert again[2].voided and again[2].void_reason == "not a rep"
 
 
 def test_a_workout_and_its_summary(store):
@@ -122,5 +124,5 @@ def test_m002_on_a_database_from_before_workouts(tmp_path):
         Store(path, read_only=True)
     with Store(path) as store:
         [run] = store.runs()
-        assert (run["fly"]["time_ns"], run["set"], run.get("lap")) == (3 * S, None, None)
+        assert (run.fly.time_ns, run.set_no, run.lap) == (3 * S, None, None)
         assert store.track(1) is None and store.workout(1) is None

@@ -1,8 +1,12 @@
+import itertools
+
 import pytest
-from conftest import MS, S, beam_edges, breaks, layout, ns, sprint, stream
+from helpers import MS, S, beam_edges, breaks, layout, ns, passage, sprint, stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gatectl.sim.sprinters import overlay
+from gatectl.timing.assemble import AssemblySettings
 from gatectl.timing.model import Anomaly, Crossing, Edge, Run, RunStatus
 from gatectl.timing.pipeline import Timing, time_edges
 from gatectl.timing.results import report
@@ -43,7 +47,7 @@ def test_runs_are_listed_in_the_order_they_started():
 
 def test_run_is_not_timed_out_while_its_crossing_is_being_judged():
     lay = layout("A=0,B=3")  # 3 m at 1.5 m/s: the run waits 2 s for B
-    timing = Timing(lay)
+    timing = Timing(lay, AssemblySettings(min_velocity_mps=1.5, min_pair_velocity_mps=1.5, decision_wait_ns=0))
     events = [e for edge in breaks("A", (0, 60)) + breaks("B", (1999, 2050)) for e in timing.feed(edge)]
     events += timing.advance(2200 * MS)  # past the deadline, but B's window is still open
     assert not [e for e in events if isinstance(e, Run)]
@@ -57,7 +61,7 @@ def test_glitching_gate_does_not_stop_runs_timing_out():
     events = [e for edge in breaks("M1", (0, 60)) + glitches for e in timing.feed(edge)]
     events += timing.advance(25 * S)
     assert [(r.status, r.reason.split(" (")[0]) for r in events if isinstance(r, Run)] == [
-        (RunStatus.INCOMPLETE, "no crossing at M2 after M1")
+        (RunStatus.REJECTED, "lone crossing at M1: no later gate was crossed at a running pace after it")
     ]
 
 
@@ -74,6 +78,50 @@ def test_late_edges_never_make_a_phantom_run():
     events = [e for edge in delivery for e in timing.feed(edge)] + timing.flush()
     assert len(complete(e for e in events if isinstance(e, Run))) <= len(complete(time_edges(clean, FLYING).runs)) == 1
     assert [e for e in events if isinstance(e, Anomaly)]
+
+
+# --- a track with its faults, for the properties below -------------------------------
+
+
+@st.composite
+def track_session(draw, lay):
+    """Heats of 1-3 athletes close together (accelerating 5-9 m/s, then up to 1.4× faster), with missed
+    crossings, walk-backs through the gates, people crossing one gate and balls."""
+    bodies, start = [], 0.0
+    positions = [g.position_m for g in lay.gates]
+    for _ in range(draw(st.integers(1, 3))):
+        end = start
+        for k in range(draw(st.integers(1, 3))):
+            t = start + k * draw(st.integers(600, 2500))
+            accel, fly = draw(st.floats(5, 9)), draw(st.floats(1.0, 1.4))
+            for i, gate in enumerate(lay.gates):
+                if i:
+                    t += 1000 * (positions[i] - positions[i - 1]) / (accel if i == 1 else accel * fly)
+                if draw(st.integers(0, 9)) > 0:  # 1 in 10 missed
+                    bodies.append(passage(gate.beams, t))
+            end = max(end, t)
+        if draw(st.booleans()):  # the athlete walks back at 1-2 m/s
+            t, pace = end + draw(st.integers(3000, 20_000)), draw(st.floats(1, 2))
+            for i in reversed(range(len(lay.gates))):
+                bodies.append(passage(lay.gates[i].beams, t))
+                t += 1000 * (positions[i] - positions[i - 1]) / pace if i else 0
+            end = t
+        for _ in range(draw(st.integers(0, 2))):  # somebody crossing one gate, or a ball
+            gate = draw(st.sampled_from(lay.gates))
+            t = draw(st.floats(start - 3000, end + 3000))
+            if draw(st.booleans()):
+                bodies.append(passage(gate.beams, t))
+            else:
+                bodies.append([e for beam in gate.beams for e in breaks(beam, (0, draw(st.integers(5, 30))), at=t)])
+        start = end + draw(st.integers(3000, 40_000))
+    return list(overlay(*bodies))
+
+
+@st.composite
+def faulty_layout_and_edges(draw):
+    text = draw(st.sampled_from(["M1=0,M2=30,M3=60", "M1=0,M2=20,M3=50", "S0=0,S1=10,S2=20,S3=30,S4=40"]))
+    lay = layout(text, draw(st.sampled_from(["first", "longest", "dual"])))
+    return lay, draw(track_session(lay))
 
 
 # --- properties -------------------------------------------------------------------
@@ -93,12 +141,13 @@ def athletes(draw, lay):
 
 @st.composite
 def layout_and_edges(draw):
+    """Random edges, athletes one after another, or a track with its faults (see ``track_session``)."""
     lay = layout(draw(st.sampled_from(["M1=0,M2=3,M3=6", "M1=0,M2=30,M3=60"])), draw(st.sampled_from(["first", "longest", "dual"])))
-    return lay, draw(st.one_of(beam_edges(lay.beams), athletes(lay)))
+    return lay, draw(st.one_of(beam_edges(lay.beams), athletes(lay), track_session(lay)))
 
 
-@settings(max_examples=100, deadline=None)
-@given(layout_and_edges(), st.data())
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(layout_and_edges(), faulty_layout_and_edges()), st.data())
 def test_live_timing_gives_the_runs_of_a_recompute(case, data):
     lay, edges = case
     batch = time_edges(edges, lay)
@@ -119,9 +168,9 @@ def test_athletes_are_all_timed_exactly(method, data):
     assert len(complete(runs)) == len(runs) == len(edges) // len(sprint(lay, 0, 10.0))
     stamps = {e.t_ns for e in edges if e.broken}
     for run in runs:
-        segments = report(run, lay)["segments"]
-        assert [s["time_ns"] for s in segments] == [b.t_ns - a.t_ns for a, b in zip(run.crossings, run.crossings[1:])]
-        assert all(type(s["time_ns"]) is int for s in segments)
+        segments = report(run, lay).segments
+        assert [s.time_ns for s in segments] == [b.t_ns - a.t_ns for a, b in zip(run.crossings, run.crossings[1:])]
+        assert all(type(s.time_ns) is int for s in segments)
         assert {c.t_ns for c in run.crossings} <= stamps
 
 
@@ -134,8 +183,8 @@ def test_a_huge_clock_offset_changes_no_interval(case, offset):
     assert [(r.number, r.status, r.reason) for r in moved.runs] == [(r.number, r.status, r.reason) for r in plain.runs]
     for a, b in zip(plain.runs, moved.runs):
         assert [c.t_ns + offset for c in a.crossings] == [c.t_ns for c in b.crossings]
-        assert report(a, lay)["segments"] == report(b, lay)["segments"]
-        assert report(a, lay)["fly"] == report(b, lay)["fly"]
+        assert report(a, lay).segments == report(b, lay).segments
+        assert report(a, lay).fly == report(b, lay).fly
 
 
 @st.composite
@@ -164,3 +213,29 @@ def test_reordered_or_repeated_edges_never_make_a_phantom_run(method, data):
     for gate in lay.gates:  # nor a phantom crossing, which is how a phantom run would begin
         count = len([e for e in events if isinstance(e, Crossing) and e.gate == gate.name])
         assert count <= len([c for c in clean.crossings if c.gate == gate.name])
+
+
+@settings(max_examples=100, deadline=None)
+@given(faulty_layout_and_edges())
+def test_every_run_is_something_a_sprinter_can_do(case):
+    lay, edges = case
+    limits = AssemblySettings()
+    result = time_edges(edges, lay)
+    index = {g.name: i for i, g in enumerate(lay.gates)}
+    used = [c for r in result.runs for c in r.crossings]
+    assert sorted(used, key=lambda c: (c.t_ns, c.gate)) == sorted(result.crossings, key=lambda c: (c.t_ns, c.gate))
+    for run in result.runs:
+        if run.status is RunStatus.REJECTED:
+            assert len(run.crossings) == 1 and run.reason
+            continue
+        assert len(run.crossings) >= 2
+        speeds = []
+        for a, b in itertools.pairwise(run.crossings):
+            assert 0 < index[b.gate] - index[a.gate] <= 1 + limits.max_missed_gates  # forward only
+            distance = lay.gate(b.gate).position_m - lay.gate(a.gate).position_m
+            speeds.append(distance * S / (b.t_ns - a.t_ns))
+            assert limits.min_velocity_mps <= speeds[-1] <= limits.max_velocity_mps
+        for v1, v2 in itertools.pairwise(speeds):
+            assert limits.min_speed_ratio <= v2 / v1 <= limits.max_speed_ratio
+        fly = report(run, lay).fly
+        assert (fly is not None) == (run.status is RunStatus.COMPLETE)

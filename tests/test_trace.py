@@ -105,7 +105,7 @@ def test_write_trace():
 def traces(draw):
     """Edges of a few beams, each beam's times never going back, interleaved any way."""
     per_beam = {
-        beam: sorted(draw(st.lists(st.integers(-(10**19), 10**19), max_size=8)))
+        beam: sorted(draw(st.lists(st.integers(-(2**63) + 1, 2**63 - 1), max_size=8)))
         for beam in draw(st.sets(st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True), min_size=1, max_size=4))
     }
     edges = []

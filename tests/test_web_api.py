@@ -1,31 +1,11 @@
 """The JSON API: reading, changing (coach only, CSRF), and every refusal as a sentence."""
 
-import base64
 
 import pytest
-from conftest_web import *  # noqa: F403
+from helpers import PIN, athlete_id, basic, csrf, error, post, run_once
 
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_S
-
-
-def basic(password):
-    return {"Authorization": "Basic " + base64.b64encode(f"coach:{password}".encode()).decode()}
-
-
-def post(c, url, json=None, method="post"):
-    return getattr(c, method)(url, json=json if json is not None else {}, headers={"X-CSRF-Token": c.token})
-
-
-def error(response, status, field=None):
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert isinstance(body["error"], str) and body["error"].endswith((".", ")")), body
-    assert "Traceback" not in body["error"]
-    if field is not None:
-        assert body.get("field") == field, body
-    return body["error"]
-
 
 # Reading --------------------------------------------------------------------------------
 
@@ -306,8 +286,8 @@ def test_void_unvoid_and_reassign_reach_live_viewers(coach, daemon, gates, db_pa
     assert post(coach, f"/api/runs/{run['id']}/unvoid").get_json()["voided"] is False
     published = [sub.get(timeout=1) for _ in range(4)]
     sub.close()
-    assert [(e.kind, e.data["id"]) for e in published] == [("run", run["id"])] * 4
-    assert [e.data["voided"] for e in published] == [True, True, True, False]
+    assert [(e.kind, e.data.id) for e in published] == [("run", run["id"])] * 4
+    assert [e.data.voided for e in published] == [True, True, True, False]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ through it: who is next, a result against 400 m pace, the recovery countdown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,36 +50,41 @@ def get_json(url: str):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """``gatectl demo`` in a subprocess; yields its base URL."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
     port = free_port()
     db = tmp_path_factory.mktemp("demo") / "demo.db"
-    log = open(db.with_suffix(".log"), "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gatectl", "demo", "--port", str(port), "--db", str(db), "--seed", "7", "--fast-rests", "4"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                get_json(base + "/api/live")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"gatectl demo did not start:\n{log.read()}")
-                time.sleep(0.2)
+    with running(["demo", "--port", str(port), "--db", str(db), "--seed", "7", "--fast-rests", "4"], port, db.with_suffix(".log")) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
+
+
+@contextmanager
+def running(args: list[str], port: int, log_path: Path):
+    """``gatectl ARGS`` in a subprocess serving on ``port``, its output in ``log_path``; its base URL, then SIGTERM."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
+    with open(log_path, "w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gatectl", *args], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    get_json(base + "/api/live")
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        pytest.fail(f"gatectl {args[0]} did not start:\n{log.read()}")
+                    time.sleep(0.2)
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +102,13 @@ def watch(page, base: str):
     seen = {"requests": [], "errors": [], "bytes": 0}
     page.on("request", lambda r: seen["requests"].append(r.url))
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    # Anything the Content-Security-Policy blocks (an inline script or style, an eval) is a bug.
+    page.on("console", lambda m: "Content Security Policy" in m.text and seen["errors"].append(m.text))
 
     def count(response):
         if response.url.startswith(base) and "/api/stream" not in response.url:
-            try:
+            with contextlib.suppress(Exception):  # a redirect has no body
                 seen["bytes"] += len(response.body())
-            except Exception:  # a redirect has no body
-                pass
 
     page.on("response", count)
     return seen
@@ -184,6 +191,15 @@ def test_screenshots_of_every_page(demo, browser):
     assert len(list(SHOTS.glob("*.png"))) >= 2 * (len(pages) + 3)
 
 
+def wait_until(page, expression: str, timeout_s: float) -> None:
+    """Poll ``expression`` in the page. wait_for_function would eval() it inside the page,
+    which the dashboard's Content-Security-Policy rightly refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 def log_in(page, base: str) -> None:
     page.goto(base + "/login")
     page.fill("input[name=password]", DEMO_PIN)
@@ -221,7 +237,7 @@ def test_a_workout_walked_through_on_the_live_page(demo, browser):
     assert page.text_content("#wk-name") == "Amara" and page.text_content("#wk-label") in ("Your turn", "Running")
     assert re.match(r"30 m · faster than 400m pace \(\d\.\d\d s\)", page.text_content("#wk-target"))
     # A result against 400 m pace, labelled with its set and rep.
-    page.wait_for_function("!document.getElementById('result').hidden && document.getElementById('name').textContent === 'Amara'", timeout=60_000)
+    wait_until(page, "!document.getElementById('result').hidden && document.getElementById('name').textContent === 'Amara'", timeout_s=60)
     assert page.text_content("#setrep") == "Set 1 · Rep 1"
     assert re.match(r"▲ \d+\.\d % of 400 m pace · FASTER", page.text_content("#pace"))
     assert page.text_content("#wk-name") == "Ben"  # called next

@@ -4,8 +4,6 @@ import sqlite3
 import threading
 import time
 
-from conftest_web import *  # noqa: F403
-
 from gatectl.timing.model import Edge
 
 

@@ -9,11 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest_web import FLY30, FakeGates
-from gatectl.web import create_app, serve
+from fakes import FakeGates
+from helpers import FLY30
 
 from gatectl.daemon.daemon import Daemon
 from gatectl.store import Store
+from gatectl.web import create_app, serve
 
 pytestmark = pytest.mark.browser
 

@@ -4,13 +4,12 @@ import io
 import json
 
 import pytest
-from conftest_web import *  # noqa: F403
-from gatectl.web import SERVE_THREADS, clock, serve
-from gatectl.web.charts import Point, RefLine, line_chart
-from gatectl.web.forms import FieldError, boolean, choice, id_list, integer, number, text
 
 from gatectl.cli import main
 from gatectl.store import Store
+from gatectl.web import SERVE_THREADS, clock, serve
+from gatectl.web.charts import Point, RefLine, line_chart
+from gatectl.web.forms import FieldError, boolean, choice, id_list, integer, number, text
 
 # Serving ---------------------------------------------------------------------------------
 
@@ -41,7 +40,7 @@ def test_set_password_from_stdin(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("8642\n"))
     assert main(["set-password", "--db", str(db), "--password-stdin"]) == 0
     assert "coach password set" in capsys.readouterr().out
-    from gatectl.web.auth import check_coach_password
+    from gatectl.coach_password import check_coach_password
 
     with Store(db) as store:
         assert check_coach_password(store, "8642")

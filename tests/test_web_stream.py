@@ -2,10 +2,10 @@
 
 import json
 
-from conftest_web import *  # noqa: F403
-from gatectl.web.stream import bus_position, event_stream, format_event, parse_last_id
+from helpers import run_once
 
 from gatectl.daemon.events import EventBus
+from gatectl.web.stream import event_stream, format_event, parse_last_id
 
 
 def messages(chunks):
@@ -84,7 +84,7 @@ def test_a_gap_the_bus_cannot_replay_sends_reset_first():
     for n in range(6):
         bus.publish("crossing", {"n": n})
     stream = event_stream(bus, last_id=1, boot="b", heartbeat_s=5)
-    hello, reset, event = messages(take(stream, 3))
+    _, reset, event = messages(take(stream, 3))
     assert reset["event"] == "reset" and reset["data"] == {"expected": 2, "got": 5}
     assert event["id"] == "5"
     stream.close()
@@ -128,14 +128,6 @@ def test_parse_last_id_prefers_the_header():
     assert parse_last_id(None, "-1") is None
 
 
-def test_bus_position_is_the_newest_id():
-    bus = EventBus()
-    assert bus_position(bus) == 0
-    bus.publish("gate", {})
-    bus.publish("queue", {})
-    assert bus_position(bus) == 2
-
-
 # The route -------------------------------------------------------------------------------
 
 
@@ -162,7 +154,7 @@ def test_a_viewer_that_leaves_before_the_first_event_is_counted_out(client, daem
 
 
 def test_stream_route_resumes_from_since(client, daemon):
-    position = bus_position(daemon.bus)
+    position = daemon.bus.last_id
     daemon.bus.publish("armed", {"armed": False})
     response = client.get(f"/api/stream?since={position}")
     chunks = iter(response.response)
@@ -187,10 +179,10 @@ def test_too_many_streams_are_refused_with_a_sentence(db_path, daemon):
 
 
 def test_a_run_reaches_the_stream(client, gates, daemon):
-    response = client.get(f"/api/stream?since={bus_position(daemon.bus)}")
+    response = client.get(f"/api/stream?since={daemon.bus.last_id}")
     chunks = iter(response.response)
     next(chunks)
-    run = run_once(gates, daemon)  # noqa: F405
+    run = run_once(gates, daemon)
     for _ in range(50):
         message = messages([next(chunks)])[0]
         if message.get("event") == "run":

@@ -1,10 +1,9 @@
 """Workouts on the dashboard: the page, its forms, the JSON API, the live state, paces on athlete pages."""
 
 import pytest
-from conftest_web import *  # noqa: F403
-from test_web_api import basic, error, post
-from test_web_pages import form, page_error, state_of
+from helpers import PIN, athlete_id, basic, csrf, error, form, login, page_error, post, run_once, state_of
 
+from gatectl.jsonable import jsonable
 from gatectl.sim.sprinters import lap_edges
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
@@ -95,12 +94,12 @@ def test_taps_from_the_page(coach, db_path, daemon):
     response = form(coach, "/workouts/skip")
     assert response.status_code == 302
     assert "Workout: rep skipped." in coach.get("/workouts").get_data(as_text=True)
-    assert daemon.snapshot().workout["next"]["name"] == "Ben Okafor"
+    assert daemon.snapshot().workout.next_up.name == "Ben Okafor"
     response = form(coach, "/workouts/ready", next="/")
     assert response.headers["Location"] == "/"
     response = form(coach, "/workouts/end", next="https://elsewhere.example/")
     assert response.headers["Location"].endswith("/workouts")
-    assert daemon.snapshot().workout["finished"]
+    assert daemon.snapshot().workout.finished
     assert "Finished: " in coach.get("/workouts").get_data(as_text=True)
 
 
@@ -135,7 +134,7 @@ def test_start_and_follow_a_workout_over_the_api(client, coach, db_path, daemon,
     state = start(coach, db_path)
     ana, ben = ids(db_path)
     assert (state["status"], state["next"]["id"], state["set"], state["rep"], state["mode"]) == ("ready", ana, 1, 1, "line")
-    called = daemon.bus.latest("workout").data["effects"]  # the live pages hear the call
+    called = jsonable(daemon.bus.latest("workout").data)["effects"]  # the live pages hear the call
     assert called == [{"cue": "call", "athlete": ana, "message": "Ana Silva: your turn, set 1 rep 1 of 3, 30 m, faster than 400m pace (3.75 s)"}]
     assert state["next"]["next"]["target"]["paces"][0]["race"] == "400m"
     run = run_once(gates, daemon)  # 3.1 s through the fly zone: beats 3.75 s

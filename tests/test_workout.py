@@ -1,4 +1,3 @@
-import doctest
 
 import pytest
 from hypothesis import given
@@ -40,9 +39,6 @@ def rest(rep):
 def rows(reps):
     return [(r.set_no, r.rep_no, r.distance_m, rest(r)) for r in reps]
 
-
-def test_docstring_examples_hold():
-    assert doctest.testmod(workout).failed == 0
 
 
 # ---- sprint notation

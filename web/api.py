@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, request
 
 from gatectl.coaching.library import LIBRARY
+from gatectl.jsonable import json_object
 
 from . import actions
 from .auth import coach_required
@@ -44,12 +45,16 @@ def stream():
     if link.bus is None:
         return Response(status=204)  # history only: tells EventSource not to reconnect
     last_id = parse_last_id(request.headers.get("Last-Event-ID"), request.args.get("since"))
-    if not link.open_stream():
-        abort(503, "Too many live viewers are connected; this one will retry shortly.")
+    address = request.remote_addr or "?"
+    if not link.open_stream(address):
+        abort(503, "Too many live viewers are connected (or too many from this device); this one will retry shortly.")
     body = ClosingStream(
-        event_stream(link.bus, last_id=last_id, boot=link.boot, heartbeat_s=current_app.config["SSE_HEARTBEAT_S"]),
-        on_close=link.close_stream,
-    )
+        event_stream(
+            link.bus, last_id=last_id, boot=link.boot, heartbeat_s=current_app.config["SSE_HEARTBEAT_S"],
+            disconnected=request.environ.get("waitress.client_disconnected"),
+        ),
+        on_close=lambda: link.close_stream(address),
+    )  # fmt: skip
     return Response(
         body,
         mimetype="text/event-stream",
@@ -86,25 +91,25 @@ def runs():
 
 @bp.get("/runs/<int:run_id>")
 def run(run_id: int):
-    return get_store().run(run_id)
+    return json_object(get_store().run(run_id))
 
 
 @bp.post("/runs/<int:run_id>/void")
 @coach_required
 def void(run_id: int):
-    return actions.void_run(get_store(), run_id, payload())
+    return json_object(actions.void_run(get_store(), run_id, payload()))
 
 
 @bp.post("/runs/<int:run_id>/unvoid")
 @coach_required
 def unvoid(run_id: int):
-    return actions.unvoid_run(get_store(), run_id)
+    return json_object(actions.unvoid_run(get_store(), run_id))
 
 
 @bp.post("/runs/<int:run_id>/assign")
 @coach_required
 def assign(run_id: int):
-    return actions.assign_run(get_store(), run_id, payload())
+    return json_object(actions.assign_run(get_store(), run_id, payload()))
 
 
 # Sessions --------------------------------------------------------------------------------

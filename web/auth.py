@@ -12,55 +12,63 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
+from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from gatectl.store import Store
+from gatectl.coach_password import MAX_CHECK_MEMORY, check_coach_password, check_memory, has_coach_password, set_coach_password
+from gatectl.store import COOKIE_SECRET_SETTING as SECRET_SETTING
+from gatectl.store import PASSWORD_SETTING, Store
 
 from .db import get_store
-from .forms import FieldError, payload, text
+from .forms import payload, text
 
-PASSWORD_SETTING = "coach_password_hash"
-SECRET_SETTING = "web_secret_key"
+SECRET_FILE = "cookie-secret"  # beside the database, mode 0600
+CONCURRENT_CHECKS = 2  # at most this many hashes computed at once, whatever the traffic
 READ_ONLY = "This is a read-only copy of the database (gatectl web): nothing can be changed here."
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 bp = Blueprint("auth", __name__)
 
 
-# The password, for the CLI and the demo ----------------------------------------
+def ensure_secret_key(store: Store, state_dir: Path) -> str:
+    """The key that signs session cookies: made once, kept so logins survive restarts.
 
-
-def set_coach_password(store: Store, password: str) -> None:
-    """Store the coach's password or PIN, hashed; ``gatectl set-password`` calls this."""
-    if not isinstance(password, str) or len(password.strip()) < 4:
-        raise FieldError("password", "The coach password or PIN must have at least 4 characters.")
-    if len(password) > 128:
-        raise FieldError("password", "The coach password must have at most 128 characters.")
-    store.set_setting(PASSWORD_SETTING, generate_password_hash(password))
-
-
-def has_coach_password(store: Store) -> bool:
-    return bool(store.setting(PASSWORD_SETTING))
-
-
-def check_coach_password(store: Store, password: str) -> bool:
-    stored = store.setting(PASSWORD_SETTING)
-    return bool(stored) and isinstance(password, str) and check_password_hash(stored, password)
-
-
-def ensure_secret_key(store: Store) -> str:
-    """The key that signs session cookies: made once, kept so logins survive restarts."""
-    key = store.setting(SECRET_SETTING)
-    if not key:
-        key = secrets.token_hex(32)
-        store.set_setting(SECRET_SETTING, key)
+    It lives in ``state_dir/SECRET_FILE``, readable by the service user only, and never in
+    the database: a copied database must not let anyone forge the coach's cookie. A key
+    from an older gatectl, kept in the database, moves to the file (logins survive).
+    """
+    path = state_dir / SECRET_FILE
+    kept = store.setting(SECRET_SETTING)
+    try:
+        key = path.read_text(encoding="ascii").strip()
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except (FileNotFoundError, UnicodeDecodeError):
+        key = ""
+    if len(key) < 32:
+        key = kept or secrets.token_hex(32)
+        _write_private(path, key)
+    if kept is not None:
+        store.delete_setting(SECRET_SETTING)
     return key
+
+
+def _write_private(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(text + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, path)
 
 
 def _fingerprint(stored_hash: str) -> str:
@@ -72,31 +80,43 @@ def _fingerprint(stored_hash: str) -> str:
 
 
 class LoginLimiter:
-    """At most ``attempts`` wrong passwords per address in ``window_s``."""
+    """At most ``attempts`` passwords per address in ``window_s`` until one is right.
 
-    def __init__(self, attempts: int, window_s: float = 300.0) -> None:
+    An attempt is counted before it is checked, under one lock, so a burst of
+    requests at once cannot slip past the limit while their checks run; and at
+    most ``concurrent`` checks run at once, so memory stays bounded whatever
+    the number of addresses.
+    """
+
+    def __init__(self, attempts: int, window_s: float = 300.0, concurrent: int = CONCURRENT_CHECKS) -> None:
         self.attempts, self.window_s = attempts, window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._attempts: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._checking = threading.BoundedSemaphore(concurrent)
 
     def _recent(self, address: str, now: float) -> deque[float]:
-        failures = self._failures[address]
-        while failures and failures[0] < now - self.window_s:
-            failures.popleft()
-        return failures
+        attempts = self._attempts[address]
+        while attempts and attempts[0] < now - self.window_s:
+            attempts.popleft()
+        return attempts
 
-    def check(self, address: str) -> None:
+    def attempt(self, address: str, check: Callable[[], bool]) -> bool:
+        """Count an attempt from ``address``, then run ``check``; 429 once the limit is reached."""
+        now = time.monotonic()
         with self._lock:
-            if len(self._recent(address, time.monotonic())) >= self.attempts:
+            attempts = self._recent(address, now)
+            if len(attempts) >= self.attempts:
                 abort(429, f"Too many wrong passwords from this device: wait {self.window_s / 60:g} minutes and try again.")
-
-    def failed(self, address: str) -> None:
-        with self._lock:
-            self._recent(address, time.monotonic()).append(time.monotonic())
-
-    def succeeded(self, address: str) -> None:
-        with self._lock:
-            self._failures.pop(address, None)
+            attempts.append(now)
+            if len(self._attempts) > 10_000:  # many addresses: forget the ones with nothing recent
+                for other in [a for a, times in self._attempts.items() if not self._recent(a, now)]:
+                    del self._attempts[other]
+        with self._checking:
+            right = check()
+        if right:
+            with self._lock:
+                self._attempts.pop(address, None)
+        return right
 
 
 def _limiter() -> LoginLimiter:
@@ -104,13 +124,13 @@ def _limiter() -> LoginLimiter:
 
 
 def _verify(password: str) -> bool:
-    address = request.remote_addr or "?"
-    _limiter().check(address)
-    if check_coach_password(get_store(), password):
-        _limiter().succeeded(address)
-        return True
-    _limiter().failed(address)
-    return False
+    store = get_store()
+    if not _limiter().attempt(request.remote_addr or "?", lambda: check_coach_password(store, password)):
+        return False
+    stored = store.setting(PASSWORD_SETTING) or ""
+    if check_memory(stored) > MAX_CHECK_MEMORY and not current_app.config["READ_ONLY"]:
+        set_coach_password(store, password)  # a hash made before PASSWORD_METHOD: Pi-sized from now on
+    return True
 
 
 # Who is the coach ------------------------------------------------------------
@@ -118,7 +138,7 @@ def _verify(password: str) -> bool:
 
 def is_coach() -> bool:
     stored = get_store().setting(PASSWORD_SETTING)
-    return bool(stored) and session.get("coach") == _fingerprint(stored)
+    return bool(stored and session.get("coach") == _fingerprint(stored))
 
 
 def require_coach() -> None:
@@ -192,7 +212,9 @@ def login():
             abort(401, "Password or PIN: that is not the coach's password. Try again.")
         session.clear()
         session.permanent = True
-        session["coach"] = _fingerprint(store.setting(PASSWORD_SETTING))
+        stored = store.setting(PASSWORD_SETTING)
+        assert stored  # _verify has just checked the password against it
+        session["coach"] = _fingerprint(stored)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", has_password=has_coach_password(store), next=request.args.get("next", ""))
 

@@ -92,18 +92,18 @@ def set_clock():
 @coach_required
 def void(run_id: int):
     run = actions.void_run(get_store(), run_id, payload())
-    return _back(f"Run {run['number']} voided: {run['void_reason']}.")
+    return _back(f"Run {run.number} voided: {run.void_reason}.")
 
 
 @bp.post("/runs/<int:run_id>/unvoid")
 @coach_required
 def unvoid(run_id: int):
     run = actions.unvoid_run(get_store(), run_id)
-    return _back(f"Run {run['number']} counts again.")
+    return _back(f"Run {run.number} counts again.")
 
 
 @bp.post("/runs/<int:run_id>/assign")
 @coach_required
 def assign(run_id: int):
     run = actions.assign_run(get_store(), run_id, payload())
-    return _back(f"Run {run['number']} is now {run['athlete'] or 'unassigned'}'s.")
+    return _back(f"Run {run.number} is now {run.athlete or 'unassigned'}'s.")

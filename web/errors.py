@@ -11,7 +11,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from gatectl.daemon.loop import NotApplied, StillApplying
 from gatectl.errors import GatectlError, StoreError
@@ -60,8 +60,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         message = exc.description if exc.description and exc.description != type(exc).description else None
-        response = error_response(exc.code or 500, message or _SENTENCES.get(exc.code, exc.name + "."))
-        if exc.code == 405 and exc.valid_methods:
+        code = exc.code or 500
+        response = error_response(code, message or _SENTENCES.get(code, exc.name + "."))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             body, status = response
             return body, status, {"Allow": ", ".join(exc.valid_methods)}
         return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from gatectl.export import runs_csv, runs_json
+from gatectl.timing.results import RunView
 
 from .db import get_store
 from .forms import boolean
@@ -12,28 +13,18 @@ from .forms import boolean
 bp = Blueprint("export", __name__, url_prefix="/export")
 
 
-def _runs(**where) -> list[dict]:
+def _runs(**where) -> list[RunView]:
     # Rejected crossings (false triggers) only on request: ?all=1
     everything = boolean(request.args, "all", "all", required=False)
     return get_store().runs(**where, statuses=None if everything else ("complete", "incomplete"))
 
 
-def _send(runs: list[dict], name: str, fmt: str) -> Response:
+def _send(runs: list[RunView], name: str, fmt: str) -> Response:
     if fmt == "csv":
-        body, mimetype = runs_csv([_safe_for_spreadsheets(r) for r in runs]), "text/csv"
+        body, mimetype = runs_csv(runs), "text/csv"  # formula-like cells are escaped there, for the CLI too
     else:
         body, mimetype = runs_json(runs), "application/json"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
-
-
-def _safe_for_spreadsheets(run: dict) -> dict:
-    """A name typed as ``=cmd()`` must not become a formula when the CSV is opened."""
-    fixed = dict(run)
-    for key in ("athlete", "void_reason"):
-        value = fixed.get(key)
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            fixed[key] = "'" + value
-    return fixed
 
 
 @bp.get("/sessions/<int:session_id>.<any(csv, json):fmt>")

@@ -7,20 +7,21 @@ sentence that starts with the field's label.
 >>> integer({"athlete": "x"}, "athlete", "Athlete")
 Traceback (most recent call last):
 ...
-web.forms.FieldError: Athlete must be a whole number, not 'x'.
+gatectl.web.forms.FieldError: Athlete must be a whole number from 1 to 9007199254740992, not 'x'.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar, overload
 
 from flask import request
 
 from gatectl.errors import GatectlError
+from gatectl.limits import ID, Range, read_integer, read_number, shown
 
-MAX_ID = 2**53  # ids and counts fit SQLite and JavaScript numbers
+MAX_ID = int(ID.high)
+T = TypeVar("T")
 
 
 class FieldError(GatectlError, ValueError):
@@ -46,6 +47,13 @@ def _present(data: Mapping[str, Any], name: str) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
+# A required field, or one that falls back to a text default, always gives text.
+@overload
+def text(data: Mapping[str, Any], name: str, label: str, *, required: Literal[True] = True, max_len: int = 100, default: str | None = "") -> str: ...
+@overload
+def text(data: Mapping[str, Any], name: str, label: str, *, required: bool, max_len: int = 100, default: str = "") -> str: ...
+@overload
+def text(data: Mapping[str, Any], name: str, label: str, *, required: bool, max_len: int = 100, default: str | None) -> str | None: ...
 def text(data: Mapping[str, Any], name: str, label: str, *, required: bool = True, max_len: int = 100, default: str | None = "") -> str | None:
     value = data.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -62,38 +70,48 @@ def text(data: Mapping[str, Any], name: str, label: str, *, required: bool = Tru
     return value
 
 
+@overload
+def integer(data: Mapping[str, Any], name: str, label: str, *, required: Literal[True] = True, minimum: int = 1, maximum: int = MAX_ID) -> int: ...
+@overload
+def integer(data: Mapping[str, Any], name: str, label: str, *, required: bool, minimum: int = 1, maximum: int = MAX_ID) -> int | None: ...
 def integer(data: Mapping[str, Any], name: str, label: str, *, required: bool = True, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
     if not _present(data, name):
         if required:
             raise FieldError(name, f"{label} is required.")
         return None
     value = data[name]
+    limits = Range(minimum, maximum)
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise FieldError(name, f"{label} must be a whole number, not {value!r}.")
-    try:
-        number = int(value.strip()) if isinstance(value, str) else value
-    except ValueError:
-        raise FieldError(name, f"{label} must be a whole number, not {value!r}.") from None
-    if not minimum <= number <= maximum:
-        raise FieldError(name, f"{label} must be from {minimum} to {maximum}, not {number}.")
-    return number
+        raise FieldError(name, f"{label} must be a whole number, not {shown(value)}.")
+    if isinstance(value, int):
+        return _field(name, lambda: limits.check(value, label, ValueError))
+    return _field(name, lambda: read_integer(value, label, limits, ValueError))
 
 
+@overload
+def number(data: Mapping[str, Any], name: str, label: str, *, unit: str, minimum: float, maximum: float, required: Literal[True] = True) -> float: ...
+@overload
+def number(data: Mapping[str, Any], name: str, label: str, *, unit: str, minimum: float, maximum: float, required: bool) -> float | None: ...
 def number(data: Mapping[str, Any], name: str, label: str, *, unit: str, minimum: float, maximum: float, required: bool = True) -> float | None:
     if not _present(data, name):
         if required:
             raise FieldError(name, f"{label} is required.")
         return None
     value = data[name]
+    limits = Range(minimum, maximum, unit)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise FieldError(name, f"{label} must be a number of {unit}, not {value!r}.")
+        raise FieldError(name, f"{label} must be a number of {unit}, not {shown(value)}.")
+    if isinstance(value, str):
+        return _field(name, lambda: read_number(value, label, limits, ValueError))
+    return float(_field(name, lambda: limits.check(value, label, ValueError)))
+
+
+def _field(name: str, read: Callable[[], T]) -> T:
+    """A number read by ``gatectl.limits``, its refusal reported against the field."""
     try:
-        result = float(value.strip().replace(",", ".")) if isinstance(value, str) else float(value)
-    except ValueError:
-        raise FieldError(name, f"{label} must be a number of {unit}, not {value!r}.") from None
-    if not math.isfinite(result) or not minimum <= result <= maximum:
-        raise FieldError(name, f"{label} must be from {minimum:g} to {maximum:g} {unit}, not {value!r}.")
-    return result
+        return read()
+    except ValueError as exc:
+        raise FieldError(name, str(exc)) from None
 
 
 _TRUE = {"1", "true", "on", "yes", "armed"}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import Blueprint, render_template, request
 
 from gatectl.coaching.paces import pace_velocity
+from gatectl.timing.results import Fly, RunView
 
 from .charts import Point, RefLine, line_chart
 from .db import get_store
@@ -32,7 +34,7 @@ def index():
     if athlete_id is not None:
         athlete = store.athlete(athlete_id)
         runs = store.runs(athlete_id=athlete_id, statuses=("complete", "incomplete"))
-        ran_in = {r["session"] for r in runs}
+        ran_in = {r.session for r in runs}
         sessions = [s for s in sessions if s["id"] in ran_in]
         progress = _progress_chart(athlete, runs, {s["id"]: s for s in sessions}, store.paces(athlete_id))
     return render_template(
@@ -45,7 +47,9 @@ def index():
     )
 
 
-def _week(day: str) -> date | None:
+def _week(day: str | None) -> date | None:
+    if day is None:  # a run of a session that is not listed
+        return None
     try:
         d = date.fromisoformat(day)
     except (TypeError, ValueError):
@@ -53,25 +57,24 @@ def _week(day: str) -> date | None:
     return d - timedelta(days=d.weekday())
 
 
-def _progress_chart(athlete: dict, runs: list[dict], sessions: dict[int, dict], paces: dict[float, int]):
+def _progress_chart(athlete: dict, runs: list[RunView], sessions: dict[int, dict], paces: dict[float, int]):
     """The athlete's best fly velocity each week they ran."""
-    best: dict[date, tuple[float, dict]] = {}
+    best: dict[date, Fly] = {}
     for run in runs:
-        if run["status"] != "complete" or run["voided"] or not run["fly"]:
+        if run.status != "complete" or run.voided or run.fly is None:
             continue
-        week = _week(sessions.get(run["session"], {}).get("date"))
+        week = _week(sessions.get(run.session, {}).get("date"))
         if week is None:
             continue
-        v = run["fly"]["velocity_mps"]
-        if week not in best or v > best[week][0]:
-            best[week] = (v, run)
+        if week not in best or run.fly.velocity_mps > best[week].velocity_mps:
+            best[week] = run.fly
     points = [
         Point(
             week.strftime("%d %b"),
-            v,
-            f"week of {week:%d %b %Y}: {v:.2f} m/s, fly {run['fly']['distance_m']:g} m in {run['fly']['time_s']:.2f} s",
+            fly.velocity_mps,
+            f"week of {week:%d %b %Y}: {fly.velocity_mps:.2f} m/s, fly {fly.distance_m:g} m in {fly.time_s:.2f} s",
         )
-        for week, (v, run) in sorted(best.items())
+        for week, fly in sorted(best.items())
     ]
     return line_chart(points, _pace_lines(paces), title=f"{athlete['name']}: best fly velocity each week")
 
@@ -84,21 +87,21 @@ def session(session_id: int):
     show_all = boolean(request.args, "all", "all", required=False)
     statuses = None if show_all else ("complete", "incomplete")
     runs = list(reversed(store.runs(session_id=session_id, athlete_id=athlete_id, statuses=statuses)))
-    _add_rest(runs)
-    by_athlete: dict[int | None, list[dict]] = defaultdict(list)
+    by_athlete: dict[int | None, list[RunView]] = defaultdict(list)
     for run in runs:
-        if run["status"] != "rejected":
-            by_athlete[run["athlete_id"]].append(run)
+        if run.status != "rejected":
+            by_athlete[run.athlete_id].append(run)
     charts = []
     for who, reps in by_athlete.items():
-        name = reps[0]["athlete"] or "Unassigned runs"
-        points = [Point(str(i), _timed(r)["velocity_mps"] if _timed(r) else None, _note(i, r), hollow=r["voided"]) for i, r in enumerate(reps, start=1)]
+        name = reps[0].athlete or "Unassigned runs"
+        points = [Point(str(i), _velocity(r), _note(i, r), hollow=r.voided) for i, r in enumerate(reps, start=1)]
         what = "lap rep" if session["lap_gate"] else "fly"
         charts.append(line_chart(points, _pace_lines(store.paces(who)), title=f"{name}: {what} velocity of each rep"))
     return render_template(
         "history/session.html",
         session=session,
         runs=runs,
+        rests=_rests(runs),
         charts=charts,
         athletes=store.athletes(include_archived=True),
         athlete_id=athlete_id,
@@ -108,32 +111,47 @@ def session(session_id: int):
     )
 
 
-def _timed(run: dict) -> dict | None:
-    """What was timed of a run: its fly zone, or the whole of a lap rep."""
-    lap = run.get("lap")
-    return run["fly"] or (lap if lap and lap["time_s"] is not None else None)
+def _timed(run: RunView) -> tuple[float, float] | None:
+    """What was timed of a run, as (time in s, velocity): its fly zone, or the whole of a lap rep."""
+    if run.fly is not None:
+        return run.fly.time_s, run.fly.velocity_mps
+    lap = run.lap
+    if lap is not None and lap.time_s is not None and lap.velocity_mps is not None:
+        return lap.time_s, lap.velocity_mps
+    return None
 
 
-def _note(rep: int, run: dict) -> str:
+def _velocity(run: RunView) -> float | None:
+    timed = _timed(run)
+    return None if timed is None else timed[1]
+
+
+def _note(rep: int, run: RunView) -> str:
     timed = _timed(run)
     if not timed:
-        return f"rep {rep}: {run['status']}"
-    void = " (void)" if run["voided"] else ""
-    return f"rep {rep}{void}: {timed['time_s']:.2f} s, {timed['velocity_mps']:.2f} m/s"
+        return f"rep {rep}: {run.status}"
+    void = " (void)" if run.voided else ""
+    return f"rep {rep}{void}: {timed[0]:.2f} s, {timed[1]:.2f} m/s"
 
 
-def _add_rest(runs: list[dict]) -> None:
-    """Each run's ``since_start`` (from the session's first run) and ``rest`` (since the
-    same athlete's previous run began); ``runs`` are oldest first."""
+@dataclass(frozen=True, slots=True)
+class RestLabels:
+    since_start: str  # since the session's first run began
+    rest: str  # since the same athlete's previous run began
+
+
+def _rests(runs: list[RunView]) -> dict[int, RestLabels]:
+    """Each run's labels by run id; ``runs`` are oldest first."""
     previous: dict[int, int] = {}
-    starts = [min(r["crossings"].values()) if r["crossings"] else None for r in runs]
+    starts = [min(r.crossings.values()) if r.crossings else None for r in runs]
     first = next((s for s in starts if s is not None), 0)
+    labels = {}
     for run, started in zip(runs, starts):
-        run["since_start"] = minutes(started - first) if started is not None else ""
-        run["rest"] = ""
-        if started is None or run["athlete_id"] is None or run["status"] == "rejected":
-            continue
-        if run["athlete_id"] in previous:
-            run["rest"] = minutes(started - previous[run["athlete_id"]])
-        previous[run["athlete_id"]] = started
+        rest = ""
+        if started is not None and run.athlete_id is not None and run.status != "rejected":
+            if run.athlete_id in previous:
+                rest = minutes(started - previous[run.athlete_id])
+            previous[run.athlete_id] = started
+        labels[run.id] = RestLabels(minutes(started - first) if started is not None else "", rest)
+    return labels
 

@@ -15,8 +15,8 @@ from gatectl.store import Store
 from . import clock
 from .auth import csrf_token, is_coach
 from .db import get_store
+from .join import current_join
 from .link import NO_GATES, current_link
-from .stream import bus_position
 
 bp = Blueprint("live", __name__)
 
@@ -28,7 +28,7 @@ def live_state(store: Store) -> dict:
     """Everything the live page shows, and the event id it is current to."""
     link = current_link()
     # Read the bus position before the daemon and the database: what happens after this is replayed to the page.
-    since = bus_position(link.bus) if link.bus is not None else 0
+    since = link.bus.last_id if link.bus is not None else 0
     live = link.daemon.snapshot() if link.daemon is not None else None  # one session's, even during a switch
     session_id = live.session_id if live is not None else store.latest_session_id()
     session = store.session(session_id) if session_id is not None else None
@@ -72,4 +72,4 @@ def _session_view(session: dict | None) -> dict | None:
 
 @bp.get("/")
 def index():
-    return render_template("live/index.html", state=live_state(get_store()))
+    return render_template("live/index.html", state=live_state(get_store()), join=current_join())

@@ -62,7 +62,8 @@ def start():
         state = actions.start_workout(get_store(), data)
     except FieldError as error:  # back to the form as it was filled in, the mistake next to its field
         return _page(data, error, 400)
-    flash(f"Workout started in session {state['session']}: {state['next']['name']} is called first. The live page follows it.")
+    first = f"{state.next_up.name} is called first" if state.next_up is not None else "nobody is waiting to run"
+    flash(f"Workout started in session {state.session}: {first}. The live page follows it.")
     return redirect(url_for("workouts.index"))
 
 

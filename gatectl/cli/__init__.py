@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from gatectl.errors import GatectlError
 
-_COMMAND_MODULES = ("replay", "simulate", "live", "data", "workout", "web")
+_COMMAND_MODULES = ("replay", "simulate", "live", "data", "workout", "web", "setup", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:

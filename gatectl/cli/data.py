@@ -1,4 +1,4 @@
-"""``gatectl recompute``, ``gatectl athletes``, ``gatectl export``: the database from the command line."""
+"""``gatectl recompute``, ``gatectl athletes``, ``gatectl export``, ``gatectl backup``: the database from the command line."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import argparse
 import sys
 
 from gatectl.cli._common import add_db_option, db_path, open_text
-from gatectl.coaching.paces import format_duration_ns, parse_race
+from gatectl.coaching.paces import RACE_TIME_KINDS, format_duration_ns, parse_race
 from gatectl.errors import GatectlError, PaceError, StoreError
 from gatectl.export import runs_csv, runs_json
+from gatectl.limits import ID, argument, read_integer
 from gatectl.store import Store
 
 
@@ -21,7 +22,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_db_option(recompute)
-    recompute.add_argument("--session", type=int, help="only this session (default: every session)")
+    recompute.add_argument("--session", type=argument(read_integer, ID), help="only this session (default: every session)")
     recompute.set_defaults(run=recompute_command)
 
     athletes = commands.add_parser(
@@ -61,11 +62,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     fmt = export.add_mutually_exclusive_group(required=True)
     fmt.add_argument("--csv", action="store_true")
     fmt.add_argument("--json", action="store_true")
-    export.add_argument("--session", type=int)
+    export.add_argument("--session", type=argument(read_integer, ID))
     export.add_argument("--athlete", metavar="NAME")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     add_db_option(export)
     export.set_defaults(run=export_command)
+
+    backup = commands.add_parser(
+        "backup",
+        help="a consistent copy of the database, without the password or cookie key",
+        description="Copy the database through SQLite's backup API (safe while gatectl runs; the WAL "
+        "is included), leaving out the coach's password hash and the dashboard's cookie key.",
+        epilog="example:\n  gatectl backup --db /var/lib/gatectl/gatectl.db --out club-2026-06-01.db\n  gatectl web --db club-2026-06-01.db",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_db_option(backup)
+    backup.add_argument("--out", required=True, metavar="COPY", help="the new file to write (must not exist yet)")
+    backup.set_defaults(run=backup_command)
 
 
 def _race_options(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +88,7 @@ def _race_options(parser: argparse.ArgumentParser) -> None:
 
 def _race_times(args: argparse.Namespace) -> list[tuple[float, int, str]]:
     times = []
-    for kind in ("best", "goal"):
+    for kind in RACE_TIME_KINDS:
         for text in getattr(args, kind):
             try:
                 times.append((*parse_race(text), kind))
@@ -160,4 +173,11 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"wrote {len(runs)} runs to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    with _open(args, must_exist=True) as store:
+        store.backup(args.out)
+    print(f"gatectl: copied {db_path(args)} to {args.out} (no password hash, no cookie key)", file=sys.stderr)
     return 0

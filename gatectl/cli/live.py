@@ -9,19 +9,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gatectl.cli._common import add_db_option, db_path, open_text
+from gatectl.coach_password import has_coach_password, set_coach_password
 from gatectl.coaching.laps import Track
 from gatectl.coaching.library import LIBRARY, WorkoutKind
 from gatectl.coaching.paces import format_duration_ns
-from gatectl.config import Config, load_config
+from gatectl.config import Config, Network, load_config
 from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.demo import DemoClub, enrol
-from gatectl.errors import WorkoutError
+from gatectl.errors import GatectlError, WorkoutError
+from gatectl.limits import PORT, SEED, argument, read_integer
 from gatectl.sim.source import ROSTER, SimSource
 from gatectl.sim.sprinters import SimOptions
 from gatectl.store import Store
 from gatectl.timing.model import Layout
+from gatectl.timing.results import RunView
 from gatectl.timing.trace import read_trace
 
 DEMO_PIN = "1234"
@@ -66,7 +69,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--port", type=int, default=8000, help="dashboard port (default 8000)")
     demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for phones on the same Wi-Fi)")
-    demo.add_argument("--seed", type=int, default=None, help="simulator seed (default: different every time)")
+    demo.add_argument("--seed", type=argument(read_integer, SEED), default=None, help="simulator seed (default: different every time)")
     demo.add_argument("--workout", metavar="TEXT", help="start this workout at once for the first three athletes (workout notation)")
     demo.add_argument("--track", action="store_true", help=f"track reps on one gate (M1 on the line, 400 m lap); the workout defaults to {DEMO_TRACK_WORKOUT!r}")
     demo.add_argument("--fast-rests", type=float, default=1.0, metavar="N", help="make every workout rest N times shorter (6: 3:00 becomes 30 s), to watch a session go by")
@@ -78,12 +81,14 @@ def run_command(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     source = _source(config)
     daemon = Daemon(source, lambda: Store(config.database), config.layout, place=config.place)
-    return _serve(daemon, config.database, config.host, config.port, intro=[f"gates: {config.source}, layout {config.layout.describe()} ({config.layout.method})"])
+    intro = [f"gates: {config.source}, layout {config.layout.describe()} ({config.layout.method})"]
+    return _serve(daemon, config.database, config.host, config.port, intro=intro, network=config.network)
 
 
 def demo_command(args: argparse.Namespace) -> int:
     if not 1 <= args.fast_rests <= 60:
         raise WorkoutError(f"--fast-rests: give a number from 1 (real rests) to 60, not {args.fast_rests:g}.")
+    PORT.check(args.port, "--port", GatectlError)  # 99999 would listen on some other port
     path = db_path(args, "demo.db")
     layout = Layout.flying(30, 30)
     with Store(path) as store:
@@ -124,8 +129,6 @@ def _fresh_seed() -> int:
 
 
 def _set_demo_pin(store: Store) -> None:
-    from gatectl.web.auth import has_coach_password, set_coach_password
-
     if not has_coach_password(store):
         set_coach_password(store, DEMO_PIN)
 
@@ -140,11 +143,20 @@ def _source(config: Config):
             edges = read_trace(lines, beams=set(config.layout.beams))
         return ReplaySource(edges, speed=config.replay_speed)
     from gatectl.sources.gpio import GpioSource
+    from gatectl.sources.mixed import MixedSource
+    from gatectl.sources.nodes.journal import StoredJournal
+    from gatectl.sources.nodes.serial import SerialSource
 
-    return GpioSource(config.wiring)
+    sources: list = [GpioSource(config.wiring)] if config.wiring else []
+    if config.nodes:  # the journal beside the database: a restarted daemon knows what the nodes repeat
+        journal = StoredJournal(config.database.with_name(config.database.name + "-nodes.journal"))
+        sources.append(SerialSource(config.nodes, journal=journal))
+    return sources[0] if len(sources) == 1 else MixedSource(sources)
 
 
-def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str], then: Callable[[], object] | None = None) -> int:
+def _serve(
+    daemon: Daemon, path: Path, host: str, port: int, intro: list[str], then: Callable[[], object] | None = None, network: Network | None = None
+) -> int:
     from gatectl.web import create_app, serve
 
     def terminate(signum, frame):
@@ -166,7 +178,7 @@ def _serve(daemon: Daemon, path: Path, host: str, port: int, intro: list[str], t
         print(f"gatectl: {line}")
     print(f"gatectl: database {path}, session {daemon.snapshot().session_id}", flush=True)
     try:
-        serve(create_app(db_path=path, daemon=daemon), host=host, port=port)
+        serve(create_app(db_path=path, daemon=daemon, network=network, port=port), host=host, port=port)
     except KeyboardInterrupt:
         pass
     finally:
@@ -184,22 +196,22 @@ def _print_runs(bus: EventBus) -> None:
         event = sub.get()
         if event is None:
             return
-        if event.kind == "run":
+        if event.kind == "run" and isinstance(event.data, RunView):
             print(format_run(event.data), flush=True)
 
 
-def format_run(run: dict) -> str:
-    who = run.get("athlete") or "unassigned"
-    fly, lap = run.get("fly"), run.get("lap")
-    if run["status"] == "complete" and lap:
-        check = lap["check"]
-        against = f"  {check['diff_s']:+.2f} s vs {format_duration_ns(lap['target_ns'], 1)} ({check['verdict']})" if check else ""
-        return f"run {run['number']:>3}  complete    {who:<12}  {lap['distance_m']:g} m {format_duration_ns(lap['time_ns'], 2)}  {lap['velocity_mps']:.2f} m/s{against}"
-    if run["status"] != "complete" or not fly:
-        return f"run {run['number']:>3}  {run['status']:<10}  {who:<12}  {run['reason']}"
-    pace = run["vs_pace"].get("400m")
-    vs = f"  {pace['percent']:.0f}% of 400 m pace" if pace else ""
+def format_run(run: RunView) -> str:
+    who = run.athlete or "unassigned"
+    fly, lap = run.fly, run.lap
+    if run.status == "complete" and lap and lap.time_ns is not None:
+        check = lap.check
+        against = f"  {check.diff_s:+.2f} s vs {format_duration_ns(check.target_ns, 1)} ({check.verdict})" if check else ""
+        return f"run {run.number:>3}  complete    {who:<12}  {lap.distance_m:g} m {format_duration_ns(lap.time_ns, 2)}  {lap.velocity_mps:.2f} m/s{against}"
+    if run.status != "complete" or not fly:
+        return f"run {run.number:>3}  {run.status:<10}  {who:<12}  {run.reason}"
+    pace = run.vs_pace.get("400m")
+    vs = f"  {pace.percent:.0f}% of 400 m pace" if pace else ""
     return (
-        f"run {run['number']:>3}  complete    {who:<12}  fly {fly['distance_m']:g} m {fly['time_s']:.3f} s  "
-        f"{fly['velocity_mps']:.2f} m/s  {fly['kmh']:.1f} km/h{vs}"
+        f"run {run.number:>3}  complete    {who:<12}  fly {fly.distance_m:g} m {fly.time_s:.3f} s  "
+        f"{fly.velocity_mps:.2f} m/s  {fly.kmh:.1f} km/h{vs}"
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from dataclasses import replace
 
 from gatectl.cli._common import open_text
 from gatectl.errors import ConfigError
-from gatectl.sim.sprinters import RUNNER, Fault, SimOptions, Simulation, simulate
+from gatectl.limits import SEED, SIM_REPS, TOP_SPEED_MPS, argument, read_integer
+from gatectl.sim.sprinters import DEFAULT_SPRINTER, Fault, SimOptions, Simulation, simulate
 from gatectl.timing.model import Layout, Method
 from gatectl.timing.trace import write_trace
 
@@ -37,8 +37,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--layout", required=True, metavar="GATES", help="gates and positions in metres, e.g. M1=0,M2=30,M3=60"
     )
     parser.add_argument("--vmax", type=float, default=9.5, metavar="M/S", help="top speed (default 9.5)")
-    parser.add_argument("--reps", type=int, default=5, help="how many reps (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--reps", type=argument(read_integer, SIM_REPS), default=5, help="how many reps (default 5)")
+    parser.add_argument("--seed", type=argument(read_integer, SEED), default=0, help="random seed (default 0)")
     parser.add_argument("--limbs", action="store_true", help="knees, hands and arms break the beams too")
     parser.add_argument(
         "--dual", action="store_true", help="dual-beam gates: beams M2a (lower) and M2b (upper) at M2"
@@ -58,13 +58,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     layout = Layout.parse(args.layout, Method.DUAL if args.dual else Method.LONGEST)
     options = SimOptions(limbs=args.limbs, faults=frozenset(Fault(f) for f in args.fault))
-    if not RUNNER.approach_mps < args.vmax < math.inf:
+    if not DEFAULT_SPRINTER.approach_mps < args.vmax <= TOP_SPEED_MPS.high:
         raise ConfigError(
-            f"--vmax must be a top speed in m/s above the {RUNNER.approach_mps:g} m/s jog-in, "
-            f"e.g. 9.5; got {args.vmax:g}."
+            f"--vmax must be a top speed in m/s above the {DEFAULT_SPRINTER.approach_mps:g} m/s jog-in "
+            f"and at most {TOP_SPEED_MPS.high:g}, e.g. 9.5; got {args.vmax:g}."
         )
-    athlete = replace(RUNNER, vmax_mps=args.vmax)
-    sim = simulate(layout, args.reps, athletes=[athlete], seed=args.seed, options=options)
+    sprinter = replace(DEFAULT_SPRINTER, vmax_mps=args.vmax)
+    sim = simulate(layout, args.reps, sprinters=[sprinter], seed=args.seed, options=options)
     with open_text(args.out, "w") as out:
         count = write_trace(sim.edges, out)
     if args.truth is not None:
@@ -86,7 +86,7 @@ def truth_document(layout: Layout, seed: int, options: SimOptions, sim: Simulati
         "reps": [
             {
                 "rep": rep.number,
-                "athlete": rep.athlete.name,
+                "athlete": rep.sprinter.name,
                 "vmax_mps": round(rep.vmax_mps, 3),
                 "crossings": rep.truth,
                 "fly_time_ns": rep.fly_time_ns,

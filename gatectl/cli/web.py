@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
 
 from gatectl.cli._common import add_db_option, db_path
+from gatectl.coach_password import set_coach_password
 from gatectl.errors import GatectlError
+from gatectl.limits import PORT
 from gatectl.store import Store
 
 WEB_EXAMPLE = """example:
-  scp pi@gatectl.local:/var/lib/gatectl/gatectl.db club.db
+  ssh pi@gatectl.local gatectl backup --db /var/lib/gatectl/gatectl.db --out /tmp/club.db
+  scp pi@gatectl.local:/tmp/club.db club.db
   gatectl web --db club.db          # then open http://127.0.0.1:8000/history
+gatectl backup makes a consistent copy while the gates run (copying the .db file
+alone misses what is still in its -wal file) and leaves the coach's password out.
 The database is opened read-only: nothing on the dashboard can change it.
 """
 
@@ -52,22 +58,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 def web_command(args: argparse.Namespace) -> int:
     from gatectl.web import create_app, serve
 
-    if not 1 <= args.port <= 65535:
-        raise GatectlError(f"--port must be from 1 to 65535, not {args.port}.")
+    PORT.check(args.port, "--port", GatectlError)
     path = db_path(args)
     app = create_app(db_path=path, read_only=True)
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"gatectl: history of {path} on http://{url_host}:{args.port}/history  (read-only; Ctrl-C to stop)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
         serve(app, host=args.host, port=args.port)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
 def set_password_command(args: argparse.Namespace) -> int:
-    from gatectl.web.auth import set_coach_password
-
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

@@ -36,9 +36,13 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
+from typing import ClassVar
 
+from gatectl.coaching.paces import to_seconds
 from gatectl.coaching.quality import ON_TARGET_PER_400M_NS, TargetCheck, check_pace
 from gatectl.errors import LayoutError, WorkoutError
+from gatectl.jsonable import Wire
 from gatectl.timing.detect import GateDetector
 from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method, RunStatus
 
@@ -115,6 +119,50 @@ class LapRep:
         return self.ended_ns - self.started_ns if self.status is RunStatus.COMPLETE else None
 
 
+@dataclass(frozen=True, slots=True)
+class LapReport:
+    """A stored lap rep as the dashboard shows it: its time, splits and the difference from its target.
+
+    ``time_ns`` and ``check`` are None for an incomplete rep; seconds and
+    velocities are properties, for display.
+    """
+
+    distance_m: float
+    start: StartKind
+    started_ns: int
+    time_ns: int | None
+    splits_ns: tuple[int, ...]
+    target_ns: int | None
+    check: TargetCheck | None
+    recovery_ns: int | None  # the rest before it
+
+    WIRE: ClassVar[Wire] = Wire(hide=("recovery_ns",), show=("time_s", "splits_s", "velocity_mps", "kmh", "target_s", "recovery_s"))
+
+    @property
+    def time_s(self) -> float | None:
+        return to_seconds(self.time_ns)
+
+    @property
+    def splits_s(self) -> tuple[float, ...]:
+        return tuple(s / NS_PER_S for s in self.splits_ns)
+
+    @property
+    def velocity_mps(self) -> float | None:
+        return None if self.time_ns is None else self.distance_m * NS_PER_S / self.time_ns
+
+    @property
+    def kmh(self) -> float | None:
+        return None if self.velocity_mps is None else self.velocity_mps * 3.6
+
+    @property
+    def target_s(self) -> float | None:
+        return to_seconds(self.target_ns)
+
+    @property
+    def recovery_s(self) -> float | None:
+        return to_seconds(self.recovery_ns)
+
+
 LapEvent = LapStart | LapSplit | LapRep | Anomaly
 
 
@@ -141,6 +189,14 @@ class _Open:
         return self.marks[-1] if self.marks else self.started_ns
 
 
+class LapTimerState(StrEnum):
+    """What the lap timer is doing: waiting, armed for a rolling start, or timing a rep."""
+
+    IDLE = "idle"
+    ARMED = "armed"
+    RUNNING = "running"
+
+
 class LapTimer:
     """Lap reps from one gate's crossings, fed in time order, and the coach's go and arm."""
 
@@ -154,9 +210,11 @@ class LapTimer:
         self._last_end: int | None = None
 
     @property
-    def state(self) -> str:
-        """``running``, ``armed`` (for a rolling start) or ``idle``."""
-        return "running" if self._rep else "armed" if self._armed else "idle"
+    def state(self) -> LapTimerState:
+        """Running a rep, armed for a rolling start, or idle."""
+        if self._rep:
+            return LapTimerState.RUNNING
+        return LapTimerState.ARMED if self._armed else LapTimerState.IDLE
 
     @property
     def next_deadline_ns(self) -> int | None:
@@ -270,6 +328,7 @@ class LapTimer:
 
     def _progress(self) -> str:
         rep = self._rep
+        assert rep is not None  # asked while a rep runs
         return f"crossing {len(rep.marks) + 1} of {len(rep.order.splits_m)}"
 
     def _start(self, kind: StartKind, t_ns: int, order: _Order) -> LapStart:
@@ -280,6 +339,7 @@ class LapTimer:
 
     def _end(self, status: RunStatus, reason: str | None) -> LapRep:
         rep, self._rep = self._rep, None
+        assert rep is not None  # only a running rep ends
         marks = [rep.started_ns, *rep.marks]
         self._last_end = marks[-1]
         order = rep.order
@@ -288,7 +348,7 @@ class LapTimer:
             check = check_pace(marks[-1] - rep.started_ns, order.target_ns, order.distance_m, self.settings.on_target_per_400m_ns)
         return LapRep(
             rep.number, rep.start, order.distance_m, rep.started_ns, marks[-1],
-            tuple(b - a for a, b in zip(marks, marks[1:])), status, reason, rep.recovery_ns, order.target_ns, check,
+            tuple(b - a for a, b in pairwise(marks)), status, reason, rep.recovery_ns, order.target_ns, check,
         )  # fmt: skip
 
 
@@ -402,10 +462,14 @@ class LapCommand:
 
     def apply(self, timing: LapTiming) -> list[LapTimingEvent]:
         if self.kind is Command.ARM:
+            if self.distance_m is None:
+                raise WorkoutError("A lap arm needs the rep's distance.")
             timing.arm(self.distance_m, self.target_ns)
             return []
         if self.kind is Command.GO:
-            return timing.go(self.start_ns, self.distance_m, self.target_ns)
+            if self.distance_m is None or self.start_ns is None:
+                raise WorkoutError("A lap go needs the rep's distance and the instant its countdown ends.")
+            return [*timing.go(self.start_ns, self.distance_m, self.target_ns)]
         if self.kind is Command.CANCEL:
             return timing.cancel(self.t_ns, self.reason)
         return timing.advance(self.t_ns)

@@ -26,8 +26,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, seconds
+from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, to_seconds
 from gatectl.errors import WorkoutError
+from gatectl.limits import MAX_NUMBER_CHARS, NESTING, RACE_DISTANCE_M, REP_COUNT, REP_DISTANCE_M, TIME_S, TOTAL_REPS, WORKOUT_CHARS
 from gatectl.timing.model import NS_PER_S
 
 
@@ -183,6 +184,11 @@ _REST_WORDS = {"rec", "recovery", "rest"}
 _UNITS_HINT = "write distances as 400, 400m or 3k and times as 90s, 25sec, 2min, 3:00 or 1'30\""
 
 
+def _digit(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes '²', which ``Decimal`` cannot read."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass(frozen=True, slots=True)
 class _Token:
     kind: str  # number, clock, word, symbol, newline, end
@@ -209,8 +215,23 @@ def parse_workout(text: str) -> Workout:
     >>> [repeat] = parse_workout("4 x 50m. 1:30 Rec between reps").lines[0]
     >>> repeat.count, repeat.body, str(repeat.between_reps)
     (4, (Effort(distance_m=50.0, target=None, recovery=None),), '1:30')
+
+    A session is at most ``WORKOUT_CHARS`` long and ``TOTAL_REPS`` reps, repeats nest at
+    most ``NESTING`` deep: a typo of 100000000 x 30m is refused, not expanded.
     """
-    return Workout(text, _Parser(text).session())
+    if len(text) > WORKOUT_CHARS:
+        raise WorkoutError(f"The workout is {len(text)} characters long; write it in at most {WORKOUT_CHARS}.")
+    workout = Workout(text, _Parser(text).session())
+    reps = sum(_rep_count(block) for line in workout.lines for block in line)
+    if reps > TOTAL_REPS:
+        raise WorkoutError(f"The workout has {reps} reps; a session can have at most {TOTAL_REPS}.")
+    return workout
+
+
+def _rep_count(block: Block) -> int:
+    if isinstance(block, Effort):
+        return 1
+    return block.count * sum(_rep_count(part) for part in block.body)
 
 
 class _Parser:
@@ -220,6 +241,7 @@ class _Parser:
         self.lines = text.splitlines() or [""]
         self.tokens = list(self._tokenize())
         self.pos = 0
+        self.depth = 0  # repeats open around the cursor
 
     def _tokenize(self) -> Iterator[_Token]:
         for line_no, line in enumerate(self.lines, 1):
@@ -229,12 +251,12 @@ class _Parser:
                 if ch.isspace():
                     col += 1
                     continue
-                if ch.isdigit():
+                if _digit(ch):
                     kind, col = "number", self._digits(line, col)
                     for _ in range(2):  # m:ss or h:mm:ss
-                        if line[col : col + 1] == ":" and line[col + 1 : col + 2].isdigit():
+                        if line[col : col + 1] == ":" and _digit(line[col + 1 : col + 2]):
                             kind, col = "clock", self._digits(line, col + 1)
-                    if line[col : col + 1] == "." and line[col + 1 : col + 2].isdigit():
+                    if line[col : col + 1] == "." and _digit(line[col + 1 : col + 2]):
                         col = self._digits(line, col + 1)
                     yield _Token(kind, line[start:col], line_no, start + 1, col - start)
                 elif ch.isalpha():
@@ -252,7 +274,7 @@ class _Parser:
 
     @staticmethod
     def _digits(line: str, col: int) -> int:
-        while col < len(line) and line[col].isdigit():
+        while col < len(line) and _digit(line[col]):
             col += 1
         return col
 
@@ -358,9 +380,14 @@ class _Parser:
         amount = self.amount("a rep such as 400m, 3 x 100m or 12 x 400 @ 1:20")
         if amount.kind != "count":
             return self.effort(amount)
-        if amount.value != amount.value.to_integral_value() or amount.value < 1:
-            raise self._error(amount.first, amount.last, "a repeat count must be a whole number of 1 or more")
-        return Repeat(int(amount.value), self.body())
+        if amount.value != amount.value.to_integral_value() or amount.value not in REP_COUNT:
+            raise self._error(amount.first, amount.last, f"a repeat count must be a whole number {REP_COUNT.describe()}")
+        if self.depth == NESTING:
+            raise self._error(amount.first, amount.last, f"repeats may nest at most {NESTING} deep")
+        self.depth += 1
+        body = self.body()
+        self.depth -= 1
+        return Repeat(int(amount.value), body)
 
     def body(self) -> tuple[Block, ...]:
         """What a count repeats: a group in brackets, another repeat, or one rep."""
@@ -383,6 +410,8 @@ class _Parser:
             raise self._error(amount.first, amount.last, "expected a distance such as 400m or 3k")
         if amount.value <= 0:
             raise self._error(amount.first, amount.last, "a rep must be longer than 0 m")
+        if amount.value not in REP_DISTANCE_M:
+            raise self._error(amount.first, amount.last, f"a rep must be {REP_DISTANCE_M.describe()}")
         target = self.target() if self.accept("@") else None
         slash = self.accept("/")
         if slash is not None and self.peek().text != "r":
@@ -479,8 +508,8 @@ class _Parser:
 
     def timed_or_jog(self, first: _Amount) -> Recovery:
         if first.kind in ("distance", "bare") and self.accept("jog"):
-            if first.value <= 0:
-                raise self._error(first.first, first.last, "a jog recovery must be longer than 0 m")
+            if first.value not in REP_DISTANCE_M:
+                raise self._error(first.first, first.last, f"a jog recovery must be {REP_DISTANCE_M.describe()}")
             return JogRest(float(first.value))
         if first.kind not in ("time", "bare"):
             raise self._error(first.first, first.last, f"expected a rest time; {_UNITS_HINT}")
@@ -501,7 +530,16 @@ class _Parser:
 
     def amount(self, expected: str) -> _Amount:
         """A number and its unit: ``400m``, ``3k``, ``3:00``, ``90s``, ``2min``, ``1'30"``, ``12 x``."""
+        amount = self._amount(expected)
+        # Any number is at most a race's metres or TIME_S's seconds: each one becomes integer ns or a float.
+        if amount.kind != "count" and amount.value > (TIME_S.high if amount.kind == "time" else RACE_DISTANCE_M.high):
+            raise self._error(amount.first, amount.last, f"{self._fragment(amount.first, amount.last)} is more than a workout can hold")
+        return amount
+
+    def _amount(self, expected: str) -> _Amount:
         token = self.take()
+        if token.width > MAX_NUMBER_CHARS and token.kind in ("number", "clock"):
+            raise self._error(token, token, f"a number has at most {MAX_NUMBER_CHARS} characters")
         if token.kind == "clock":
             return _Amount("time", self.clockseconds(token), None, token, token)
         if token.kind != "number":
@@ -680,10 +718,10 @@ def reps_as_json(reps: tuple[Rep, ...]) -> dict[str, Any]:
             "set": rep.set_no,
             "rep": rep.rep_no,
             "distance_m": rep.distance_m,
-            "target_s": seconds(rep.target_ns),
+            "target_s": to_seconds(rep.target_ns),
             "target": None if rep.target is None else str(rep.target),
-            "recovery_after_s": None if rest is None else seconds(rest.min_ns),
-            "recovery_max_s": None if rest is None else seconds(rest.max_ns),
+            "recovery_after_s": None if rest is None else to_seconds(rest.min_ns),
+            "recovery_max_s": None if rest is None else to_seconds(rest.max_ns),
             "recovery": None if rep.recovery is None else str(rep.recovery),
             "recovery_distance_m": rep.recovery.distance_m if isinstance(rep.recovery, JogRest) else None,
         })  # fmt: skip

@@ -2,7 +2,8 @@
 
 Race times are durations typed by people (``45.28``, ``1:52.3``, ``35:00``,
 ``1:02:10``); they are read exactly, as integer nanoseconds. Velocities are the
-only floats: they are display values.
+only floats: they are display values. What a person types is also checked
+against what a race can be (``check_race``), the same for the web and the CLI.
 
 >>> parse_race_time("1:52.30")
 112300000000
@@ -19,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from gatectl.errors import PaceError
+from gatectl.limits import MAX_NUMBER_CHARS, RACE_DISTANCE_M, TIME_S
 from gatectl.timing.model import NS_PER_S
 
 # Races known by name rather than by metres; keys are lower case.
@@ -33,9 +35,16 @@ NAMED_DISTANCES_M = {
 _LABELS = {1609.344: "mile", 21097.5: "half marathon", 42195.0: "marathon"}
 _UNITS_M = {"": 1, "m": 1, "k": 1000, "km": 1000}
 
+# What a race can be: bounds that catch typos (400=5 is 80 m/s) before they skew every pace comparison.
+RACE_TIME_KINDS = ("best", "goal")  # an athlete's race time is one they ran, or one they aim for
+FASTEST_RACE_MPS = 11.0  # no race is run faster on average (100 m record: 10.44 m/s)
+SLOWEST_RACE_MPS = 0.3
+
 
 def parse_race_time(text: str) -> int:
     """``[[h:]m:]s[.fraction]`` → integer nanoseconds; anything else raises ``PaceError``."""
+    if len(text.strip()) > MAX_NUMBER_CHARS:
+        raise PaceError(f"A race time must be at most {MAX_NUMBER_CHARS} characters, like 45.28, 1:52.3 or 35:00.")
     parts = text.strip().split(":")
     if not text.strip() or len(parts) > 3:
         raise PaceError(f"Race time {text!r} must look like 45.28, 1:52.3 or 35:00.")
@@ -52,6 +61,7 @@ def parse_race_time(text: str) -> int:
     for p in whole:
         total = total * 60 + p
     total = total * 60 + seconds if whole else seconds
+    TIME_S.check(total, f"Race time {text.strip()!r}", PaceError)  # 1e999990 s would take minutes to convert
     ns = int(total * NS_PER_S)
     if ns <= 0:
         raise PaceError(f"Race time {text!r} must be longer than zero.")
@@ -94,7 +104,7 @@ def parse_race_distance(text: str) -> float:
     >>> parse_race_distance("10K"), parse_race_distance("mile")
     (10000.0, 1609.344)
     """
-    key = " ".join(text.strip().lower().split())
+    key = " ".join(text.strip().lower().split())[: MAX_NUMBER_CHARS + 1]
     if key in NAMED_DISTANCES_M:
         return NAMED_DISTANCES_M[key]
     number = key.rstrip("mk ")
@@ -103,16 +113,21 @@ def parse_race_distance(text: str) -> float:
         value = Decimal(number)
     except InvalidOperation:
         value = Decimal("NaN")
-    if unit not in _UNITS_M or not value.is_finite() or value <= 0:
+    if unit not in _UNITS_M or not value.is_finite() or value <= 0 or len(key) > MAX_NUMBER_CHARS:
         raise PaceError(
-            f"Race distance {text!r} must be metres (400, 800m), kilometres (10k) "
+            f"Race distance {key!r} must be metres (400, 800m), kilometres (10k) "
             "or a named race (mile, half-marathon, marathon)."
         )
-    return float(value * _UNITS_M[unit])
+    metres = value * _UNITS_M[unit]
+    if metres > RACE_DISTANCE_M.high:
+        raise PaceError(f"Race distance {key!r} is too long: a race is at most {RACE_DISTANCE_M.high / 1000:g} km.")
+    if metres not in RACE_DISTANCE_M:
+        raise PaceError(f"Race distance {key!r} must be from 1 m to 1000 km.")
+    return float(metres)
 
 
 def parse_race(spec: str) -> tuple[float, int]:
-    """A race result typed as ``distance=time`` → ``(distance_m, time_ns)``.
+    """A race result typed as ``distance=time`` → ``(distance_m, time_ns)``, checked by ``check_race``.
 
     >>> parse_race("10k=35:00")
     (10000.0, 2100000000000)
@@ -120,7 +135,26 @@ def parse_race(spec: str) -> tuple[float, int]:
     distance, sep, time = spec.partition("=")
     if not sep or not distance.strip() or not time.strip():
         raise PaceError(f"Race {spec!r} must look like 10k=35:00 or 800m=1:52.3 (distance=time).")
-    return parse_race_distance(distance), parse_race_time(time)
+    distance_m, time_ns = parse_race_distance(distance), parse_race_time(time)
+    check_race(distance_m, time_ns)
+    return distance_m, time_ns
+
+
+def check_race(distance_m: float, time_ns: int) -> None:
+    """Refuse a race time no one can run: its average velocity must be a race's.
+
+    >>> check_race(400, parse_race_time("45.28"))
+    >>> check_race(400, parse_race_time("5"))
+    Traceback (most recent call last):
+    ...
+    gatectl.errors.PaceError: 400 m in 5.00 would be 80.0 m/s on average, which no race is run at (typo? 45.3 is 45.3 s, 1:52.3 is a minute and 52.3 s).
+    """
+    velocity = pace_velocity(distance_m, time_ns)
+    if not SLOWEST_RACE_MPS <= velocity <= FASTEST_RACE_MPS:
+        raise PaceError(
+            f"{distance_m:g} m in {format_duration_ns(time_ns, 2)} would be {velocity:.1f} m/s on average, "
+            "which no race is run at (typo? 45.3 is 45.3 s, 1:52.3 is a minute and 52.3 s)."
+        )
 
 
 def race_label(distance_m: float) -> str:
@@ -136,18 +170,24 @@ def race_label(distance_m: float) -> str:
     return f"{distance_m:g}m"
 
 
-def seconds(ns: int | None) -> float | None:
-    """A duration in seconds, for display and JSON only: ``None`` stays ``None``."""
+def to_seconds(ns: int | None) -> float | None:
+    """A duration as a float of seconds, for JSON only: ``None`` stays ``None``. Text: ``format_duration_ns``."""
     return None if ns is None else ns / NS_PER_S
 
 
-def format_duration_ns(ns: int, decimals: int = 1) -> str:
+def format_duration_ns(ns: int, decimals: int = 1, *, minutes: bool | None = None) -> str:
     """``[h:]m:ss.f`` or ``s.f`` for a duration, rounded half up to ``decimals`` places.
+
+    The one way a duration is written (the dashboard's filters and the CLI use
+    it; ``web/static/app.js`` has its twin). Minutes show from a minute on;
+    ``minutes=True`` always (a rest: ``0:07``), ``minutes=False`` never (``75.30``).
 
     >>> format_duration_ns(84_000_000_000), format_duration_ns(45_280_000_000, 2)
     ('1:24.0', '45.28')
     >>> format_duration_ns(3_730_000_000_000, 0)
     '1:02:10'
+    >>> format_duration_ns(7_000_000_000, 0, minutes=True), format_duration_ns(75_300_000_000, 2, minutes=False)
+    ('0:07', '75.30')
     """
     if not 0 <= decimals <= 9:
         raise PaceError(f"Decimals must be 0 to 9, not {decimals}.")
@@ -156,13 +196,15 @@ def format_duration_ns(ns: int, decimals: int = 1) -> str:
     ticks = (abs(ns) + unit // 2) // unit  # in units of 10**-decimals seconds
     whole_s, fraction = divmod(ticks, 10**decimals)
     hours, rest = divmod(whole_s, 3600)
-    minutes, seconds = divmod(rest, 60)
+    mins, secs = divmod(rest, 60)
     tail = f".{fraction:0{decimals}d}" if decimals else ""
+    if minutes is False:
+        return f"{sign}{whole_s}{tail}"
     if hours:
-        return f"{sign}{hours}:{minutes:02d}:{seconds:02d}{tail}"
-    if minutes:
-        return f"{sign}{minutes}:{seconds:02d}{tail}"
-    return f"{sign}{seconds}{tail}"
+        return f"{sign}{hours}:{mins:02d}:{secs:02d}{tail}"
+    if mins or minutes:
+        return f"{sign}{mins}:{secs:02d}{tail}"
+    return f"{sign}{secs}{tail}"
 
 
 @dataclass(frozen=True, slots=True)

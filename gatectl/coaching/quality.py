@@ -26,10 +26,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import MaxEffort, RacePace, Rep, TimeTarget
-from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance
+from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, to_seconds
+from gatectl.jsonable import Wire
 from gatectl.timing.model import NS_PER_S
 
 DEFAULT_MARGIN = 0.02  # a rep more than 2 % slower than its reference drops off
@@ -62,6 +64,16 @@ class TargetCheck:
     target_ns: int
     diff_ns: int
     tolerance_ns: int  # ± around a paced target; 0 for a pace to beat
+
+    WIRE: ClassVar[Wire] = Wire(hide=("time_ns", "target_ns", "diff_ns", "tolerance_ns"), show=("target_s", "diff_s"))
+
+    @property
+    def target_s(self) -> float:
+        return self.target_ns / NS_PER_S
+
+    @property
+    def diff_s(self) -> float:
+        return self.diff_ns / NS_PER_S
 
 
 def on_target_tolerance_ns(distance_m: float, per_400m_ns: int = ON_TARGET_PER_400M_NS) -> int:
@@ -111,6 +123,12 @@ class PaceMark:
     time_ns: int
     velocity_mps: float
 
+    WIRE: ClassVar[Wire] = Wire(hide=("time_ns",), show=("time_s",))
+
+    @property
+    def time_s(self) -> float:
+        return self.time_ns / NS_PER_S
+
 
 @dataclass(frozen=True, slots=True)
 class RepTarget:
@@ -119,6 +137,12 @@ class RepTarget:
     time_ns: int | None  # over the rep distance
     velocity_mps: float | None
     paces: tuple[PaceMark, ...]  # 400 m and 800 m pace over the rep, where known
+
+    WIRE: ClassVar[Wire] = Wire(hide=("time_ns",), show=("time_s",))
+
+    @property
+    def time_s(self) -> float | None:
+        return to_seconds(self.time_ns)
 
 
 def _clock(ns: int) -> str:
@@ -181,6 +205,12 @@ class DropOff:
     reference_ns: int
     against: Against
     percent_slower: float
+
+    WIRE: ClassVar[Wire] = Wire(hide=("time_ns", "reference_ns"), show=("reference_s",))
+
+    @property
+    def reference_s(self) -> float:
+        return self.reference_ns / NS_PER_S
 
 
 def drop_off(
@@ -274,6 +304,20 @@ class DistanceSummary:
     slowest_ns: int
     best_velocity_mps: float
     mean_velocity_mps: float
+
+    WIRE: ClassVar[Wire] = Wire(hide=("best_ns", "mean_ns", "slowest_ns"), show=("best_s", "mean_s", "slowest_s"))
+
+    @property
+    def best_s(self) -> float:
+        return self.best_ns / NS_PER_S
+
+    @property
+    def mean_s(self) -> float:
+        return self.mean_ns / NS_PER_S
+
+    @property
+    def slowest_s(self) -> float:
+        return self.slowest_ns / NS_PER_S
 
 
 def summarize(distance_m: float, times_ns: Sequence[int]) -> DistanceSummary:

@@ -50,12 +50,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple, TypeVar
 
 from gatectl.coaching.laps import LapRep
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import JogRest, Recovery, Rep, Rest, Workout, expand
-from gatectl.coaching.paces import scale_to_distance
+from gatectl.coaching.paces import scale_to_distance, to_seconds
 from gatectl.coaching.quality import (
     CLEARLY,
     DEFAULT_MARGIN,
@@ -77,7 +77,9 @@ from gatectl.coaching.quality import (
     top_speed_hint,
 )  # fmt: skip
 from gatectl.errors import WorkoutError
+from gatectl.jsonable import Wire
 from gatectl.timing.model import NS_PER_S, RunStatus
+from gatectl.timing.results import RunReport, RunView
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +151,26 @@ class Attempt:
     drop_off: DropOff | None = None
     reason: str | None = None
 
+    WIRE: ClassVar[Wire] = Wire(
+        hide=("index", "started_ns", "ended_ns", "time_ns", "timed_m", "splits_ns", "rest_ns"),
+        rename={"set_no": "set", "rep_no": "rep", "run_id": "run"},
+        show=("time_s", "splits_s", "rest_s"),
+    )
 
-def _attempt(rep: Rep, index: int, run_id: int, result: Mapping | LapRep) -> Attempt | None:
+    @property
+    def time_s(self) -> float | None:
+        return to_seconds(self.time_ns)
+
+    @property
+    def splits_s(self) -> tuple[float, ...]:
+        return tuple(s / NS_PER_S for s in self.splits_ns)
+
+    @property
+    def rest_s(self) -> float | None:
+        return to_seconds(self.rest_ns)
+
+
+def _attempt(rep: Rep, index: int, run_id: int, result: RunReport | LapRep) -> Attempt | None:
     """A finished run as an attempt at ``rep``; None for a rejected run (nobody's)."""
     base = Attempt(index, rep.set_no, rep.rep_no, rep.distance_m, Outcome.DONE, run_id)
     if isinstance(result, LapRep):
@@ -158,20 +178,26 @@ def _attempt(rep: Rep, index: int, run_id: int, result: Mapping | LapRep) -> Att
             return replace(base, outcome=Outcome.INCOMPLETE, started_ns=result.started_ns, ended_ns=result.ended_ns, reason=result.reason)
         stretch = (result.distance_m, result.ended_ns - result.started_ns)
         return _timed(base, result.started_ns, result.ended_ns, stretch, result.splits_ns)
-    if result["status"] == RunStatus.REJECTED:
+    if result.status is RunStatus.REJECTED:
         return None
-    times = sorted(result["crossings"].values())  # a run has a crossing at least
+    times = sorted(result.crossings.values())  # a run has a crossing at least
     started, ended = times[0], times[-1]
-    if result.get("voided"):
-        return replace(base, outcome=Outcome.VOIDED, started_ns=started, ended_ns=ended, reason=result.get("void_reason"))
-    if result["status"] != RunStatus.COMPLETE:
-        return replace(base, outcome=Outcome.INCOMPLETE, started_ns=started, ended_ns=ended, reason=result.get("reason"))
+    if isinstance(result, RunView) and result.voided:
+        return replace(base, outcome=Outcome.VOIDED, started_ns=started, ended_ns=ended, reason=result.void_reason)
+    if result.status is not RunStatus.COMPLETE:
+        return replace(base, outcome=Outcome.INCOMPLETE, started_ns=started, ended_ns=ended, reason=result.reason)
     # The stretch that matches the rep: the fly zone (flying sprints), else the whole line (splits).
-    segments = result["segments"]
-    stretches = [(result["fly"]["distance_m"], result["fly"]["time_ns"])] if result.get("fly") else []
-    stretches.append((round(sum(s["distance_m"] for s in segments), 6), ended - started))
+    segments = result.segments
+    stretches = [(result.fly.distance_m, result.fly.time_ns)] if result.fly else []
+    stretches.append((round(sum(s.distance_m for s in segments), 6), ended - started))
     stretch = next((s for s in stretches if s[0] == rep.distance_m), stretches[0])
-    return _timed(base, started, ended, stretch, tuple(s["time_ns"] for s in segments))
+    return _timed(base, started, ended, stretch, tuple(s.time_ns for s in segments))
+
+
+def _time_ns(attempt: Attempt) -> int:
+    """A done attempt's time over the rep distance: ``_timed`` gives every done attempt one."""
+    assert attempt.time_ns is not None, f"rep {attempt.index} is done without a time"
+    return attempt.time_ns
 
 
 def _timed(base: Attempt, started: int, ended: int, stretch: tuple[float, int], splits: tuple[int, ...]) -> Attempt:
@@ -203,6 +229,8 @@ class Effect:
     athlete_id: int | None
     message: str
 
+    WIRE: ClassVar[Wire] = Wire(hide=("at_ns",), rename={"athlete_id": "athlete"})
+
 
 class Status(StrEnum):
     NOT_STARTED = "not-started"
@@ -222,6 +250,8 @@ class NextRep:
     sets: int
     distance_m: float
     target: RepTarget
+
+    WIRE: ClassVar[Wire] = Wire(hide=("index",), rename={"set_no": "set", "rep_no": "rep"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,12 +397,15 @@ class WorkoutRunner:
     def skip(self, now_ns: int, athlete_id: int | None = None) -> Step:
         """The athlete's next rep (the next athlete's, by default) is recorded as skipped."""
         i = self._coach_target(athlete_id)
-        return self._skip(i, [self._next(i)])._signal(now_ns)
+        nxt = self._next(i)
+        assert nxt is not None  # _coach_target picks an athlete with reps left
+        return self._skip(i, [nxt])._signal(now_ns)
 
     def end_set(self, now_ns: int, athlete_id: int | None = None) -> Step:
         """Skip what remains of the athlete's set: after a drop-off, their set is done."""
         i = self._coach_target(athlete_id)
         plan, nxt = self.plans[i], self._next(i)
+        assert nxt is not None  # _coach_target picks an athlete with reps left
         remaining = [k for k in range(nxt, len(plan)) if plan[k].set_no == plan[nxt].set_no and not self._settled(i, k)]
         return self._skip(i, remaining)._signal(now_ns)
 
@@ -410,22 +443,23 @@ class WorkoutRunner:
             return self._signal(now_ns)
         return replace(self, on_course=i)._signal(now_ns)
 
-    def run_finished(self, run_id: int, athlete_id: int | None, result: Mapping | LapRep, now_ns: int) -> Step:
-        """A run ended: ``result`` is its ``results.report`` (or stored run) dict, or a ``LapRep``.
+    def run_finished(self, run_id: int, athlete_id: int | None, result: RunReport | LapRep, now_ns: int) -> Step:
+        """A run ended: ``result`` is its ``results.report`` (or stored ``RunView``), or a ``LapRep``.
 
         A complete run is the athlete's next rep; an incomplete or voided one is
         an attempt that does not count.
         """
         i = None if athlete_id is None else self._index(athlete_id)
         seen = any(a.run_id == run_id for row in self.attempts for a in row)
-        if not self._live() or i is None or seen or self._next(i) is None:
+        nxt = None if i is None else self._next(i)
+        if not self._live() or i is None or seen or nxt is None:
             return self._signal(now_ns)
-        nxt = self._next(i)
         attempt = _attempt(self.plans[i][nxt], nxt, run_id, result)
         if attempt is None:
             return self._signal(now_ns)
         if attempt.outcome is Outcome.DONE:
             last = self._last_end(i)
+            assert attempt.started_ns is not None  # every run has a start
             rest = None if last is None else attempt.started_ns - last
             attempt = replace(attempt, rest_ns=rest, check=self._check(i, attempt))
         runner = replace(self, on_course=None)._with_attempts(i, self.attempts[i] + (attempt,))
@@ -452,7 +486,7 @@ class WorkoutRunner:
             return None
         rest = self._rest(head)
         stage = self._stage_for(head, rest)
-        if rest.ends_ns is None or stage >= _Stage.OVER:
+        if rest.ends_ns is None or rest.since_ns is None or stage >= _Stage.OVER:
             return None
         warn = rest.ends_ns - self.options.warning_ns
         return warn if stage < _Stage.WARNED and warn > rest.since_ns else rest.ends_ns
@@ -485,11 +519,11 @@ class WorkoutRunner:
             done = [a for a in row if a.outcome is Outcome.DONE]
             by_distance: dict[float, list[int]] = {}
             for a in done:
-                by_distance.setdefault(a.distance_m, []).append(a.time_ns)
+                by_distance.setdefault(a.distance_m, []).append(_time_ns(a))
             checked = [a.check for a in done if a.check is not None]
             hint = None
             if self.kind is WorkoutKind.PACE_400M:
-                hint = top_speed_hint([(a.distance_m, a.time_ns) for a in done], athlete.races, self.options.clearly)
+                hint = top_speed_hint([(a.distance_m, _time_ns(a)) for a in done], athlete.races, self.options.clearly)
             out.append(AthleteSummary(
                 athlete.id, athlete.name, len(plan), len(done),
                 sum(a.outcome is Outcome.SKIPPED for a in row),
@@ -542,11 +576,11 @@ class WorkoutRunner:
         return next((k for k in range(len(self.plans[i])) if k not in settled), None)
 
     def _last_end(self, i: int) -> int | None:
-        return max((a.ended_ns for a in self.attempts[i] if a.outcome in _RUNS), default=None)
+        return max((a.ended_ns for a in self.attempts[i] if a.outcome in _RUNS and a.ended_ns is not None), default=None)
 
     def _queue(self) -> list[int]:
         """Athletes with reps left, in running order; whoever is on the course first."""
-        def order(i: int) -> tuple:
+        def order(i: int) -> tuple[bool, int | None, bool, int, int]:
             last = self._last_end(i)
             return (i != self.on_course, self._next(i), last is not None, last or 0, i)
 
@@ -565,17 +599,20 @@ class WorkoutRunner:
         recovery = plan[nxt - 1].recovery if nxt else plan[0].recovery
         if last is None:
             return _Rest(recovery, None, None, None, False)
-        coach_ready = self.ready_ns[i] is not None and self.ready_ns[i] >= last
+        ready = self.ready_ns[i]
+        coach_ready = ready is not None and ready >= last
         if isinstance(recovery, Rest) and not coach_ready:
             return _Rest(recovery, last, last + recovery.min_ns, last + recovery.max_ns, False)
         return _Rest(recovery, last, None, None, coach_ready)
 
     def _check(self, i: int, attempt: Attempt) -> TargetCheck | None:
         target = self.targets[i][attempt.index]
+        if target.time_ns is None:  # nothing to check against: a max effort, an unknown race time
+            return None
         if target.style is TargetStyle.ON_PACE:
-            return check_pace(attempt.time_ns, target.time_ns, attempt.distance_m, self.options.on_target_per_400m_ns)
+            return check_pace(_time_ns(attempt), target.time_ns, attempt.distance_m, self.options.on_target_per_400m_ns)
         if target.style is TargetStyle.FASTER_THAN:
-            return check_faster_than(attempt.time_ns, target.time_ns)
+            return check_faster_than(_time_ns(attempt), target.time_ns)
         return None
 
     # -- the state, changed
@@ -585,9 +622,9 @@ class WorkoutRunner:
         flagged: list[Attempt] = []
         for attempt in row:
             if attempt.outcome is Outcome.DONE:
-                earlier = [a.time_ns for a in flagged if a.outcome is Outcome.DONE and self.groups[a.index] == self.groups[attempt.index]]
-                paced_ok = self.targets[i][attempt.index].style is TargetStyle.ON_PACE and attempt.check.verdict is not Verdict.SLOW
-                found = None if paced_ok else drop_off(attempt.time_ns, earlier, self.options.margin, self.options.against)
+                earlier = [_time_ns(a) for a in flagged if a.outcome is Outcome.DONE and self.groups[a.index] == self.groups[attempt.index]]
+                paced_ok = self.targets[i][attempt.index].style is TargetStyle.ON_PACE and attempt.check is not None and attempt.check.verdict is not Verdict.SLOW
+                found = None if paced_ok else drop_off(_time_ns(attempt), earlier, self.options.margin, self.options.against)
                 attempt = replace(attempt, drop_off=found)
             flagged.append(attempt)
         return replace(self, attempts=_put(self.attempts, i, tuple(flagged)))
@@ -621,7 +658,7 @@ class WorkoutRunner:
         rest = self._rest(head)
         stage = self._stage_for(head, rest)
         athlete = self.athletes[head]
-        if rest.ends_ns is not None:
+        if rest.ends_ns is not None and rest.since_ns is not None:
             warn = rest.ends_ns - self.options.warning_ns
             if now_ns >= rest.ends_ns and stage < _Stage.OVER:
                 effects.append(Effect(Cue.REST_OVER, rest.ends_ns, athlete.id, f"{athlete.name}: rest over"))
@@ -633,11 +670,14 @@ class WorkoutRunner:
         if rest.ready(now_ns) and self.on_course is None and stage < _Stage.CALLED:
             effects.append(Effect(Cue.CALL, now_ns, athlete.id, self._call_message(head)))
             stage = _Stage.CALLED
-        runner = replace(self, cue=(head, self._next(head), rest.ends_ns), stage=stage, over=False)
+        nxt = self._next(head)
+        assert nxt is not None  # the queue holds athletes with reps left
+        runner = replace(self, cue=(head, nxt, rest.ends_ns), stage=stage, over=False)
         return Step(runner, tuple(effects))
 
     def _call_message(self, i: int) -> str:
         rep = self._next_rep(i)
+        assert rep is not None  # only the head of the queue is called, and it has a rep left
         return (
             f"{self.athletes[i].name}: your turn, set {rep.set_no} rep {rep.rep_no} of {rep.reps_in_set}, "
             f"{rep.distance_m:g} m, {rep.target.text}"
@@ -645,6 +685,7 @@ class WorkoutRunner:
 
     def _drop_off_effect(self, i: int, attempt: Attempt, now_ns: int) -> Effect:
         found = attempt.drop_off
+        assert found is not None  # signalled for a rep that dropped off only
         reference = "the best of the set" if found.against is Against.BEST else "the rep before"
         text = f"{self.athletes[i].name}: set {attempt.set_no} rep {attempt.rep_no} was {found.percent_slower:g} % slower than {reference}"
         if self._suggest_end_set(i):
@@ -669,7 +710,7 @@ class WorkoutRunner:
         athlete, row = self.athletes[i], self.attempts[i]
         upcoming = self._next_rep(i)
         rest = None if upcoming is None else self._rest(i)
-        if upcoming is None or self.ended_ns is not None:
+        if rest is None or self.ended_ns is not None:  # no rest: no rep to come
             status = Status.FINISHED
         elif self.started_ns is None:
             status = Status.NOT_STARTED
@@ -691,5 +732,8 @@ class WorkoutRunner:
         )  # fmt: skip
 
 
-def _put(values: tuple, i: int, value: object) -> tuple:
+_T = TypeVar("_T")
+
+
+def _put(values: tuple[_T, ...], i: int, value: _T) -> tuple[_T, ...]:
     return values[:i] + (value,) + values[i + 1 :]

@@ -17,7 +17,8 @@ from gatectl.coaching.laps import Track
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.faults import Fault
 from gatectl.daemon.gates import GateStatus
-from gatectl.daemon.workout import WorkoutPlan
+from gatectl.daemon.workout import WorkoutPlan, WorkoutState
+from gatectl.timing.check import CheckReport
 from gatectl.timing.model import Layout
 
 
@@ -32,7 +33,7 @@ class DaemonSnapshot:
     armed: bool  # runs count; disarmed, they are recorded but voided
     queue: tuple[int, ...]  # athlete ids, the head runs next
     gates: tuple[GateStatus, ...]  # the gates the session times
-    workout: dict[str, Any] | None  # the workout's page state; None if none was started this session
+    workout: WorkoutState | None  # the workout's page state; None if none was started this session
     workout_running: bool  # a workout has reps still to run
     faults: tuple[Fault, ...] = ()  # what is wrong now (the store refusing writes, an error in the timing)
 
@@ -56,14 +57,17 @@ class DaemonControl(Protocol):
     def new_session(self, layout: Layout | None = None, place: str | None = None, track: Track | None = None) -> int:
         """Close the current session (and its workout) and start another; its id."""
 
-    def start_workout(self, plan: WorkoutPlan) -> dict[str, Any]:
+    def start_workout(self, plan: WorkoutPlan) -> WorkoutState:
         """Open a session for the workout and start it; its page state."""
 
-    def workout_input(self, action: str, athlete_id: int | None = None) -> dict[str, Any]:
+    def workout_input(self, action: str, athlete_id: int | None = None) -> WorkoutState:
         """The coach's tap on the running workout; its page state after it."""
 
     def run_voided(self, run_id: int) -> None:
         """A run was voided in the store: the workout runs its rep again."""
+
+    def check_report(self, since_ns: int | None = None) -> CheckReport:
+        """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
 
     def set_armed(self, armed: bool) -> None: ...
 

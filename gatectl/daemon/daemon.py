@@ -24,7 +24,7 @@ long a beam has been blocked.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from gatectl.coaching.laps import Track
 from gatectl.daemon.control import DaemonSnapshot
@@ -34,9 +34,10 @@ from gatectl.daemon.loop import MAX_UNWRITTEN, DaemonStopped, LatencyHold, Timin
 from gatectl.daemon.resume import EpochShift, boot_id
 from gatectl.daemon.timekeeper import Timekeeper
 from gatectl.daemon.watchdog import Notifier
-from gatectl.daemon.workout import WorkoutPlan
+from gatectl.daemon.workout import WorkoutPlan, WorkoutState
 from gatectl.sources import EdgeSource
 from gatectl.store import Store
+from gatectl.timing.check import CheckReport
 from gatectl.timing.model import NS_PER_MS, Layout
 
 T = TypeVar("T")
@@ -116,19 +117,23 @@ class Daemon:
         """Close the current session (and its workout) and start another: new layout, new day, track reps."""
         return self.call(lambda: self._keeper.new_session(layout, place, track))
 
-    def start_workout(self, plan: WorkoutPlan) -> dict[str, Any]:
+    def start_workout(self, plan: WorkoutPlan) -> WorkoutState:
         """Open a session for the workout (lap reps on ``plan.track``, if given) and start it; its state."""
         rest_scale = self.rest_scale
         runner = plan.runner(rest_scale)  # parsed here, on the caller's thread: a workout that cannot run refuses now
         return self.call(lambda: self._keeper.start_workout(plan, runner, rest_scale))
 
-    def workout_input(self, action: str, athlete_id: int | None = None) -> dict[str, Any]:
+    def workout_input(self, action: str, athlete_id: int | None = None) -> WorkoutState:
         """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
         return self.call(lambda: self._keeper.workout_input(action, athlete_id))
 
     def run_voided(self, run_id: int) -> None:
         """A run was voided in the store: the workout runs its rep again."""
         self.call(lambda: self._keeper.run_voided(run_id))
+
+    def check_report(self, since_ns: int | None = None) -> CheckReport:
+        """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
+        return self.call(lambda: self._keeper.check_report(since_ns))
 
     def set_armed(self, armed: bool) -> None:
         self.call(lambda: self._keeper.set_armed(armed))

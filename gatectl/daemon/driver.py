@@ -13,19 +13,20 @@ What it needs of the daemon is a ``WorkoutHost``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, LapTiming, StartKind
+from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, LapTimerState, LapTiming, StartKind
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.quality import TargetStyle
 from gatectl.coaching.runner import Effect, RunnerView, Status, Step, WorkoutRunner
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.sessions import Derived, Lineup, Session
-from gatectl.daemon.workout import DEFAULT_COUNTDOWN_NS, LiveWorkout, WorkoutPlan, group, page_state, summary_json
+from gatectl.daemon.workout import DEFAULT_COUNTDOWN_NS, LiveWorkout, WorkoutPlan, WorkoutState, group, page_state, summary_rows
 from gatectl.errors import WorkoutError
 from gatectl.store import Store, StoreUnavailable
-from gatectl.timing.model import NS_PER_S, Crossing, Run, RunStatus
+from gatectl.timing.model import NS_PER_S, Crossing, Run
+from gatectl.timing.results import RunView
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class WorkoutDriver:
         """Reps are still to be run (a void can reopen a finished workout)."""
         return not self.live.runner.over
 
-    def state(self, now_ns: int) -> dict[str, Any]:
+    def state(self, now_ns: int) -> WorkoutState:
         """The workout as the live page shows it."""
         return page_state(self.live, now_ns, timer=self._timer_state())
 
@@ -127,11 +128,11 @@ class WorkoutDriver:
                 name, data = self._unsaved[0]
                 store.add_session_event(session_id, data["now"], "workout", {"input": name, **data})
                 self._unsaved.pop(0)
-            store.update_workout(session_id, summary_json(self.live.runner.summary()), ended=view.status is Status.FINISHED)
+            store.update_workout(session_id, summary_rows(self.live.runner.summary()), ended=view.status is Status.FINISHED)
         except StoreUnavailable as exc:
             log.warning("workout inputs kept in memory for now: %s", exc)
 
-    def coach(self, action: str, athlete_id: int | None, now_ns: int) -> dict[str, Any]:
+    def coach(self, action: str, athlete_id: int | None, now_ns: int) -> WorkoutState:
         """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
         if action == "go":
             self._go(now_ns)
@@ -182,7 +183,7 @@ class WorkoutDriver:
 
     # Track reps: the lap gate -------------------------------------------------------------------
 
-    def _timer_state(self) -> str | None:
+    def _timer_state(self) -> LapTimerState | None:
         laps = self.session.timing.laps
         return None if laps is None else laps.timer.state
 
@@ -191,13 +192,13 @@ class WorkoutDriver:
         live, timer, horizon = self.live, laps.timer, self._host.horizon_ns
         called = view.status is Status.READY and view.running is None
         upcoming = live.next_rep_target(view)
-        if called and upcoming is not None and live.plan.start is StartKind.ROLLING and timer.state != "running":
+        if called and upcoming is not None and live.plan.start is StartKind.ROLLING and timer.state is not LapTimerState.RUNNING:
             distance, target = upcoming
             if timer.splits_m(distance)[0] == timer.settings.lap_m and live.armed_for != upcoming:  # else a go starts it
                 target_ns = target.time_ns if target.style is TargetStyle.ON_PACE else None
                 self._host.lap_command(LapCommand(horizon, Command.ARM, distance, target_ns))
                 live.armed_for = upcoming
-        elif timer.state == "armed" or (timer.state == "running" and view.status is Status.FINISHED):
+        elif timer.state is LapTimerState.ARMED or (timer.state is LapTimerState.RUNNING and view.status is Status.FINISHED):
             reason = "the workout ended" if view.status is Status.FINISHED else "nobody was called"
             self._host.lap_command(LapCommand(horizon, Command.CANCEL, reason=reason))
             live.armed_for = None
@@ -207,7 +208,7 @@ class WorkoutDriver:
         live, laps = self.live, self.session.timing.laps
         if laps is None:
             raise WorkoutError("Go starts track reps on one gate; this workout is timed through the layout's gates.")
-        if laps.timer.state == "running":
+        if laps.timer.state is LapTimerState.RUNNING:
             raise WorkoutError("A rep is already running: wait for it to end.")
         if live.runner.view(now_ns).status is not Status.READY:  # still resting: the coach's go says they are ready
             self.step("ready", now=now_ns, who=None)
@@ -240,20 +241,19 @@ def resume_workout(store: Store, session: Session, host: WorkoutHost) -> Workout
         runner, _ = RUNNER_INPUTS[name](runner, data, result)
     live = LiveWorkout(plan, session.id, runner, rest_scale)
     laps = session.timing.laps
-    if laps is not None and laps.timer.state == "armed":  # rebuilt armed from the lap commands: not armed again
+    if laps is not None and laps.timer.state is LapTimerState.ARMED:  # rebuilt armed from the lap commands: not armed again
         live.armed_for = live.next_rep_target(runner.view(host.now_ns()))
     driver = WorkoutDriver(live, session, host)
     driver.follow()
     return driver
 
 
-def _stored_result(store: Store, run_id: int, session: Session) -> Mapping | LapRep:
+def _stored_result(store: Store, run_id: int, session: Session) -> RunView | LapRep:
     """A finished run as the runner heard it: the stored run, or for track reps the lap rep it was."""
-    row = store.run(run_id)
-    if session.track is None:
-        return row
-    lap = row["lap"]
+    view = store.run(run_id)
+    if session.track is None or (lap := view.lap) is None:
+        return view
     return LapRep(
-        row["number"], StartKind(lap["start"]), lap["distance_m"], lap["started_ns"], lap["started_ns"] + sum(lap["splits_ns"]),
-        tuple(lap["splits_ns"]), RunStatus(row["status"]), row["reason"], None, lap["target_ns"], None,
+        view.number, lap.start, lap.distance_m, lap.started_ns, lap.started_ns + sum(lap.splits_ns), lap.splits_ns,
+        view.status, view.reason, None, lap.target_ns, None,
     )  # fmt: skip

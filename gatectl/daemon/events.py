@@ -25,7 +25,7 @@ from dataclasses import dataclass
 class LiveEvent:
     id: int
     kind: str  # "crossing", "run", "gate", "session", "queue"...
-    data: dict
+    data: object  # a dict, or a typed value (a run, the workout state): gatectl.jsonable gives its JSON
 
 
 class Subscription:
@@ -62,7 +62,7 @@ class EventBus:
         self._next_id = 1
         self._subscriber_queue = subscriber_queue
 
-    def publish(self, kind: str, data: dict) -> LiveEvent:
+    def publish(self, kind: str, data: object) -> LiveEvent:
         with self._lock:
             event = LiveEvent(self._next_id, kind, data)
             self._next_id += 1
@@ -94,6 +94,12 @@ class EventBus:
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
             self._subscribers.discard(sub)
+
+    @property
+    def last_id(self) -> int:
+        """The id of the newest event published, 0 before the first: where a new reader starts."""
+        with self._lock:
+            return self._next_id - 1
 
     def latest(self, kind: str) -> LiveEvent | None:
         with self._lock:

@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gatectl.timing.check import STUCK_NS
 from gatectl.timing.model import NS_PER_S, Edge, Gate
 
-STUCK_NS = 2 * NS_PER_S  # blocked longer than a body takes to pass: stuck or misaligned
 STATES = ("stuck", "blocked", "clear")  # worst first: a gate is as bad as its worst beam
 
 

@@ -86,7 +86,7 @@ class LoopHandler(Protocol):
         """Keep the edges durably, as they came, all or none (``StoreUnavailable``); nothing is derived from them yet."""
 
     def follow(self, edges: Sequence[Edge], now_ns: int) -> None:
-        """Follow the beams of edges just in, written or not (the gate lights)."""
+        """Edges just written durably: acknowledge them to the source (gate nodes), follow their beams (the gate lights)."""
 
     def catch_up(self) -> None:
         """Store what was derived but refused by the store (``StoreUnavailable`` if it still is)."""

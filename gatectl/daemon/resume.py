@@ -64,6 +64,13 @@ class EpochShift:
     def now_ns(self) -> int:
         return self.source.now_ns() + self.offset_ns
 
+    def edges_stored(self, edges: Sequence[Edge]) -> None:
+        """The edges are durable: a source that waits for it (gate nodes) hears of them as it sent them."""
+        stored = getattr(self.source, "edges_stored", None)
+        if stored is not None:
+            offset = self.offset_ns
+            stored(edges if offset == 0 else [Edge(e.beam, e.t_ns - offset, e.broken) for e in edges])
+
 
 def rebuild(timing: SessionTiming, edges: Sequence[Edge], commands: Sequence[LapCommand]) -> list[Derived]:
     """Feed a session's raw log (and the coach's lap commands) into fresh ``timing``, leaving what is under way open."""

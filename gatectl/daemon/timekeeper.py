@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, Track
 from gatectl.coaching.runner import WorkoutRunner
@@ -27,10 +26,12 @@ from gatectl.daemon.gates import GateMonitor
 from gatectl.daemon.loop import LatencyHold
 from gatectl.daemon.resume import EPOCH_GAP_NS, EpochShift, Resumed, rebuild
 from gatectl.daemon.sessions import Derived, Lineup, Session, session_timing
-from gatectl.daemon.workout import LiveWorkout, WorkoutPlan
+from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, WorkoutState
 from gatectl.errors import WorkoutError
+from gatectl.jsonable import json_object
 from gatectl.store import Store, StoreUnavailable
-from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run
+from gatectl.timing.check import BeamCheck, CheckReport
+from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Timekeeper:
         self._boot = boot  # this boot's id: a session opened on it shares the gates' clock
         self._resumed: Resumed | None = None  # the session carried on after a restart, while it lasts
         self._gates = GateMonitor()
+        self._check = BeamCheck()  # the pre-session check (gatectl check, /check)
         self._store: Store | None = None
         self._session: Session | None = None
         self.driver: WorkoutDriver | None = None
@@ -128,7 +130,9 @@ class Timekeeper:
         self.store.add_edges(self.session.id, edges)  # durable before anything is derived
 
     def follow(self, edges: Sequence[Edge], now_ns: int) -> None:
+        self._source.edges_stored(edges)  # gate nodes: acknowledged once durable (written, and only then)
         for edge in edges:
+            self._check.edge(edge)
             beam = self._gates.edge(edge)
             if beam is not None:
                 self._publish_gate(beam, now_ns)
@@ -137,9 +141,12 @@ class Timekeeper:
         """Store, in order, what was derived while the store refused it; then tell of it."""
         while self._unstored:
             session, events = self._unstored[0]
-            voids = {n: "gates were disarmed" for n in session.disarmed}
+            runs = [e for e in events if isinstance(e, (Run, LapRep))]
+            owners = {r.number: owner for r in runs if r.status is not RunStatus.REJECTED and (owner := session.owners.get(r.number)) is not None}
+            voided = {r.number: "gates were disarmed" for r in runs if r.number in session.disarmed}
             try:
-                run_ids = self.store.add_derived(session.id, events, owners=session.owners, voids=voids)
+                # With the runs, in one transaction: a page never shows a run without its athlete.
+                run_ids = self.store.add_derived(session.id, events, owners=owners, voided=voided)
             except StoreUnavailable:
                 raise  # kept, to be stored when the store takes writes again
             except Exception:
@@ -167,6 +174,12 @@ class Timekeeper:
         self.store.close()
 
     # Reads ---------------------------------------------------------------------------------------
+
+    def check_report(self, since_ns: int | None) -> CheckReport:
+        """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
+        now = self.now_ns()
+        gates = [(g.name, g.beams) for g in self.session.timing.gates]
+        return self._check.view(gates, now, now if since_ns is None else since_ns)
 
     def snapshot(self) -> DaemonSnapshot:
         try:
@@ -245,18 +258,18 @@ class Timekeeper:
 
     # Workouts ------------------------------------------------------------------------------------
 
-    def start_workout(self, plan: WorkoutPlan, runner: WorkoutRunner, rest_scale: float) -> dict[str, Any]:
+    def start_workout(self, plan: WorkoutPlan, runner: WorkoutRunner, rest_scale: float) -> WorkoutState:
         """Start ``runner`` (``plan``'s, made off this thread) in a new session."""
         session_id = self.new_session(self.session.layout, self.session.place, plan.track)
         self.store.save_workout(
             session_id, text=plan.text, kind=plan.kind.value, slug=plan.slug,
-            athletes=[{"id": a.id, "name": a.name} for a in plan.athletes], options={**plan.options(), "rest_scale": rest_scale},
+            athletes=[{"id": a.id, "name": a.name} for a in plan.athletes], options={**json_object(plan.timing()), "rest_scale": rest_scale},
         )  # fmt: skip
         self.driver = WorkoutDriver(LiveWorkout(plan, session_id, runner, rest_scale), self.session, self)
         self.driver.step("start", now=self.now_ns())
         return self.driver.state(self.now_ns())
 
-    def workout_input(self, action: str, athlete_id: int | None) -> dict[str, Any]:
+    def workout_input(self, action: str, athlete_id: int | None) -> WorkoutState:
         if self.driver is None:
             raise WorkoutError("No workout is running: start one on the Workouts page.")
         return self.driver.coach(action, athlete_id, self.now_ns())

@@ -8,23 +8,37 @@ happened. This module holds what is not the daemon's business:
   order, and for track reps the gate on the line, the lap and how reps start);
 * ``group``: the athletes with their race times, read from the store;
 * ``LiveWorkout``: the plan, its session and the runner as it stands;
-* ``page_state``: the runner's view as the live page's JSON. Instants on the
-  timing clock mean nothing to a browser, so a rest is sent as what is left of
-  it *now* (``rest_left_ns``), and the browser counts down on its own clock.
+* ``page_state``: the runner's view as the live page shows it (``WorkoutState``;
+  ``gatectl.jsonable`` gives its JSON). Instants on the timing clock mean nothing
+  to a browser, so a rest is sent as what is left of it *now* (``rest_left_ns``),
+  and the browser counts down on its own clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
-from gatectl.coaching.laps import LapSplit, LapStart, StartKind, Track
+from gatectl.coaching.laps import LapSplit, LapStart, LapTimerState, StartKind, Track
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import parse_workout, scale_rests
-from gatectl.coaching.paces import seconds
-from gatectl.coaching.quality import RepTarget
-from gatectl.coaching.runner import Athlete, AthleteSummary, AthleteView, Attempt, Effect, Outcome, RunnerView, Status, WorkoutRunner
+from gatectl.coaching.paces import to_seconds
+from gatectl.coaching.quality import DistanceSummary, RepTarget
+from gatectl.coaching.runner import (
+    Athlete,
+    AthleteSummary,
+    AthleteView,
+    Attempt,
+    Effect,
+    NextRep,
+    Outcome,
+    RunnerView,
+    Status,
+    WorkoutRunner,
+)  # fmt: skip
 from gatectl.errors import WorkoutError
+from gatectl.jsonable import Wire
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_S
 
@@ -50,15 +64,28 @@ class WorkoutPlan:
             workout = scale_rests(workout, rest_scale)
         return WorkoutRunner.create(workout, self.kind, self.athletes)
 
-    def options(self) -> dict:
-        """How it is timed, as stored with the workout."""
-        return {
-            "mode": "track" if self.track else "line",
-            "lap_gate": self.track.gate if self.track else None,
-            "lap_m": self.track.lap_m if self.track else None,
-            "start": self.start.value if self.track else None,
-            "countdown_s": self.countdown_ns / NS_PER_S if self.track else None,
-        }
+    def timing(self) -> PlanTiming:
+        """How it is timed, as stored with the workout and shown on the live page."""
+        if self.track is None:
+            return PlanTiming("line")
+        return PlanTiming("track", self.track.gate, self.track.lap_m, self.start, self.countdown_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanTiming:
+    """Through the line of gates (``mode`` "line"), or track reps on one gate started ``start``."""
+
+    mode: str
+    lap_gate: str | None = None
+    lap_m: float | None = None
+    start: StartKind | None = None
+    countdown_ns: int | None = None  # a go: from the tap to the start
+
+    WIRE: ClassVar[Wire] = Wire(hide=("countdown_ns",), show=("countdown_s",))
+
+    @property
+    def countdown_s(self) -> float | None:
+        return to_seconds(self.countdown_ns)
 
 
 def group(store: Store, athlete_ids: Sequence[int]) -> tuple[Athlete, ...]:
@@ -92,126 +119,156 @@ class LiveWorkout:
         return head.next_rep.distance_m, head.next_rep.target
 
 
-# ---- The live page's JSON ------------------------------------------------------------------------
+# ---- The live page's state --------------------------------------------------------------------
 
 
-def _target(target: RepTarget) -> dict:
-    return {
-        "style": target.style.value,
-        "text": target.text,
-        "time_s": seconds(target.time_ns),
-        "velocity_mps": target.velocity_mps,
-        "paces": [{"race": p.race, "time_s": seconds(p.time_ns), "velocity_mps": p.velocity_mps} for p in target.paces],
-    }
+@dataclass(frozen=True, slots=True)
+class AthleteState:
+    """One member of the group at the instant the state was taken: rests are what is left *then*."""
+
+    id: int
+    name: str
+    status: Status
+    done: int
+    planned: int
+    next_rep: NextRep | None
+    rest: str | None  # the recovery before the next rep as written
+    # What is left now; the browser adds its own clock's time since it got this.
+    rest_left_ns: int | None
+    rest_max_left_ns: int | None
+    rest_elapsed_ns: int | None
+    jog_m: float | None
+    suggest_end_set: bool
+    last: Attempt | None  # the last rep run (skipped reps left out)
+
+    WIRE: ClassVar[Wire] = Wire(rename={"next_rep": "next"})
 
 
-def _attempt(a: Attempt) -> dict:
-    return {
-        "set": a.set_no,
-        "rep": a.rep_no,
-        "distance_m": a.distance_m,
-        "outcome": a.outcome.value,
-        "run": a.run_id,
-        "time_s": seconds(a.time_ns),
-        "velocity_mps": a.velocity_mps,
-        "splits_s": [s / NS_PER_S for s in a.splits_ns],
-        "rest_s": seconds(a.rest_ns),
-        "check": None if a.check is None else {
-            "verdict": a.check.verdict.value, "target_s": seconds(a.check.target_ns), "diff_s": seconds(a.check.diff_ns),
-        },
-        "drop_off": None if a.drop_off is None else {
-            "percent_slower": a.drop_off.percent_slower, "against": a.drop_off.against.value,
-            "reference_s": seconds(a.drop_off.reference_ns),
-        },
-        "reason": a.reason,
-    }  # fmt: skip
+@dataclass(frozen=True, slots=True)
+class LastRep:
+    """The last rep anyone ran, and whose it was."""
+
+    attempt: Attempt
+    athlete: int
+    name: str
+
+    WIRE: ClassVar[Wire] = Wire(inline=("attempt",))
 
 
-def _athlete(view: AthleteView, now_ns: int) -> dict:
-    rep = view.next_rep
+@dataclass(frozen=True, slots=True)
+class LapState:
+    """The track rep under way: ``elapsed_ns`` below zero is the countdown to a go."""
+
+    number: int
+    start: StartKind
+    distance_m: float
+    crossings: int
+    elapsed_ns: int
+    splits_ns: tuple[int, ...]
+
+    WIRE: ClassVar[Wire] = Wire(hide=("splits_ns",), show=("splits_s",))
+
+    @property
+    def splits_s(self) -> tuple[float, ...]:
+        return tuple(s / NS_PER_S for s in self.splits_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class DropOffNote:
+    set_no: int
+    rep_no: int
+    percent_slower: float
+
+    WIRE: ClassVar[Wire] = Wire(rename={"set_no": "set", "rep_no": "rep"})
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """An athlete's line of the workout summary, as shown and stored with the workout."""
+
+    id: int
+    name: str
+    planned: int
+    done: int
+    skipped: int
+    run_again: int
+    on_target: int
+    checked: int
+    distances: tuple[DistanceSummary, ...]
+    drop_offs: tuple[DropOffNote, ...]
+    top_speed: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkoutState:
+    """What the live page shows of a workout at one instant (``page_state``)."""
+
+    session: int
+    text: str
+    slug: str | None
+    kind: WorkoutKind
+    timing: PlanTiming
+    rest_scale: float
+    status: Status
+    next_up: AthleteState | None  # who runs next: called, or still resting
+    running: int | None
+    set_no: int | None  # of the next athlete's next rep
+    rep_no: int | None
+    athletes: tuple[AthleteState, ...]
+    last: LastRep | None
+    armed: bool  # track reps: the line waits for a rolling start
+    needs_go: bool  # track reps: the next athlete waits for the coach's go
+    lap: LapState | None
+    effects: tuple[Effect, ...]
+    finished: bool
+    summary: tuple[SummaryRow, ...] | None  # once finished
+
+    WIRE: ClassVar[Wire] = Wire(rename={"next_up": "next", "set_no": "set", "rep_no": "rep"}, inline=("timing",))
+
+
+def _athlete(view: AthleteView, now_ns: int) -> AthleteState:
     runs = [a for a in view.attempts if a.outcome is not Outcome.SKIPPED]
-    return {
-        "id": view.id,
-        "name": view.name,
-        "status": view.status.value,
-        "done": view.done,
-        "planned": view.planned,
-        "next": None if rep is None else {
-            "set": rep.set_no, "rep": rep.rep_no, "reps_in_set": rep.reps_in_set, "sets": rep.sets,
-            "distance_m": rep.distance_m, "target": _target(rep.target),
-        },
-        "rest": view.rest,
-        # What is left now; the browser adds its own clock's time since it got this.
-        "rest_left_ns": None if view.rest_ends_ns is None else view.rest_ends_ns - now_ns,
-        "rest_max_left_ns": None if view.rest_max_ends_ns is None else view.rest_max_ends_ns - now_ns,
-        "rest_elapsed_ns": None if view.rest_since_ns is None else now_ns - view.rest_since_ns,
-        "jog_m": view.jog_m,
-        "suggest_end_set": view.suggest_end_set,
-        "last": _attempt(runs[-1]) if runs else None,
-    }  # fmt: skip
+    return AthleteState(
+        view.id, view.name, view.status, view.done, view.planned, view.next_rep, view.rest,
+        None if view.rest_ends_ns is None else view.rest_ends_ns - now_ns,
+        None if view.rest_max_ends_ns is None else view.rest_max_ends_ns - now_ns,
+        None if view.rest_since_ns is None else now_ns - view.rest_since_ns,
+        view.jog_m, view.suggest_end_set, runs[-1] if runs else None,
+    )  # fmt: skip
 
 
-def summary_json(summary: Sequence[AthleteSummary]) -> list[dict]:
-    return [
-        {
-            "id": s.id, "name": s.name, "planned": s.planned, "done": s.done, "skipped": s.skipped,
-            "run_again": s.run_again, "on_target": s.on_target, "checked": s.checked,
-            "distances": [
-                {
-                    "distance_m": d.distance_m, "reps": d.reps, "best_s": seconds(d.best_ns), "mean_s": seconds(d.mean_ns),
-                    "slowest_s": seconds(d.slowest_ns), "best_velocity_mps": d.best_velocity_mps,
-                    "mean_velocity_mps": d.mean_velocity_mps,
-                }
-                for d in s.distances
-            ],
-            "drop_offs": [{"set": a.set_no, "rep": a.rep_no, "percent_slower": a.drop_off.percent_slower} for a in s.drop_offs],
-            "top_speed": None if s.top_speed is None else s.top_speed.message,
-        }
+def summary_rows(summary: Sequence[AthleteSummary]) -> tuple[SummaryRow, ...]:
+    return tuple(
+        SummaryRow(
+            s.id, s.name, s.planned, s.done, s.skipped, s.run_again, s.on_target, s.checked, s.distances,
+            tuple(DropOffNote(a.set_no, a.rep_no, a.drop_off.percent_slower) for a in s.drop_offs if a.drop_off is not None),
+            None if s.top_speed is None else s.top_speed.message,
+        )
         for s in summary
-    ]  # fmt: skip
+    )  # fmt: skip
 
 
-def effect_json(effect: Effect) -> dict:
-    return {"cue": effect.cue.value, "athlete": effect.athlete_id, "message": effect.message}
-
-
-def page_state(live: LiveWorkout, now_ns: int, *, timer: str | None = None, effects: Sequence[Effect] = ()) -> dict:
+def page_state(live: LiveWorkout, now_ns: int, *, timer: LapTimerState | None = None, effects: Sequence[Effect] = ()) -> WorkoutState:
     """The live page's workout state at ``now_ns``; ``timer`` is the lap timer's state in track mode."""
     runner, plan = live.runner, live.plan
     view = runner.view(now_ns)
-    athletes = [_athlete(a, now_ns) for a in view.athletes]
-    by_id = {a["id"]: a for a in athletes}
-    last = max(
-        ((a, athlete) for athlete in view.athletes for a in athlete.attempts if a.outcome is not Outcome.SKIPPED),
-        key=lambda pair: pair[0].ended_ns, default=None,
-    )  # fmt: skip
-    head = by_id.get(view.next_athlete)
+    athletes = tuple(_athlete(a, now_ns) for a in view.athletes)
+    head = next((a for a in athletes if a.id == view.next_athlete), None)
+    ran = [(a, who) for who in view.athletes for a in who.attempts if a.outcome is not Outcome.SKIPPED and a.ended_ns is not None]
+    last = max(ran, key=lambda pair: pair[0].ended_ns or 0, default=None)
     called = view.status is Status.READY and head is not None
     lap = live.lap
-    return {
-        "session": live.session_id,
-        "text": plan.text,
-        "slug": plan.slug,
-        "kind": plan.kind.value,
-        **plan.options(),
-        "rest_scale": live.rest_scale,
-        "status": view.status.value,
-        "next": head,
-        "running": view.running,
-        "set": view.set_no,
-        "rep": view.rep_no,
-        "athletes": athletes,
-        "last": None if last is None else {**_attempt(last[0]), "athlete": last[1].id, "name": last[1].name},
-        # Track reps: a rolling start waits for the line; a go waits for the coach's tap.
-        "armed": timer == "armed",
-        "needs_go": plan.track is not None and called and timer == "idle",
-        "lap": None if lap is None else {
-            "number": lap.number, "start": lap.start.value, "distance_m": lap.distance_m, "crossings": lap.crossings,
-            "elapsed_ns": now_ns - lap.started_ns,  # below zero: the countdown to a go
-            "splits_s": [s.split_ns / NS_PER_S for s in live.splits],
-        },
-        "effects": [effect_json(e) for e in effects],
-        "finished": view.status is Status.FINISHED,
-        "summary": summary_json(runner.summary()) if view.status is Status.FINISHED else None,
-    }  # fmt: skip
-
+    finished = view.status is Status.FINISHED
+    return WorkoutState(
+        live.session_id, plan.text, plan.slug, plan.kind, plan.timing(), live.rest_scale, view.status, head,
+        view.running, view.set_no, view.rep_no, athletes,
+        None if last is None else LastRep(last[0], last[1].id, last[1].name),
+        armed=timer is LapTimerState.ARMED,
+        needs_go=plan.track is not None and called and timer is LapTimerState.IDLE,
+        lap=None if lap is None else LapState(
+            lap.number, lap.start, lap.distance_m, lap.crossings, now_ns - lap.started_ns, tuple(s.split_ns for s in live.splits),
+        ),
+        effects=tuple(effects),
+        finished=finished,
+        summary=summary_rows(runner.summary()) if finished else None,
+    )  # fmt: skip

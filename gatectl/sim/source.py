@@ -13,7 +13,7 @@ leave the track), so the demo's athletes can follow a workout.
 
 >>> from gatectl.timing.model import Layout
 >>> source = SimSource(Layout.flying(), seed=1)
->>> source.start(print)  # doctest: +SKIP
+>>> source.start(print)  # each edge is printed when the clock reaches it
 >>> source.stop()
 """
 
@@ -25,16 +25,16 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from gatectl.errors import SourceError
-from gatectl.sim.sprinters import Athlete, SimOptions, SimRep, Simulation, heats
+from gatectl.sim.sprinters import SimOptions, SimRep, Simulation, Sprinter, heats
 from gatectl.sources import Emit
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 # A small club: different top speeds, so the demo's results differ.
 ROSTER = (
-    Athlete("Amara", vmax_mps=9.9, tau_s=1.1),
-    Athlete("Ben", vmax_mps=9.1),
-    Athlete("Chloe", vmax_mps=8.4, tau_s=1.3),
-    Athlete("Dmitri", vmax_mps=7.7, tau_s=1.4),
+    Sprinter("Amara", vmax_mps=9.9, tau_s=1.1),
+    Sprinter("Ben", vmax_mps=9.1),
+    Sprinter("Chloe", vmax_mps=8.4, tau_s=1.3),
+    Sprinter("Dmitri", vmax_mps=7.7, tau_s=1.4),
 )
 
 
@@ -65,7 +65,7 @@ class SimSource:
         self,
         layout: Layout,
         *,
-        athletes: Sequence[Athlete] = ROSTER,
+        sprinters: Sequence[Sprinter] = ROSTER,
         seed: int = 0,
         options: SimOptions = SimOptions(),
         gap_ns: int = 15 * NS_PER_S,  # short rests: a demo viewer sees results often
@@ -78,7 +78,7 @@ class SimSource:
         self.layout = layout
         self._script = script
         self._poll_s = poll_ns / NS_PER_S
-        self._athletes = tuple(athletes)
+        self._sprinters = tuple(sprinters)
         self._seed = seed
         self._options = options
         self._gap_ns = gap_ns
@@ -100,9 +100,9 @@ class SimSource:
     def start(self, emit: Emit) -> None:
         if self._thread is not None:
             raise SourceError("The simulated gates are already running; make a new SimSource to run again.")
-        runs = self._scripted() if self._script is not None else heats(
+        runs = self._scripted(self._script) if self._script is not None else heats(
             self.layout,
-            athletes=self._athletes,
+            sprinters=self._sprinters,
             seed=self._seed,
             options=self._options,
             start_ns=self._clock(),
@@ -148,9 +148,9 @@ class SimSource:
                     broken.pop(edge.beam, None)
                 self._undelivered_ns = edges[i + 1].t_ns if i + 1 < len(edges) else None
 
-    def _scripted(self) -> Iterator[Simulation]:
+    def _scripted(self, script: HeatScript) -> Iterator[Simulation]:
         while not self._stopping.is_set():
-            heat = self._script.next_heat(self._clock())
+            heat = script.next_heat(self._clock())
             if heat is None:
                 self._sleep(self._poll_s)
             else:

@@ -44,11 +44,11 @@ class Fault(StrEnum):
     MISSED = "missed"  # a torso break that does not register at one gate
     STUCK = "stuck"  # a beam goes broken and stays broken for 2–5 s
     SPURIOUS = "spurious"  # a stray 2–20 ms break on a beam before the athlete reaches it
-    PAIR = "pair"  # the rep starts 1–2 s behind the previous one: two runners close together
+    PAIR = "pair"  # the rep starts 1–2 s behind the previous one: two sprinters close together
 
 
 @dataclass(frozen=True, slots=True)
-class Athlete:
+class Sprinter:
     """A sprinter: top speed, how quickly they reach it, and the jog they start from.
 
     ``tau_s`` is the time constant of the acceleration: from a rolling start the
@@ -64,15 +64,15 @@ class Athlete:
         for name in ("vmax_mps", "tau_s", "approach_mps"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 < value < math.inf:
-                raise ConfigError(f"Athlete {self.name!r}: {name} must be a positive number, not {value!r}.")
+                raise ConfigError(f"Sprinter {self.name!r}: {name} must be a positive number, not {value!r}.")
         if not self.approach_mps < self.vmax_mps:
             raise ConfigError(
-                f"Athlete {self.name!r}: the jog-in ({self.approach_mps:g} m/s) must be slower than "
+                f"Sprinter {self.name!r}: the jog-in ({self.approach_mps:g} m/s) must be slower than "
                 f"the top speed vmax_mps ({self.vmax_mps:g} m/s)."
             )
 
 
-RUNNER = Athlete("Runner")
+DEFAULT_SPRINTER = Sprinter("Runner")  # the one who runs when nobody is named
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ class FaultEvent:
     """A fault injected into a rep: where, and the real-time interval it covers.
 
     ``where`` is the gate for ``missed`` (the torso break it swallowed) and
-    ``pair`` (from the previous runner's crossing of the first gate to this
+    ``pair`` (from the previous sprinter's crossing of the first gate to this
     one's); the beam for ``stuck`` and ``spurious`` (the extra break).
     """
 
@@ -124,8 +124,8 @@ class SimRep:
     """One athlete's pass: ``truth`` maps each gate, in order, to the torso crossing."""
 
     number: int
-    athlete: Athlete
-    vmax_mps: float  # this rep's top speed: the athlete's, ±2 %
+    sprinter: Sprinter
+    vmax_mps: float  # this rep's top speed: the sprinter's, ±2 %
     start_ns: int  # when the jog-in began, 10–20 m before the first gate
     truth: dict[str, int]
     faults: tuple[FaultEvent, ...] = ()
@@ -174,11 +174,11 @@ class _Motion:
         return high
 
 
-def _draw_motion(athlete: Athlete, rng: random.Random) -> _Motion:
+def _draw_motion(sprinter: Sprinter, rng: random.Random) -> _Motion:
     return _Motion(
-        vmax_mps=athlete.vmax_mps * rng.uniform(0.98, 1.02),
-        approach_mps=athlete.approach_mps * rng.uniform(0.88, 1.12),
-        tau_s=athlete.tau_s,
+        vmax_mps=sprinter.vmax_mps * rng.uniform(0.98, 1.02),
+        approach_mps=sprinter.approach_mps * rng.uniform(0.88, 1.12),
+        tau_s=sprinter.tau_s,
         run_in_m=rng.uniform(10.0, 20.0),
     )
 
@@ -226,7 +226,7 @@ def _passage(
 
 
 def _rep(
-    layout: Layout, number: int, athlete: Athlete, motion: _Motion, start_ns: int,
+    layout: Layout, number: int, sprinter: Sprinter, motion: _Motion, start_ns: int,
     seed: int, options: SimOptions,
 ) -> tuple[SimRep, list[_Break]]:
     """The rep's truth and every beam break it causes, faults included."""
@@ -260,12 +260,14 @@ def _rep(
     if rng := hits(Fault.SPURIOUS):
         # Before the athlete reaches that gate, so it stands apart from the body's breaks.
         beam = rng.choice(layout.beams)
-        arrives = truth[layout.gate_of_beam(beam).name] - NS_PER_S // 2
+        beam_gate = layout.gate_of_beam(beam)
+        assert beam_gate is not None  # the beam is one of the layout's
+        arrives = truth[beam_gate.name] - NS_PER_S // 2
         earliest = max(start_ns, arrives - 5 * NS_PER_S // 2)
         stray = rng.randint(earliest, max(earliest, arrives))
         faults.append(FaultEvent(Fault.SPURIOUS, beam, stray, stray + round(rng.uniform(2, 20) * NS_PER_MS)))
         breaks.append((beam, faults[-1].start_ns, faults[-1].end_ns))
-    rep = SimRep(number, athlete, motion.vmax_mps, start_ns, truth, tuple(faults))
+    rep = SimRep(number, sprinter, motion.vmax_mps, start_ns, truth, tuple(faults))
     return rep, breaks
 
 
@@ -300,7 +302,7 @@ def heats(
     layout: Layout,
     reps: int | None = None,
     *,
-    athletes: Sequence[Athlete] = (RUNNER,),
+    sprinters: Sequence[Sprinter] = (DEFAULT_SPRINTER,),
     seed: int = 0,
     options: SimOptions = SimOptions(),
     start_ns: int = 0,
@@ -310,26 +312,26 @@ def heats(
 
     A heat is the reps on the track together: one athlete, or two with the
     ``pair`` fault. Athletes take turns in roster order. The first heat's jog-in
-    starts at ``start_ns``; each next one ``gap_ns`` after the last runner passed
+    starts at ``start_ns``; each next one ``gap_ns`` after the last sprinter passed
     the last gate (and at least a second after the heat's last edge). Heats never
     overlap in time, so their edges can be played one heat after another.
     """
-    _check(reps, athletes, gap_ns)  # now, not at the first rep: the caller hears of bad input
-    return _heats(layout, reps, tuple(athletes), seed, options, start_ns, gap_ns)
+    _check(reps, sprinters, gap_ns)  # now, not at the first rep: the caller hears of bad input
+    return _heats(layout, reps, tuple(sprinters), seed, options, start_ns, gap_ns)
 
 
 def _heats(
-    layout: Layout, reps: int | None, athletes: tuple[Athlete, ...],
+    layout: Layout, reps: int | None, sprinters: tuple[Sprinter, ...],
     seed: int, options: SimOptions, start_ns: int, gap_ns: int,
 ) -> Iterator[Simulation]:
-    def runner(number: int) -> tuple[Athlete, _Motion]:
-        athlete = athletes[(number - 1) % len(athletes)]
-        return athlete, _draw_motion(athlete, random.Random(f"{seed}:{number}:motion"))
+    def sprinter_for(number: int) -> tuple[Sprinter, _Motion]:
+        sprinter = sprinters[(number - 1) % len(sprinters)]
+        return sprinter, _draw_motion(sprinter, random.Random(f"{seed}:{number}:motion"))
 
     number, start = 1, start_ns
     while reps is None or number <= reps:
-        athlete, lead = runner(number)
-        group = [_rep(layout, number, athlete, lead, start, seed, options)]
+        sprinter, lead = sprinter_for(number)
+        group = [_rep(layout, number, sprinter, lead, start, seed, options)]
         follower = number + 1
         pair = random.Random(f"{seed}:{follower}:{Fault.PAIR}")
         if (
@@ -337,11 +339,11 @@ def _heats(
             and (reps is None or follower <= reps)
             and pair.random() < options.fault_chance
         ):
-            athlete, motion = runner(follower)
+            sprinter, motion = sprinter_for(follower)
             # From the leader's jog-in mark, setting off 1–2 s later.
             motion = replace(motion, run_in_m=lead.run_in_m)
             behind = start + round(pair.uniform(1, 2) * NS_PER_S)
-            rep, breaks = _rep(layout, follower, athlete, motion, behind, seed, options)
+            rep, breaks = _rep(layout, follower, sprinter, motion, behind, seed, options)
             gate = layout.gates[0].name
             event = FaultEvent(Fault.PAIR, gate, group[0][0].truth[gate], rep.truth[gate])
             group.append((replace(rep, faults=(event, *rep.faults)), breaks))
@@ -357,7 +359,7 @@ def simulate(
     layout: Layout,
     reps: int,
     *,
-    athletes: Sequence[Athlete] = (RUNNER,),
+    sprinters: Sequence[Sprinter] = (DEFAULT_SPRINTER,),
     seed: int = 0,
     options: SimOptions = SimOptions(),
     start_ns: int = 0,
@@ -366,14 +368,14 @@ def simulate(
     """``reps`` reps along ``layout``: every edge in time order, and the truth of each rep.
 
     >>> from gatectl.timing.model import Layout
-    >>> sim = simulate(Layout.flying(), 3, athletes=[Athlete("Ada", vmax_mps=10.0)], seed=7)
-    >>> [rep.athlete.name for rep in sim.reps], len(sim.edges)
+    >>> sim = simulate(Layout.flying(), 3, sprinters=[Sprinter("Ada", vmax_mps=10.0)], seed=7)
+    >>> [rep.sprinter.name for rep in sim.reps], len(sim.edges)
     (['Ada', 'Ada', 'Ada'], 18)
     """
     if reps is None:
         raise ConfigError("Give the number of reps to simulate, e.g. 5.")
     played = list(
-        heats(layout, reps, athletes=athletes, seed=seed, options=options, start_ns=start_ns, gap_ns=gap_ns)
+        heats(layout, reps, sprinters=sprinters, seed=seed, options=options, start_ns=start_ns, gap_ns=gap_ns)
     )
     return Simulation(
         tuple(e for heat in played for e in heat.edges),
@@ -384,7 +386,7 @@ def simulate(
 def lap_edges(
     gate: Gate, marks_ns: Sequence[int], *, speed_mps: float, seed: int = 0, options: SimOptions = SimOptions()
 ) -> tuple[Edge, ...]:
-    """A runner lapping a track through one gate: the torso crosses the line at each of ``marks_ns``.
+    """A sprinter lapping a track through one gate: the torso crosses the line at each of ``marks_ns``.
 
     Track reps are timed by one gate on the start/finish line; each pass is a
     body at ``speed_mps`` (limbs and faults as ``options`` ask, as at any gate).
@@ -397,7 +399,7 @@ def lap_edges(
     if not 0 < speed_mps < math.inf:
         raise ConfigError(f"speed_mps must be a positive number, not {speed_mps!r}.")
     if list(marks_ns) != sorted(marks_ns):
-        raise ConfigError("The marks of a lapping runner must be in time order.")
+        raise ConfigError("The marks of a lapping sprinter must be in time order.")
     body = random.Random(f"{seed}:laps:body")
     breaks: list[_Break] = []
     for mark in marks_ns:
@@ -406,10 +408,39 @@ def lap_edges(
     return tuple(_edges(breaks, options, random.Random(f"{seed}:laps:sensor")))
 
 
-def _check(reps: int | None, athletes: Sequence[Athlete], gap_ns: int) -> None:
+def overlay(*bodies: Sequence[Edge]) -> tuple[Edge, ...]:
+    """Edges of several bodies at the same beams, as the beams see them: breaks that overlap are one.
+
+    Each body's edges must alternate per beam, broken first (as ``simulate`` and
+    ``lap_edges`` give them); so do the edges returned, in time order.
+
+    >>> a, b = [Edge("M1", 0, True), Edge("M1", 50, False)], [Edge("M1", 40, True), Edge("M1", 90, False)]
+    >>> [(e.t_ns, e.broken) for e in overlay(a, b)]
+    [(0, True), (90, False)]
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for body in bodies:
+        stamps: dict[str, list[int]] = {}
+        for edge in body:
+            stamps.setdefault(edge.beam, []).append(edge.t_ns)
+        for beam, times in stamps.items():
+            spans.setdefault(beam, []).extend(zip(times[::2], times[1::2]))
+    edges = []
+    for beam, pairs in spans.items():
+        merged: list[list[int]] = []
+        for start, end in sorted(pairs):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        edges += [Edge(beam, t, broken) for start, end in merged for t, broken in ((start, True), (end, False))]
+    return tuple(sorted(edges, key=lambda e: (e.t_ns, e.beam)))
+
+
+def _check(reps: int | None, sprinters: Sequence[Sprinter], gap_ns: int) -> None:
     if reps is not None and (not isinstance(reps, int) or isinstance(reps, bool) or reps < 1):
         raise ConfigError(f"The number of reps must be a whole number of at least 1, not {reps!r}.")
-    if not athletes:
-        raise ConfigError("Give at least one athlete to simulate.")
+    if not sprinters:
+        raise ConfigError("Give at least one sprinter to simulate.")
     if not isinstance(gap_ns, int) or isinstance(gap_ns, bool) or gap_ns < 0:
         raise ConfigError(f"gap_ns must be a whole number of nanoseconds ≥ 0, not {gap_ns!r}.")

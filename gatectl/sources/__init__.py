@@ -8,6 +8,9 @@ callback, from any thread. ``emit`` only enqueues; the daemon does the rest.
 passed without an edge (to close a detection window or time out a run).
 ``latency_ns`` is how long after its stamp an edge may still arrive; the
 daemon waits that long before deciding anything about an instant.
+
+A source may also have ``edges_stored(edges)``: the daemon calls it once
+edges are durably in the database (gate nodes acknowledge them only then).
 """
 
 from __future__ import annotations

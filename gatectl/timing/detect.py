@@ -9,9 +9,11 @@ the gate has been clear for the re-arm time. Within a passage:
 * a joined break shorter than ``glitch_ns`` is an electrical glitch, ignored
   and reported as an ``Anomaly``;
 * ``first`` times the passage at the start of its first break;
-* ``longest`` times it at the start of the longest break among those starting
-  within ``window_ns`` of the first: the torso is the widest thing that
-  crosses a beam, hands and knees are narrow;
+* ``longest`` picks the longest break among those starting within
+  ``window_ns`` of the first: the torso is the widest thing that crosses a
+  beam, hands and knees are narrow. It times it at the first raw break inside
+  it that is at least 3/20 as long as its longest raw break: a hand or knee
+  passing a few cm ahead of the torso is bridged to it, yet short beside it;
 * ``dual`` does the same on the moments when *both* stacked beams are broken,
   which a knee or a swinging hand rarely achieves.
 
@@ -32,12 +34,39 @@ from gatectl.timing.model import NS_PER_MS, Anomaly, Crossing, DetectionSettings
 Event = Crossing | Anomaly
 
 
+# A raw break inside a joined break counts as the torso's own when it is at least this share
+# of the joined break's longest raw break (3/20): a hand or knee that passes a few cm ahead of
+# the torso is bridged to it, but is short beside it. Measured in bench/bench_limbs.py.
+_TORSO_SHARE = (3, 20)
+
+
 @dataclass(slots=True)
 class _Break:
     """A stretch with the gate broken: raw breaks joined across short gaps."""
 
     start: int
     end: int | None  # None while still broken
+    gaps: list[int] | None = None  # the bridged gaps' ends and starts, alternating: set when the first is bridged
+
+    def torso_start(self, cap: int, glitch_ns: int) -> int:
+        """The start of the first raw break that is long beside the longest, judged as they
+        stood at ``cap``: the torso's front, not a limb bridged to it. A raw break shorter
+        than a glitch is no limb: it goes with the raw break after it."""
+        if self.gaps is None:
+            return self.start
+        bounds = [self.start, *self.gaps, cap if self.end is None else min(self.end, cap)]
+        # The raw breaks under way at ``cap``: one that began later was not there yet.
+        raw = [(bounds[i], min(bounds[i + 1], cap) - bounds[i]) for i in range(0, len(bounds), 2) if bounds[i] <= cap]
+        pieces: list[tuple[int, int]] = []  # (start, length), short ones joined to the next
+        carried: int | None = None
+        for k, (own_start, length) in enumerate(raw):
+            start = own_start if carried is None else carried
+            carried = start if length < glitch_ns and k + 1 < len(raw) else None
+            if carried is None:
+                pieces.append((start, length))
+        share, whole = _TORSO_SHARE
+        needed = max(length for _, length in pieces) * share
+        return next(start for start, length in pieces if length * whole >= needed)
 
 
 class GateDetector:
@@ -51,14 +80,14 @@ class GateDetector:
         self._single_beam = len(gate.beams) == 1
         self._beam_last_ns: dict[str, int] = {}
         self._broken = False  # every beam of the gate broken
-        self._now = None  # latest instant known: edges and advance() calls
+        self._now: int | None = None  # latest instant known: edges and advance() calls
         # The passage under way: its breaks, edges, and whether it is decided.
         self._breaks: list[_Break] = []
         self._edges: list[Edge] = []
         self._decided = False
         self._window_ends: int | None = None  # the window closes: set once the first real break is known
         self._short_break = False  # some break of this passage ended shorter than a glitch
-        self._clear_since: int | None = None
+        self._clear_since = 0  # when the gate last went clear: read only once a break has ended
 
     @property
     def broken(self) -> bool:
@@ -71,11 +100,12 @@ class GateDetector:
 
     def undecided_since(self) -> int | None:
         """The start of the passage still being judged: its crossing can be no earlier."""
-        if self._breaks and not self._decided:
+        now = self._now
+        if self._breaks and not self._decided and now is not None:
             for brk in self._breaks:
                 # A glitch that can no longer grow is never the crossing: skip it, or a
                 # gate glitching every few hundred ms would hold back every other gate.
-                if brk.end is None or brk.end - brk.start >= self.settings.glitch_ns or self._now - brk.end < self.settings.bridge_ns:
+                if brk.end is None or brk.end - brk.start >= self.settings.glitch_ns or now - brk.end < self.settings.bridge_ns:
                     return brk.start
         return None
 
@@ -135,12 +165,17 @@ class GateDetector:
             return []
         if self._broken:  # broken to the end: judge the break as it stands
             return self._decide(final=True) + self._glitches()
-        return self.advance(max(self._now, self._clear_since + self.settings.rearm_ns))
+        rearmed = self._clear_since + self.settings.rearm_ns
+        return self.advance(rearmed if self._now is None else max(self._now, rearmed))
 
     def _gate_changed(self, t_ns: int, broken: bool) -> None:
         if broken:
             last = self._breaks[-1] if self._breaks else None
-            if last is not None and t_ns - last.end < self.settings.bridge_ns:
+            if last is not None and last.end is not None and t_ns - last.end < self.settings.bridge_ns:
+                if last.gaps is None:
+                    last.gaps = [last.end, t_ns]
+                else:
+                    last.gaps += (last.end, t_ns)
                 last.end = None  # a flicker: the same break goes on
             else:
                 self._breaks.append(_Break(t_ns, None))
@@ -152,9 +187,9 @@ class GateDetector:
                 self._short_break = True  # a glitch, unless a flicker later extends it
 
     def _decide(self, final: bool = False) -> list[Event]:
-        if self._decided or not self._breaks:
-            return []
         now = self._now
+        if self._decided or not self._breaks or now is None:
+            return []
         if not final and self._window_ends is not None and now < self._window_ends:
             return []  # breaks may still start inside the window: nothing to decide yet
         s = self.settings
@@ -180,10 +215,11 @@ class GateDetector:
                 return []  # still growing, and might yet beat the best
             if length > best_len:
                 best, best_len = brk, length
-        if anchor is None:
+        if anchor is None or best is None:
             return []
         if final or now >= anchor + s.window_ns:
-            return self._cross(best.start)
+            # Judged as the break stood when the window closed, so that live and batch agree.
+            return self._cross(best.torso_start(min(now, anchor + s.window_ns), s.glitch_ns))
         return []
 
     def _cross(self, t_ns: int) -> list[Event]:
@@ -257,7 +293,10 @@ class LayoutDetector:
     def _release(self, events: list[Event], everything: bool = False) -> list[Event]:
         out: list[Event] = []
         for event in events:
-            (self._held if isinstance(event, Crossing) else out).append(event)
+            if isinstance(event, Crossing):
+                self._held.append(event)
+            else:
+                out.append(event)
         if not self._held:
             return out
         self._held.sort(key=lambda c: (c.t_ns, self._order[c.gate]))
@@ -321,11 +360,13 @@ def detect_record(edges: Iterable[Edge], layout: Layout) -> tuple[list[Crossing]
         last = t_ns
     settled = last
     if last is not None:
+        mark = last
         for detector in detectors:
             events += detector.advance(last)
             since = detector.undecided_since()
-            if since is not None and since < settled:
-                settled = since
+            if since is not None and since < mark:
+                mark = since
+        settled = mark
     for detector in detectors:
         events += detector.flush()
     order = {gate.name: i for i, gate in enumerate(layout.gates)}

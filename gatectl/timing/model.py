@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from gatectl.errors import LayoutError
+from gatectl.limits import GATE_POSITION_M
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
@@ -121,6 +122,8 @@ class Layout:
                 )
         if len(set(names)) != len(names):
             raise LayoutError(f"Gate names must be unique; got {', '.join(names)}.")
+        for gate in self.gates:  # 1e308 m would overflow every velocity computed from it
+            GATE_POSITION_M.check(gate.position_m, f"Position of gate {gate.name}", LayoutError)
         for before, after in zip(self.gates, self.gates[1:]):
             if not after.position_m > before.position_m:
                 raise LayoutError(
@@ -249,7 +252,7 @@ class RunStatus(StrEnum):
     OPEN = "open"  # still waiting for gates
     COMPLETE = "complete"
     INCOMPLETE = "incomplete"  # timed out or missed a gate: kept with the reason
-    REJECTED = "rejected"  # a false trigger or an orphan crossing: kept with the reason
+    REJECTED = "rejected"  # a crossing no run took (false trigger, walk-back, lone): kept with the reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,13 +260,16 @@ class Run:
     """One athlete's pass along the gates.
 
     ``crossings`` are in gate order; a gate the run never got is absent.
-    ``number`` counts runs (and rejected crossings) in the order they began.
+    ``number`` counts runs (and rejected crossings) in the order they were
+    decided. ``ambiguous``: another match of the crossings was about as
+    plausible; the reason names it, and the coach should check the run.
     """
 
     number: int
     crossings: tuple[Crossing, ...]
     status: RunStatus
     reason: str | None = None
+    ambiguous: bool = False
 
     @property
     def started_ns(self) -> int:

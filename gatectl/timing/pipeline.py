@@ -29,7 +29,7 @@ class Timing:
         events = self.detector.feed(edge)
         deadline = self.assembler.next_deadline_ns
         if not events and (deadline is None or edge.t_ns <= deadline):
-            return events  # the common case: an edge that decides nothing yet
+            return []  # the common case: an edge that decides nothing yet
         return self._assemble(events, edge.t_ns)
 
     def advance(self, now_ns: int) -> list[TimingEvent]:

@@ -15,9 +15,10 @@ import csv
 import io
 import re
 from collections.abc import Collection, Iterable
-from typing import TextIO
+from typing import IO
 
 from gatectl.errors import TraceError
+from gatectl.limits import MAX_NUMBER_CHARS, T_NS, shown
 from gatectl.timing.model import Edge
 
 HEADER = ("gate", "t_ns", "state")
@@ -31,7 +32,7 @@ def _check_utf8(row: list[str], number: int) -> None:
         raise TraceError(f"line {number}: the line is not UTF-8 text; save the trace as UTF-8.") from None
 
 
-def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge]:
+def read_trace(lines: IO[str], beams: Collection[str] | None = None) -> list[Edge]:
     """Every edge in the trace, in file order; the first bad line raises ``TraceError``.
 
     ``beams`` are the beam names the layout knows; any other name is an error.
@@ -73,9 +74,9 @@ def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge
                 raise TraceError(
                     f"line {number}: unknown gate {beam!r}; the layout has {', '.join(sorted(beams))}."
                 )
-            if not _INTEGER.fullmatch(t_text):
-                raise TraceError(f"line {number}: t_ns must be an integer number of nanoseconds, not {t_text!r}.")
-            t_ns = int(t_text)
+            if len(t_text) > MAX_NUMBER_CHARS or not _INTEGER.fullmatch(t_text):
+                raise TraceError(f"line {number}: t_ns must be an integer number of nanoseconds, not {shown(t_text)}.")
+            t_ns = T_NS.check(int(t_text), f"line {number}: t_ns", TraceError)  # SQLite keeps 64 bits
             if state_text not in ("0", "1"):
                 raise TraceError(f"line {number}: state must be 1 (broken) or 0 (clear), not {state_text!r}.")
             if beam in last and t_ns < last[beam]:
@@ -91,7 +92,7 @@ def read_trace(lines: TextIO, beams: Collection[str] | None = None) -> list[Edge
     return edges
 
 
-def write_trace(edges: Iterable[Edge], out: TextIO) -> int:
+def write_trace(edges: Iterable[Edge], out: IO[str]) -> int:
     """Write ``edges`` as a trace; returns how many were written."""
     out.write(",".join(HEADER) + "\n")
     count = 0

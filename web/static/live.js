@@ -20,19 +20,16 @@
     if (text != null) e.textContent = text;
     return e;
   }
+  var duration = gatectl.duration;  // app.js: every duration on the page is written by it
   function f2(x) { return x == null ? "—" : x.toFixed(2); }
   function f1(x) { return x == null ? "—" : x.toFixed(1); }
   function shown(run) { return run.status === "complete" || run.status === "incomplete"; }
   function timed(run) { return run.fly || (run.lap && run.lap.time_s != null ? run.lap : null); }
-  // A duration in seconds as a coach reads it: 3.42, 1:19.4, or m:ss for a rest.
-  function clock(s, tenths) {
-    if (s < 60 && tenths) return s.toFixed(2);
-    var sign = s < 0 ? "-" : "", a = Math.abs(s), m = Math.floor(a / 60), r = a - 60 * m;
-    var sec = tenths ? r.toFixed(1) : String(Math.floor(r));
-    return sign + m + ":" + (r < 10 ? "0" : "") + sec;
-  }
-  function diff(s) { return (s < 0 ? "−" : "+") + Math.abs(s).toFixed(2) + " s"; }
-  function seconds(s) { return clock(s, true) + (s < 60 ? " s" : ""); }
+  function secs(s) { return duration(s, 2, false); }  // a fly or a short rep: 3.42
+  function raceTime(s) { return duration(s, s < 60 ? 2 : 1); }  // a track rep: 58.42, 1:19.4
+  function rest(s) { return duration(Math.floor(s), 0, true); }  // whole seconds: 1:05, 0:07
+  function diff(s) { return (s < 0 ? "−" : "+") + secs(Math.abs(s)) + " s"; }
+  function withUnit(s) { return raceTime(s) + (s < 60 ? " s" : ""); }
 
   /* Rendering ------------------------------------------------------------------------- */
 
@@ -83,7 +80,7 @@
     if (!c) { box.className = "pace none"; box.textContent = "No target time for this rep"; return; }
     box.className = "pace verdict-" + c.verdict;
     box.appendChild(document.createTextNode(diff(c.diff_s) + " "));
-    box.appendChild(el("small", null, "vs " + seconds(run.lap.target_s) + " · " + c.verdict.replace("-", " ").toUpperCase()));
+    box.appendChild(el("small", null, "vs " + withUnit(run.lap.target_s) + " · " + c.verdict.replace("-", " ").toUpperCase()));
   }
 
   function renderResult() {
@@ -117,7 +114,7 @@
     if (run.rep != null) sr.push("Rep " + run.rep);
     if (!sr.length) sr.push("Run " + run.number);
     $("setrep").textContent = sr.join(" · ");
-    $("fly").textContent = run.lap ? clock(fly.time_s, true) : f2(fly.time_s);
+    $("fly").textContent = run.lap ? raceTime(fly.time_s) : secs(fly.time_s);
     var digits = $("fly").textContent.length;  // 3.42 fits; 29.00 and a lap time, 1:19.4, need smaller digits
     $("fly").classList.toggle("long", digits === 5);
     $("fly").classList.toggle("longer", digits > 5);
@@ -130,13 +127,13 @@
     if (run.lap) {
       $("flylabel").textContent = run.lap.distance_m + " m · " + run.lap.start + " start";
       targetBadge(run);
-      $("accel").textContent = run.lap.splits_s.length > 1 ? "splits " + run.lap.splits_s.map(function (s) { return clock(s, true); }).join(" · ") : "";
+      $("accel").textContent = run.lap.splits_s.length > 1 ? "splits " + run.lap.splits_s.map(raceTime).join(" · ") : "";
     } else {
       var segs = run.segments || [];
       var last = segs[segs.length - 1];
       $("flylabel").textContent = "fly " + fly.distance_m + " m" + (last ? " · " + last.from + "→" + last.to : "");
       paceBadge(run);
-      $("accel").textContent = segs.slice(0, -1).map(function (s) { return s.from + "→" + s.to + " " + f2(s.time_s) + " s"; }).join("   ");
+      $("accel").textContent = segs.slice(0, -1).map(function (s) { return s.from + "→" + s.to + " " + secs(s.time_s) + " s"; }).join("   ");
     }
     shownId = run.id;
   }
@@ -148,11 +145,11 @@
       var li = el("li", "rep " + run.status + (run.voided ? " voided" : "") + (run.id === shownId ? " current" : ""));
       li.appendChild(el("div", "n", "#" + run.number + " " + (run.athlete || "—")));
       if (run.lap && run.lap.time_s != null) {
-        li.appendChild(el("div", "t", clock(run.lap.time_s, true)));
+        li.appendChild(el("div", "t", raceTime(run.lap.time_s)));
         var c = run.lap.check;
         li.appendChild(el("div", "v " + (c && (c.verdict === "slow") ? "down" : "up"), c ? diff(c.diff_s) : run.lap.distance_m + " m"));
       } else if (run.fly) {
-        li.appendChild(el("div", "t", f2(run.fly.time_s)));
+        li.appendChild(el("div", "t", secs(run.fly.time_s)));
         var v = el("div", "v", f2(run.fly.velocity_mps) + " m/s");
         var before = prev[run.athlete_id];
         if (before && !run.voided) {
@@ -227,7 +224,7 @@
     if (who && who.next && !W.finished) {
       var rep = who.next;
       t.appendChild(el("span", "wk-aim", rep.distance_m + " m" + (rep.target.style === "on-pace" ? " at " : " · ") + rep.target.text));
-      if (rep.target.paces.length) t.appendChild(el("small", null, rep.target.paces.map(function (p) { return p.race + " pace " + seconds(p.time_s); }).join(" · ")));
+      if (rep.target.paces.length) t.appendChild(el("small", null, rep.target.paces.map(function (p) { return p.race + " pace " + withUnit(p.time_s); }).join(" · ")));
       if (W.armed) t.appendChild(el("small", "wk-armed", "The line is armed: the rep starts as they cross it"));
     }
     box.dataset.status = W.finished ? "finished" : W.lap || runner ? "running" : head ? head.status : "";
@@ -243,23 +240,23 @@
     if (W.finished) text = "";
     else if (W.lap) {
       var e = (W.lap.elapsed_ns + ns) / 1e9;
-      text = e < 0 ? String(Math.ceil(-e)) : clock(e, true);
+      text = e < 0 ? String(Math.ceil(-e)) : raceTime(e);
       cls += e < 0 ? " soon" : "";
       $("wk-label").textContent = e < 0 ? "Go in" : "On the track";
       goCountdown(W.lap.number, e);
     } else if (W.running == null && head && head.status === "resting") {
       var left = Math.max(0, Math.ceil((head.rest_left_ns - ns) / 1e9));
-      text = clock(left, false);
+      text = rest(left);
       if (left <= 10) cls += " soon";
     } else if (W.running == null && head && head.status === "recovering") {
-      text = clock((head.rest_elapsed_ns + ns) / 1e9, false);
+      text = rest((head.rest_elapsed_ns + ns) / 1e9);
       cls += " up";
     }
     c.textContent = text;
     c.className = cls;
     c.hidden = !text;
     Array.prototype.forEach.call($("wk-group").querySelectorAll("[data-left]"), function (span) {
-      span.textContent = clock(Math.max(0, Math.ceil((parseFloat(span.dataset.left) - ns) / 1e9)), false);
+      span.textContent = rest(Math.max(0, Math.ceil((parseFloat(span.dataset.left) - ns) / 1e9)));
     });
   }
 
@@ -301,7 +298,7 @@
       li.appendChild(state);
       var l = a.last;
       if (l && l.time_s != null) {
-        var shown = l.distance_m > 100 ? clock(l.time_s, true) : l.time_s.toFixed(2);
+        var shown = l.distance_m > 100 ? raceTime(l.time_s) : secs(l.time_s);
         li.appendChild(el("span", "g-last" + (l.check ? " verdict-" + l.check.verdict : ""), shown + (l.check ? " " + diff(l.check.diff_s) : "")));
       } else if (l) li.appendChild(el("span", "g-last", l.outcome));
       li.appendChild(el("span", "g-done", a.done + "/" + a.planned));
@@ -360,8 +357,8 @@
     ["", "Reps", "Best", "Mean", "On target", "Drop-offs"].forEach(function (h) { head.appendChild(el("th", null, h)); });
     table.appendChild(head);
     W.summary.forEach(function (s) {
-      var tr = el("tr"), best = s.distances.map(function (d) { return (d.distance_m > 100 ? clock(d.best_s, true) : d.best_s.toFixed(2)) + (s.distances.length > 1 ? " (" + d.distance_m + " m)" : ""); });
-      var mean = s.distances.map(function (d) { return d.distance_m > 100 ? clock(d.mean_s, true) : d.mean_s.toFixed(2); });
+      var tr = el("tr"), best = s.distances.map(function (d) { return (d.distance_m > 100 ? raceTime(d.best_s) : secs(d.best_s)) + (s.distances.length > 1 ? " (" + d.distance_m + " m)" : ""); });
+      var mean = s.distances.map(function (d) { return d.distance_m > 100 ? raceTime(d.mean_s) : secs(d.mean_s); });
       [s.name, s.done + "/" + s.planned, best.join(" · ") || "—", mean.join(" · ") || "—", s.checked ? s.on_target + "/" + s.checked : "—",
        s.drop_offs.map(function (d) { return "S" + d.set + " R" + d.rep + " +" + d.percent_slower + "%"; }).join(" ") || "none"].forEach(function (v, i) {
         tr.appendChild(el(i ? "td" : "th", null, v));
@@ -489,8 +486,8 @@
   }
   function sayRun(run) {
     var t = timed(run), text = run.lap
-      ? clock(t.time_s, true).replace(":", " ") + (run.lap.check ? ", " + run.lap.check.verdict.replace("-", " ") : "")
-      : t.time_s.toFixed(2) + ", " + t.velocity_mps.toFixed(1) + " metres per second";
+      ? raceTime(t.time_s).replace(":", " ") + (run.lap.check ? ", " + run.lap.check.verdict.replace("-", " ") : "")
+      : secs(t.time_s) + ", " + t.velocity_mps.toFixed(1) + " metres per second";
     say((run.athlete ? run.athlete + ", " : "") + text, true);
   }
   function toggle(name, button) {
@@ -507,12 +504,6 @@
   });
   if (!window.speechSynthesis) $("speak").hidden = true;
 
-  $("theme").addEventListener("click", function () {
-    var root = document.documentElement;
-    var dark = root.dataset.theme ? root.dataset.theme === "dark" : window.matchMedia("(prefers-color-scheme: dark)").matches;
-    root.dataset.theme = dark ? "light" : "dark";
-    try { localStorage.setItem("gatectl.theme", root.dataset.theme); } catch (e) {}
-  });
   $("full").addEventListener("click", function () {
     var d = document;
     if (d.fullscreenElement) d.exitFullscreen(); else if (d.documentElement.requestFullscreen) d.documentElement.requestFullscreen().catch(function () {});

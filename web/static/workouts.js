@@ -45,7 +45,7 @@
   function tick() {
     Array.prototype.forEach.call(counters, function (c) {
       var left = Math.ceil(Math.max(0, parseInt(c.dataset.countMs, 10) - (performance.now() - loaded)) / 1000);
-      c.textContent = Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2);
+      c.textContent = gatectl.duration(left, 0, true);
     });
   }
   if (counters.length) { tick(); setInterval(tick, 250); }

@@ -1,0 +1,102 @@
+"""Clock sync: node microseconds onto host nanoseconds, from four-stamp exchanges."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gatectl.sources.nodes.clock import ClockSync, SyncSample, SyncSettings
+
+MS = 1_000_000
+S = 1_000_000_000
+
+
+class Node:
+    """A node clock: ``drift_ppm`` fast, ``offset_ns`` ahead of the host at host 0."""
+
+    def __init__(self, drift_ppm: float, offset_ns: int) -> None:
+        self.ppb = round(drift_ppm * 1000)
+        self.offset_ns = offset_ns
+
+    def us(self, host_ns: int) -> int:
+        return (host_ns + self.offset_ns) * (10**9 + self.ppb) // 10**12
+
+    def host_ns(self, node_us: int) -> int:
+        """The host instant the node's clock reads ``node_us`` (to within a µs)."""
+        return node_us * 10**12 // (10**9 + self.ppb) - self.offset_ns
+
+
+def exchanges(sync: ClockSync, node: Node, rng: random.Random, *, seconds: int, every_ns: int, base_ns: int, jitter_ns: int, start_ns: int = 0) -> int:
+    t = start_ns
+    while t < start_ns + seconds * S:
+        out = base_ns + rng.randint(0, jitter_ns)
+        back = base_ns + rng.randint(0, jitter_ns)
+        t2 = node.us(t + out)
+        t3 = node.us(t + out + 200_000)  # the node takes 0.2 ms to answer
+        sync.add(SyncSample(t, t2, t3, t + out + 200_000 + back))
+        t += every_ns
+    return t
+
+
+def test_symmetric_exchanges_map_exactly():
+    sync = ClockSync()
+    node = Node(0, 5 * S)
+    exchanges(sync, node, random.Random(1), seconds=30, every_ns=100 * MS, base_ns=MS, jitter_ns=0)
+    for host in (0, 10 * S, 30 * S):
+        assert abs(sync.to_host_ns(node.us(host)) - host) <= 1000  # the node counts whole µs
+
+
+@settings(max_examples=10, deadline=None)
+@given(drift=st.floats(-100, 100), offset=st.integers(0, 10**13), seed=st.integers(0, 2**32), jitter_ms=st.sampled_from([0, 2, 10]))
+def test_error_stays_within_the_uncertainty_it_reports(drift, offset, seed, jitter_ms):
+    sync = ClockSync()
+    node = Node(drift, offset)
+    rng = random.Random(seed)
+    t = exchanges(sync, node, rng, seconds=120, every_ns=100 * MS, base_ns=MS // 2, jitter_ns=jitter_ms * MS)
+    error = sync.to_host_ns(node.us(t)) - t
+    assert abs(error) <= sync.uncertainty_ns + 2_000  # the bound holds, give or take the µs the node rounds to
+    assert sync.uncertainty_ns <= MS // 2 + 200_000 // 2 + jitter_ms * MS  # and it is about half the best round trip
+    # The rate within 2 ppm on a clean link; each ms of jitter blurs the best exchange of a bin, and
+    # so the fitted slope, by up to ~0.4 ppm over two minutes (a 3 s fly: ~1 µs a ppm, inside the sync budget).
+    assert abs(sync.map.drift_ppb + node.ppb) <= 2_000 + 400 * jitter_ms + abs(node.ppb) // 100
+
+
+def test_usb_like_link_maps_to_tens_of_microseconds_after_a_minute():
+    errors = []
+    for seed in range(5):
+        sync = ClockSync()
+        node = Node(random.Random(seed).uniform(-100, 100), seed * 7 * S)
+        rng = random.Random(seed)
+        t = exchanges(sync, node, rng, seconds=60, every_ns=100 * MS, base_ns=MS // 2, jitter_ns=2 * MS)
+        for _ in range(60):
+            t = exchanges(sync, node, rng, seconds=1, every_ns=100 * MS, base_ns=MS // 2, jitter_ns=2 * MS, start_ns=t)
+            errors.append(abs(sync.to_host_ns(node.us(t)) - t))
+    assert sorted(errors)[len(errors) * 95 // 100] < 50_000
+
+
+def test_impossible_exchanges_are_ignored():
+    sync = ClockSync()
+    sync.add(SyncSample(10 * MS, 5_000, 5_000, 12 * MS))
+    sync.add(SyncSample(20 * MS, 15_000, 15_000, 19 * MS))  # back before it was sent
+    sync.add(SyncSample(30 * MS, 25_000, 24_000, 31 * MS))  # answered before it arrived
+    sync.add(SyncSample(40 * MS, 35_000, 35_000, 40 * MS + 3 * S))  # a round trip of 3 s
+    sync.add(SyncSample(50 * MS, 4_000, 4_000, 51 * MS))  # the node's clock went back
+    sync.add(SyncSample(5 * MS, 45_000, 45_000, 6 * MS))  # before the last one
+    assert (sync.exchanges, len(sync.samples)) == (1, 1)
+
+
+def test_a_rate_beyond_any_crystal_is_taken_as_noise():
+    sync = ClockSync()
+    node = Node(5_000, 0)  # 5000 ppm: no crystal, a fault
+    exchanges(sync, node, random.Random(2), seconds=60, every_ns=100 * MS, base_ns=MS, jitter_ns=0)
+    assert (sync.map.rate_num, sync.map.rate_den) == (1, 1)
+
+
+def test_old_exchanges_leave_the_window():
+    sync = ClockSync(SyncSettings(window_ns=10 * S, bins=5))
+    exchanges(sync, Node(0, 0), random.Random(3), seconds=30, every_ns=S, base_ns=MS, jitter_ns=0)
+    assert sorted(sync._bins) == [9, 10, 11, 12, 13]  # five 2-s bins before the open one (14)
+    assert len(sync.samples) == 21  # the last 20 s place the offset
+    assert sync.exchanges == 30
