@@ -2,7 +2,7 @@
 
     python bench/bench_faults.py                 # 300 passes a session, 5 seeds, miss rates 1-10 %
     python bench/bench_faults.py --quick         # 100 passes, 2 seeds: checks the script works
-    python bench/bench_faults.py --markdown bench/FAULTS.md
+    python bench/bench_faults.py --markdown faults.md   # the tables in a file too (the README has them)
 
 Each session is flying 30 m sprints (M1=0, M2=30, M3=60) by a roster of athletes
 (7.8-10.4 m/s) in heats of 1-3 athletes, the fastest first, crossing M1 1-2.5 s
