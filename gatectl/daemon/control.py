@@ -18,6 +18,7 @@ from gatectl.daemon.events import EventBus
 from gatectl.daemon.faults import Fault
 from gatectl.daemon.gates import GateStatus
 from gatectl.daemon.workout import WorkoutPlan, WorkoutState
+from gatectl.sources.nodes.status import NodeStatus
 from gatectl.timing.check import CheckReport
 from gatectl.timing.model import Layout
 
@@ -68,6 +69,9 @@ class DaemonControl(Protocol):
 
     def check_report(self, since_ns: int | None = None) -> CheckReport:
         """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
+
+    def node_status(self) -> tuple[NodeStatus, ...]:
+        """Each gate node's link, sync and buffer, taken on the daemon thread; none without nodes."""
 
     def set_armed(self, armed: bool) -> None: ...
 

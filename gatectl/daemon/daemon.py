@@ -36,6 +36,7 @@ from gatectl.daemon.timekeeper import Timekeeper
 from gatectl.daemon.watchdog import Notifier
 from gatectl.daemon.workout import WorkoutPlan, WorkoutState
 from gatectl.sources import EdgeSource
+from gatectl.sources.nodes.status import NodeStatus, node_status
 from gatectl.store import Store
 from gatectl.timing.check import CheckReport
 from gatectl.timing.model import NS_PER_MS, Layout
@@ -134,6 +135,10 @@ class Daemon:
     def check_report(self, since_ns: int | None = None) -> CheckReport:
         """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
         return self.call(lambda: self._keeper.check_report(since_ns))
+
+    def node_status(self) -> tuple[NodeStatus, ...]:
+        """Each gate node's link, sync and buffer, taken on the daemon thread; none without nodes."""
+        return self.call(lambda: node_status(self.source))
 
     def set_armed(self, armed: bool) -> None:
         self.call(lambda: self._keeper.set_armed(armed))
