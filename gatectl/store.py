@@ -10,9 +10,23 @@ the coach's arms and goes are kept in ``session_events`` so that its reps
 rebuild exactly. ``workouts`` holds the workout run in a session and its summary.
 
 One ``Store`` is one connection, used from one thread; the daemon writes
-through its own, and each web request opens another. WAL lets readers run
-while the daemon writes; ``synchronous=FULL`` makes a committed edge survive a
-power cut.
+through its own, and each web request opens another.
+
+The settings that make an acknowledged edge durable (``test_store`` checks
+each):
+
+* ``journal_mode=WAL``: a commit appends to the write-ahead log, so readers
+  (every web request) never block the daemon's writes, nor it theirs;
+* ``synchronous=FULL``: the log is fsynced at every commit, so an edge whose
+  ``add_edges`` has returned survives a power cut, not just a crash (WAL's
+  usual NORMAL may lose the last commits when the power goes);
+* ``foreign_keys=ON``; every raw edge belongs to a session;
+* ``busy_timeout``: how long a write waits for another connection's write
+  lock. Web requests wait up to ``BUSY_TIMEOUT_MS``; the daemon sets a short
+  one (``set_busy_timeout``), because its thread must not stall: when the lock
+  or the disk refuses it, ``add_edges`` and ``add_derived`` raise
+  ``StoreUnavailable`` having written nothing, and the daemon holds the
+  edges and tries again (``daemon.loop``).
 """
 
 from __future__ import annotations
@@ -20,8 +34,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -44,6 +59,26 @@ from gatectl.timing.pipeline import TimingResult, time_edges
 from gatectl.timing.results import RunView, report
 
 migrations = Migrations("gatectl")
+
+BUSY_TIMEOUT_MS = 10_000  # a web request waits this long for the write lock
+# SQLite's answers that mean "not now" rather than "never": locked, busy, full, I/O error, cannot open.
+_UNAVAILABLE_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+
+
+class StoreUnavailable(StoreError):
+    """The database refused a write for now (locked by another program, disk full); nothing was written."""
+
+
+def _unavailable(exc: sqlite3.Error) -> StoreUnavailable | None:
+    """``exc`` as a ``StoreUnavailable`` with a sentence, when it means the database will take writes later."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None or code & 0xFF not in _UNAVAILABLE_CODES:
+        return None
+    if code & 0xFF == sqlite3.SQLITE_FULL:
+        return StoreUnavailable("The disk is full: free some space on the SD card.")
+    if code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreUnavailable("The database is locked by another program (a backup, a recompute?).")
+    return StoreUnavailable(f"The database cannot be written ({exc}).")
 
 
 @migrations()
@@ -163,6 +198,15 @@ def m003_ambiguous_runs(db: Database) -> None:
     db.table("runs").add_column("ambiguous", int, not_null_default=0)
 
 
+@migrations()
+def m004_resume(db: Database) -> None:
+    """A session the daemon has open names its boot: a restart after a crash carries on with it."""
+    db.table("sessions").add_column("daemon_boot", str)  # /proc/sys/kernel/random/boot_id while a daemon has it open
+
+
+# Why a run ended incomplete when a restart cut it short (the daemon, and a recompute after it, say so).
+INTERRUPTED = "interrupted by a restart"
+
 PASSWORD_SETTING = "coach_password_hash"  # the coach's password, hashed
 COOKIE_SECRET_SETTING = "web_secret_key"  # where gatectl kept the cookie key before it moved to a file
 PRIVATE_SETTINGS = (PASSWORD_SETTING, COOKIE_SECRET_SETTING)  # never in a backup
@@ -182,7 +226,7 @@ class Store:
             else:
                 if self.path != ":memory:":
                     Path(path).parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+                conn = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
             self.db = Database(conn)
             self.db.execute("PRAGMA foreign_keys = ON")
             if not read_only:
@@ -201,6 +245,19 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction; a refusal for now (locked, full) is a ``StoreUnavailable``, and nothing of it is written."""
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.OperationalError as exc:
+            raise _unavailable(exc) or exc from exc
+
+    def set_busy_timeout(self, ms: int) -> None:
+        """Wait at most ``ms`` for another connection's write lock, then refuse (``StoreUnavailable``)."""
+        self.db.execute(f"PRAGMA busy_timeout = {int(ms)}")
+
     def __enter__(self) -> Store:
         return self
 
@@ -210,9 +267,13 @@ class Store:
     # Sessions ---------------------------------------------------------------
 
     def start_session(
-        self, layout: Layout, *, place: str = "", notes: str = "", started_at: datetime | None = None, track: Track | None = None
+        self, layout: Layout, *, place: str = "", notes: str = "", started_at: datetime | None = None, track: Track | None = None,
+        daemon_boot: str | None = None,
     ) -> int:
-        """A new session on ``layout``; with ``track``, one of its gates times lap reps."""
+        """A new session on ``layout``; with ``track``, one of its gates times lap reps.
+
+        ``daemon_boot``: a daemon opens it (on that boot) and keeps it open until ``close_session``.
+        """
         started = started_at or datetime.now().astimezone()
         if track is not None:
             track.timing(layout)  # the gate must be one of the layout's
@@ -227,8 +288,42 @@ class Store:
                 "notes": notes,
                 "lap_gate": track.gate if track else None,
                 "lap_m": track.lap_m if track else None,
+                "daemon_boot": daemon_boot,
             }
         ))
+
+    def close_session(self, session_id: int) -> None:
+        """The daemon finished the session: a restart opens a new one."""
+        self.claim_session(session_id, None)
+
+    def claim_session(self, session_id: int, daemon_boot: str | None) -> None:
+        """A daemon on boot ``daemon_boot`` has the session open (None: nobody has)."""
+        with self._writing():
+            self.db.execute("update sessions set daemon_boot = ? where id = ?", [daemon_boot, session_id])
+
+    def interrupted_session(self) -> dict | None:
+        """The newest session a daemon had open and did not close (it crashed, or the power went), or None."""
+        row = next(self.db.query("select * from sessions where daemon_boot is not null order by id desc limit 1"), None)
+        return dict(row) if row else None
+
+    def last_instant(self, session_id: int) -> int | None:
+        """The latest instant the session's raw log and events reached, on the gates' clock."""
+        return self.db.execute(
+            "select max(t) from (select max(t_ns) as t from edges where session_id = ?"
+            " union all select max(t_ns) from session_events where session_id = ?)", [session_id, session_id]
+        ).fetchone()[0]
+
+    def add_session_event(self, session_id: int, t_ns: int, kind: str, data: dict) -> None:
+        """Something that happened in a session besides edges (a restart, a workout input), kept to replay it."""
+        with self._writing():
+            self.db.execute(
+                "insert into session_events (session_id, t_ns, kind, data) values (?, ?, ?, ?)", [session_id, t_ns, kind, json.dumps(data)]
+            )
+
+    def session_events(self, session_id: int, kind: str) -> list[dict]:
+        """The session's events of one kind, in the order they happened: ``{"t_ns": ..., **data}``."""
+        rows = self.db.execute("select t_ns, data from session_events where session_id = ? and kind = ? order by id", [session_id, kind])
+        return [{"t_ns": t_ns, **json.loads(data)} for t_ns, data in rows]
 
     def session(self, session_id: int) -> dict:
         rows = list(self.db["sessions"].rows_where("id = ?", [session_id]))
@@ -261,7 +356,8 @@ class Store:
         self.db.table("session_events").insert({"session_id": session_id, "t_ns": command.t_ns, "kind": command.kind.value, "data": json.dumps(data)})
 
     def lap_commands(self, session_id: int) -> list[LapCommand]:
-        rows = self.db["session_events"].rows_where("session_id = ?", [session_id], order_by="t_ns, id")
+        kinds = [c.value for c in Command]
+        rows = self.db["session_events"].rows_where(f"session_id = ? and kind in ({','.join('?' * len(kinds))})", [session_id, *kinds], order_by="t_ns, id")
         return [LapCommand(row["t_ns"], Command(row["kind"]), **json.loads(row["data"])) for row in rows]
 
     def update_session(self, session_id: int, *, date: str | None = None, place: str | None = None, notes: str | None = None) -> None:
@@ -273,8 +369,12 @@ class Store:
     # The raw log --------------------------------------------------------------
 
     def add_edges(self, session_id: int, edges: Sequence[Edge]) -> None:
-        """Append raw edges durably, in one transaction, before anything is derived."""
-        with self.db.atomic():
+        """Append raw edges durably, in one transaction, before anything is derived.
+
+        When it returns they are on disk (see the module's settings); a
+        ``StoreUnavailable`` means none of them was written.
+        """
+        with self._writing():
             self.db.conn.executemany(
                 "insert into edges (session_id, beam, t_ns, broken) values (?, ?, ?, ?)",
                 [(session_id, e.beam, e.t_ns, int(e.broken)) for e in edges],
@@ -313,7 +413,7 @@ class Store:
         owners, voided = owners or {}, voided or {}
         run_ids = []
         events = list(events)
-        with self.db.atomic():
+        with self._writing():
             self._insert_crossings(session_id, [e for e in events if isinstance(e, Crossing)])
             self._insert_anomalies(session_id, [e for e in events if isinstance(e, Anomaly)])
             for run in (e for e in events if isinstance(e, (Run, LapRep))):
@@ -374,6 +474,33 @@ class Store:
             rows.sort(key=lambda row: row[0] is None)
             self.db.conn.executemany(_INSERT_RUN, rows)
         return {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(runs), "anomalies": len(result.anomalies)}
+
+    def reconcile(self, session_id: int, events: Iterable[object]) -> StoredAhead:
+        """At a restart: store what a rebuild from the raw log derived and the store lacks (the daemon died
+        between writing edges and what it derived from them); return what the store holds beyond the rebuild
+        (derived before the crash as the clock ran on: a closed window, a timed-out run), not to be stored twice.
+        """
+        events = list(events)
+        crossings = {(g, t) for g, t in self.db.execute("select gate, t_ns from crossings where session_id = ?", [session_id])}
+        anomalies = {tuple(r) for r in self.db.execute("select source, t_ns, reason from anomalies where session_id = ?", [session_id])}
+        runs = {(r["started_ns"], r["status"]): r["id"] for r in self.db["runs"].rows_where("session_id = ?", [session_id])}
+        new: list[object] = []
+        for event in events:
+            if isinstance(event, Crossing):
+                key: tuple = (event.gate, event.t_ns)
+                pool: set | dict = crossings
+            elif isinstance(event, Anomaly):
+                key, pool = (event.source, event.t_ns, event.reason), anomalies
+            elif isinstance(event, (Run, LapRep)):
+                key, pool = (event.started_ns, event.status.value), runs
+            else:
+                continue
+            if key in pool:
+                pool.remove(key) if isinstance(pool, set) else pool.pop(key)
+            else:
+                new.append(event)
+        self.add_derived(session_id, new)
+        return StoredAhead(crossings, anomalies, runs)
 
     # Runs ---------------------------------------------------------------------
 
@@ -445,7 +572,8 @@ class Store:
         })  # fmt: skip
 
     def update_workout(self, session_id: int, summary: Sequence[SummaryRow], *, ended: bool) -> None:
-        self.db.table("workouts").update(session_id, {"summary": json.dumps(jsonable(summary)), "ended": int(ended)})
+        with self._writing():
+            self.db.execute("update workouts set summary = ?, ended = ? where session_id = ?", [json.dumps(jsonable(summary)), int(ended), session_id])
 
     def workout(self, session_id: int) -> dict | None:
         """The session's workout (JSON fields decoded), or None."""
@@ -570,6 +698,15 @@ class Store:
             raise StoreError(f"Cannot write the copy {out}: {exc}.") from None
 
 
+@dataclass(slots=True)
+class StoredAhead:
+    """Derived rows stored before a crash that a rebuild from the raw log has not reached yet (``reconcile``)."""
+
+    crossings: set[tuple[str, int]]  # (gate, t_ns)
+    anomalies: set[tuple[str, int, str]]  # (source, t_ns, reason)
+    runs: dict[tuple[int, str], int]  # (started_ns, status) → the stored run's id
+
+
 _INSERT_RUN = (
     "insert into runs (id, session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason,"
     " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns, ambiguous)"
@@ -597,7 +734,8 @@ def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) ->
         session_id,
         run.number,
         run.status.value,
-        run.reason,
+        # A recompute keeps what the daemon knew: a restart cut the run short.
+        INTERRUPTED if kept and kept.get("reason") == INTERRUPTED and run.status is RunStatus.INCOMPLETE else run.reason,
         run.started_ns,
         json.dumps(crossings),
         kept["athlete_id"] if kept else None,

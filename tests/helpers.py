@@ -17,10 +17,11 @@ from fakes import FakeGates, FakeSource
 from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
+from gatectl.coaching.laps import Track
 from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.events import EventBus
 from gatectl.jsonable import jsonable
-from gatectl.sim.sprinters import SimOptions
+from gatectl.sim.sprinters import SimOptions, lap_edges, simulate
 from gatectl.store import Store
 from gatectl.timing.assemble import AssemblySettings
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, DetectionSettings, Edge, Layout
@@ -114,6 +115,8 @@ def stream(machine, edges, data):
 FLY30 = Layout.flying(30, 30)
 START = 1000 * S  # the fake source's clock when the daemon starts
 LIMBS = SimOptions(limbs=True)
+TRACK = Track("M1", 400)
+LINE_GATE = FLY30.gate("M1")
 
 
 class Live:
@@ -149,6 +152,21 @@ class Live:
     def runs(self, session_id=None):
         with self.store() as store:
             return sorted(store.runs(session_id=session_id or self.daemon.snapshot().session_id), key=lambda r: r.number)
+
+
+def reps(count, seed=1, start_ns=START + S, options=LIMBS, **kw):
+    """Simulated flying 30s, from a second after the daemon started."""
+    return simulate(FLY30, count, seed=seed, options=options, start_ns=start_ns, **kw)
+
+
+def laps(live, start_s, *lap_s, speed=5.0, seed=1):
+    """A sprinter through the lap gate at ``start_s`` from now, then after each lap; the clock runs on."""
+    t = live.source.now_ns() + round(start_s * S)
+    marks = [t]
+    for lap in lap_s:
+        marks.append(marks[-1] + round(lap * S))
+    live.play(lap_edges(LINE_GATE, marks, speed_mps=speed, seed=seed, options=LIMBS), then_ns=2 * S)
+    return marks
 
 
 def comparable(runs):

@@ -4,7 +4,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 from fakes import BrokenSource, SteppingClock
-from helpers import FLY30, LIMBS, START, Live, assert_live_equals_recompute
+from helpers import FLY30, LIMBS, START, Live, assert_live_equals_recompute, reps
 
 from gatectl.cli.live import format_run
 from gatectl.coaching.laps import Track
@@ -26,10 +26,6 @@ def live(tmp_path):
     live.daemon.start()
     yield live
     live.daemon.stop()
-
-
-def reps(count, seed=1, start_ns=START + S, options=LIMBS, **kw):
-    return simulate(FLY30, count, seed=seed, options=options, start_ns=start_ns, **kw)
 
 
 # Start and stop ----------------------------------------------------------------------------------
@@ -211,7 +207,7 @@ def test_a_failing_write_does_not_stop_the_daemon(tmp_path, caplog):
         def add_derived(self, session_id, events, **decided):
             if FlakyStore.failures:
                 FlakyStore.failures -= 1
-                raise StoreError("database is locked")
+                raise StoreError("database is corrupt")  # not "locked": that one is retried (test_daemon_faults)
             return super().add_derived(session_id, events, **decided)
 
     live = Live(tmp_path / "g.db", store_factory=lambda: FlakyStore(tmp_path / "g.db"))

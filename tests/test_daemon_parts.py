@@ -37,6 +37,12 @@ class Recorder:
         self.threads.add(threading.current_thread().name)
         self.log.append(("raw", list(edges)))
 
+    def follow(self, edges, now_ns):
+        self.threads.add(threading.current_thread().name)
+
+    def catch_up(self):
+        pass
+
     def derive(self, edges, horizon_ns, now_ns):
         self.threads.add(threading.current_thread().name)
         if edges:

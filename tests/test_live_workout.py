@@ -1,7 +1,7 @@
 """Workouts on the daemon: the runner driven by simulated crossings, a fake clock and the coach's taps."""
 
 import pytest
-from helpers import LIMBS, Live, assert_live_equals_recompute
+from helpers import LIMBS, LINE_GATE, TRACK, Live, assert_live_equals_recompute, laps
 
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind, library_workout
@@ -15,8 +15,6 @@ from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 S, MS = NS_PER_S, NS_PER_MS
 FLY30 = Layout.flying(30, 30)
-TRACK = Track("M1", 400)
-LINE_GATE = FLY30.gate("M1")
 SPEEDS = {"Ana": 9.4, "Ben": 8.8, "Cy": 9.8}
 
 
@@ -185,16 +183,6 @@ def test_a_new_session_ends_the_workout(live):
 
 
 # ---- Track reps on one gate -----------------------------------------------------------------------
-
-
-def laps(live, start_s, *lap_s, speed=5.0, seed=1):
-    """A sprinter through the lap gate at ``start_s`` from now, then after each lap; the clock runs on."""
-    t = now(live) + round(start_s * S)
-    marks = [t]
-    for lap in lap_s:
-        marks.append(marks[-1] + round(lap * S))
-    live.play(lap_edges(LINE_GATE, marks, speed_mps=speed, seed=seed, options=LIMBS), then_ns=2 * S)
-    return marks
 
 
 def test_12_x_400_at_3k_pace_with_one_gate(live):

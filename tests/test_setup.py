@@ -26,6 +26,7 @@ from gatectl.setup.apply import CHANGED, LISTED, UNCHANGED, WOULD, Applier
 from gatectl.setup.facts import HOTSPOT_FIELDS, Facts, gather
 from gatectl.setup.files import CONFIG, DATABASE, KIOSK_AUTOSTART, KIOSK_UNIT, UDEV_RULE, UNIT, Kiosk, udev_rule, unit
 from gatectl.setup.plan import Command, StorePassword, WriteFile, hotspot_settings, model_warning, plan
+from gatectl.sources.nodes.serial import NodePort
 from gatectl.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -136,6 +137,70 @@ def test_setup_under_a_root_writes_a_working_installation(tmp_path, capsys):
     assert load_config(root / "etc/gatectl/gatectl.toml") == config
 
 
+NODE_A, NODE_B = "E6614104035B2A2B", "E6614104035B2A2C"
+
+
+def test_gate_nodes_by_usb_serial_number_are_written_as_serial_gates(tmp_path, capsys):
+    root = fake_pi(tmp_path)
+    out = setup(root, "--yes", "--password", "2468", "--gates", "M1=17", "--nodes", f"M2={NODE_A},M3={NODE_B.lower()}", capsys=capsys)
+    assert "warning" not in out
+    text = (root / "etc/gatectl/gatectl.toml").read_text()
+    assert f'kind = "serial"\nusb_serial = "{NODE_A}"' in text and "pin = 27" not in text
+
+    config = load_config(root / "etc/gatectl/gatectl.toml")
+    assert config.layout.describe() == "M1=0,M2=30,M3=60" and config.source == "gpio"
+    assert [(b.beam, b.pin) for b in config.wiring] == [("M1", 17)]  # GPIO pins only for the gate that is not a node
+    assert config.nodes == (NodePort(("M2",), usb_serial=NODE_A), NodePort(("M3",), usb_serial=NODE_B))
+
+    again = setup(root, "--yes", capsys=capsys)  # the nodes come back from the installed config
+    assert lines(again, CHANGED) == []
+    assert load_config(root / "etc/gatectl/gatectl.toml") == config
+
+    out = setup(root, "--yes", "--gates", "M1=17,M3=22", capsys=capsys)  # a gate given a pin is a node no more; the others stay
+    assert lines(out, CHANGED) == ["write /etc/gatectl/gatectl.toml (0640 root:gatectl)"]
+    config = load_config(root / "etc/gatectl/gatectl.toml")
+    assert [(b.beam, b.pin) for b in config.wiring] == [("M1", 17), ("M3", 22)] and config.nodes == (NodePort(("M2",), usb_serial=NODE_A),)
+    assert "--gates names M3 and --nodes M2 but --layout names M1, M2, M3" in _refused(root, "--gates", "M3=22", capsys=capsys)
+
+
+def test_nodes_without_gates_keep_the_other_gates_pins_and_dual_nodes_take_two_beams(tmp_path):
+    answers = with_flags(defaults(None), nodes=f"M2={NODE_A}")
+    assert (answers.pins_text, answers.nodes_text) == ("M1=17,M3=22", f"M2={NODE_A}")
+    dual = with_flags(answers, method="dual")  # the node needs no pins; the GPIO gates get two
+    assert (dual.pins_text, dual.nodes_text) == ("M1=17+5,M3=22+13", f"M2={NODE_A}")
+    path = tmp_path / "gatectl.toml"
+    path.write_text(dual.config_toml())
+    config = load_config(path)
+    assert config.nodes == (NodePort(("M2a", "M2b"), usb_serial=NODE_A),)
+    assert [b.beam for b in config.wiring] == ["M1a", "M1b", "M3a", "M3b"]
+    assert defaults(config) == replace(dual, password=None)
+    with pytest.raises(SetupError, match="--gates names M1, M3 but --layout names M1, M2, M3"):
+        with_flags(dual, nodes="-")  # no nodes: but M2 has no pin yet
+    assert with_flags(dual, nodes="-", gates="M1=17+5,M2=27+6,M3=22+13").nodes_text == ""
+
+
+def _refused(root: Path, *flags: str, capsys) -> str:
+    assert main(["setup", "--root", str(root), "--yes", *flags]) == 2, flags
+    return capsys.readouterr().err
+
+
+def test_a_bad_usb_serial_number_is_refused_in_a_sentence_naming_the_flag(tmp_path, capsys):
+    root = fake_pi(tmp_path)
+    cases = {
+        "M2=Pico-1": "--nodes: the USB serial number of gate M2's node must be its id in hex digits",
+        "M2=E6614104035B2A2": "a whole number of bytes (a Pico's is 16",  # odd: half a byte
+        "M2=" + "AB" * 17: "not 'ABAB",  # 34 digits, more than a node id's 32
+        "M2": "--nodes: 'M2' must look like GATE=USB-SERIAL",
+        f"M2={NODE_A},M2={NODE_B}": "--nodes: gate M2 is named twice",
+        f"M2={NODE_A},M3={NODE_A.lower()}": "each gate needs its own node",
+        f"M4={NODE_A}": "--nodes M4 but --layout names M1, M2, M3",
+    }
+    for nodes, sentence in cases.items():
+        assert sentence in _refused(root, "--nodes", nodes, capsys=capsys), nodes
+    assert "--gates and --nodes both name M2" in _refused(root, "--gates", "M1=17,M2=27", "--nodes", f"M2={NODE_A},M3={NODE_B}", capsys=capsys)
+    assert not (root / "etc/gatectl").exists()  # refused before anything changed
+
+
 def test_a_changed_answer_changes_the_config_only_and_keeps_a_copy(tmp_path, capsys):
     root = fake_pi(tmp_path)
     setup(root, "--yes", "--password", "2468", capsys=capsys)
@@ -217,7 +282,7 @@ def test_lite_kiosk_without_a_login_user_is_refused(tmp_path, capsys):
 # The plan, as data ----------------------------------------------------------------------
 
 
-ANSWERS = Answers(gates=combine(parse_pins("M1=17,M2=27,M3=22"), parse_layout("M1=0,M2=30,M3=60")), password="2468",
+ANSWERS = Answers(gates=combine(parse_pins("M1=17,M2=27,M3=22"), {}, parse_layout("M1=0,M2=30,M3=60")), password="2468",
                   hotspot=Network("Track", "sprint-fast-9"))  # fmt: skip
 FACTS = Facts(model=PI4, users=frozenset({"root", "gatectl"}), groups={"gpio": frozenset({"gatectl"}), "dialout": frozenset({"gatectl"})},
               venv=VENV, has_nmcli=True, enabled=frozenset({"gatectl.service"}), active=frozenset({"gatectl.service"}), has_password=True)  # fmt: skip
@@ -350,16 +415,18 @@ class FakePrompter:
 
 
 def test_the_questions_take_enter_for_the_default():
-    prompter = FakePrompter("", "", "", "", "", "", "-", "")
+    prompter = FakePrompter("", "", "", "", "", "", "", "-", "")
     answers = ask(defaults(None), set(), prompter, has_password=True)
     assert answers == defaults(None) and prompter.replies == []
-    assert "(Enter: keep the current one)" in prompter.asked[5]
+    assert "gate nodes" in prompter.asked[2] and prompter.asked[2].endswith("[-]")
+    assert "(Enter: keep the current one)" in prompter.asked[6]
 
 
 def test_the_questions_ask_again_until_an_answer_is_usable():
     prompter = FakePrompter(
         "Club track", "sideways", "dual",
-        "M1=17,M2=27,M3=22", "", "M1=17+5,M2=27+6,M3=22+13", "M1=0,M2=20,M3=50",
+        "M3=not-hex", "", "",
+        "", "M1=17,M2=27,M3=22", "", "", "M1=17+5,M2=27+6,M3=22+13", "M1=0,M2=20,M3=50",
         "80", "8080",
         "12", "2468", "2469", "2468", "2468",
         "Track", "short", "Track", "",
@@ -371,8 +438,19 @@ def test_the_questions_ask_again_until_an_answer_is_usable():
     assert (answers.port, answers.password, answers.kiosk) == (8080, "2468", True)
     assert answers.hotspot is not None and answers.hotspot.ssid == "Track" and len(answers.hotspot.password) == 12
     told = " | ".join(prompter.told)
-    for sentence in ("must be longest, dual or first", "needs 2", "1024 to 65535", "at least 4 characters", "did not match", "8 to 63", "y or n"):
+    for sentence in ("must be longest, dual or first", "USB serial number of gate M3's node", "needs 2", "1024 to 65535", "at least 4 characters", "did not match", "8 to 63", "y or n"):
         assert sentence in told
+
+
+def test_the_questions_ask_which_gates_are_nodes_and_pins_only_for_the_others():
+    prompter = FakePrompter("", "", f"M2={NODE_A.lower()}", "", "", "", "", "-", "")
+    answers = ask(defaults(None), set(), prompter, has_password=True)
+    assert (answers.nodes_text, answers.pins_text) == (f"M2={NODE_A}", "M1=17,M3=22")
+    assert prompter.asked[3] == "The other gates and their GPIO pins (BCM numbers; two beams: M1=17+5) [M1=17,M3=22]"
+
+    back = FakePrompter("", "", "-", "", "", "", "", "-", "")  # no nodes again: the gate gets the standard pin back
+    assert ask(answers, set(), back, has_password=True).pins_text == "M1=17,M2=27,M3=22"
+    assert back.asked[2].endswith(f"[M2={NODE_A}]")
 
 
 def test_flags_are_not_asked_again():
@@ -388,7 +466,7 @@ def test_interactive_setup_through_the_command(tmp_path, capsys):
 
     root = fake_pi(tmp_path)
     args = build_parser().parse_args(["setup", "--root", str(root)])
-    assert setup_command(args, FakePrompter("Club", "", "", "", "", "2468", "2468", "-", "n")) == 0
+    assert setup_command(args, FakePrompter("Club", "", "", "", "", "", "2468", "2468", "-", "n")) == 0
     assert load_config(root / "etc/gatectl/gatectl.toml").place == "Club"
 
 

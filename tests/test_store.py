@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from gatectl.errors import StoreError
 from gatectl.sim.sprinters import Fault, SimOptions, Sprinter, simulate
-from gatectl.store import Store, m001_initial, m002_workouts
+from gatectl.store import BUSY_TIMEOUT_MS, Store, StoreUnavailable, m001_initial, m002_workouts
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Layout, Method, Run, RunStatus
 from gatectl.timing.pipeline import Timing
 
@@ -46,10 +46,10 @@ def add_runs(db, session_id, *runs):
 def test_migrations_applied_once(db_path):
     with Store(db_path) as store:
         names = [r["name"] for r in store.db["_sqlite_migrations"].rows]
-        assert names == ["m001_initial", "m002_workouts", "m003_ambiguous_runs"]
+        assert names == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume"]
         store.start_session(FLY30)
     with Store(db_path) as store:  # reopening applies nothing and keeps the data
-        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts", "m003_ambiguous_runs"]
+        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume"]
         assert len(store.sessions()) == 1
         assert {"athletes", "race_times", "sessions", "edges", "crossings", "runs", "anomalies", "settings"} <= set(store.db.table_names())
 
@@ -614,3 +614,44 @@ def test_runs_from_before_the_ambiguous_column_read_as_certain(tmp_path):
     with Store(path) as store:
         (run,) = store.runs(session_id=1)
         assert run.fly is not None and (run.ambiguous, run.fly.time_ns) == (False, 3 * S)
+
+
+# Durability: the settings that keep an acknowledged edge ----------------------------------------------
+
+
+def test_a_file_database_is_durable_at_every_commit(db_path):
+    with Store(db_path) as store:
+        pragma = lambda name: store.db.execute(f"pragma {name}").fetchone()[0]  # noqa: E731
+        assert pragma("journal_mode") == "wal"  # readers never block the daemon's writes
+        assert pragma("synchronous") == 2  # FULL: the log is synced at each commit, a power cut keeps it
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == BUSY_TIMEOUT_MS
+        store.set_busy_timeout(200)
+        assert pragma("busy_timeout") == 200
+
+
+def test_a_locked_database_refuses_edges_whole_and_says_so(db_path):
+    with Store(db_path) as store:
+        session = store.start_session(Layout.flying(30, 30))
+        store.set_busy_timeout(10)
+        other = sqlite3.connect(db_path, isolation_level=None)
+        other.execute("begin immediate")
+        with pytest.raises(StoreUnavailable, match="locked by another program"):
+            store.add_edges(session, [Edge("M1", 1, True), Edge("M1", 2, False)])
+        with pytest.raises(StoreUnavailable):
+            store.add_derived(session, [Crossing("M1", 1, Method.LONGEST)])
+        other.execute("rollback")
+        other.close()
+        assert store.edge_count(session) == 0  # none of them, not some
+        store.add_edges(session, [Edge("M1", 1, True)])
+        assert store.edge_count(session) == 1
+
+
+def test_an_edge_acknowledged_is_on_disk_for_another_process(db_path):
+    """add_edges returning means committed: a new connection (another process after a crash) reads it."""
+    with Store(db_path) as store:
+        session = store.start_session(Layout.flying(30, 30))
+        store.add_edges(session, [Edge("M2", 7, True)])
+        reader = sqlite3.connect(db_path)
+        assert reader.execute("select beam, t_ns from edges").fetchall() == [("M2", 7)]
+        reader.close()

@@ -35,13 +35,14 @@ NO_NODES = "No gate nodes: the gates are wired to the Pi's GPIO."
 def check_state(store: Store, since_ns: int | None) -> dict:
     daemon = current_link().daemon
     report = daemon.check_report(since_ns) if daemon is not None else None
+    nodes = daemon.node_status() if daemon is not None else ()
     wall_ns = wall_now_ns(store)
     return {
         "connected": daemon is not None,
         "message": None if daemon is not None else NO_GATES,
         "check": report.as_json() if report is not None else None,
-        "nodes": [],
-        "nodes_message": NO_NODES,
+        "nodes": [node.as_json() for node in nodes],
+        "nodes_message": None if nodes else NO_NODES,
         "clock": {
             "now": clock.now(store).isoformat(timespec="seconds"),
             "fixed": clock.correction(store) is not None,

@@ -48,6 +48,7 @@ def _page(form=None, error: GatectlError | None = None, error_at: str | None = N
         session=session,
         runs=runs or [],
         gates=live.gates if live is not None else (),
+        faults=live.faults if live is not None else (),
         layout=layout,
         accel_m=layout.segments[0].distance_m if layout is not None and len(layout.gates) == 3 else None,
         fly_m=layout.fly_zone.distance_m if layout is not None else None,

@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from gatectl.daemon.loop import NotApplied, StillApplying
 from gatectl.errors import GatectlError, StoreError
+from gatectl.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +69,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(TimeoutError)
     def daemon_silent(exc: TimeoutError):
-        log.error("the daemon did not answer %s %s", request.method, request.path)
+        # NotApplied and StillApplying say whether the action was applied: the coach must know before a retry.
+        log.error("the daemon did not answer %s %s: %s", request.method, request.path, exc)
+        if isinstance(exc, (NotApplied, StillApplying)):
+            return error_response(503, str(exc))
         return error_response(503, "The timing daemon did not answer: check that gatectl is still running, then try again.")
+
+    @app.errorhandler(StoreUnavailable)
+    def store_busy(exc: StoreUnavailable):
+        return error_response(503, f"{exc} Try again in a moment.")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

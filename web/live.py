@@ -54,6 +54,7 @@ def live_state(store: Store) -> dict:
         "armed": live.armed if live is not None else None,
         "queue": [{"id": i, "name": athletes.get(i, f"#{i}")} for i in (live.queue if live is not None else ())],
         "gates": live.gates_json() if live is not None else [],
+        "faults": live.faults_json() if live is not None else [],  # the daemon's faults: a banner until they clear
         "runs": list(reversed(runs)),  # oldest first, as the strip reads
         "athletes": {str(k): v for k, v in athletes.items()},
         "clock": clock.now(store).isoformat(timespec="seconds"),

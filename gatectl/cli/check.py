@@ -86,7 +86,20 @@ def fetch(base: str, since: int | None) -> dict:
 
 def all_well(data: dict) -> bool:
     check = data.get("check")
-    return bool(check and check["aligned"] and check["walk"]["done"] and data["clock"]["ok"] and data["disk"]["ok"])
+    nodes_ok = not any(node["problem"] for node in data["nodes"])
+    return bool(check and check["aligned"] and check["walk"]["done"] and data["clock"]["ok"] and data["disk"]["ok"] and nodes_ok)
+
+
+def format_node(node: dict) -> str:
+    """One gate node: its link, sync, drift, buffer and bad lines; what to fix, if anything."""
+    gate = "/".join(node["beams"])
+    if not node["connected"]:
+        return f"node  {gate:<6} NOT CONNECTED: {node['problem']}" + (f": {node['error']}" if node["error"] else ".")
+    sync = "sync —" if node["sync_uncertainty_us"] is None else f"sync ±{node['sync_uncertainty_us']:.0f} µs"
+    drift = "" if node["drift_ppm"] is None else f", drift {node['drift_ppm']:+.1f} ppm"
+    buffer = "" if node["buffer"] is None else f", buffer {node['buffer']}" + (f"/{node['capacity']}" if node["capacity"] else "")
+    line = f"node  {gate:<6} {node['node'] or node['port']} connected, {sync}{drift}{buffer}, {node['bad_lines']} bad line(s)"
+    return line + (f"  ⚠ {node['problem']}." if node["problem"] else "")
 
 
 def format_check(data: dict, base: str) -> str:
@@ -103,7 +116,7 @@ def format_check(data: dict, base: str) -> str:
                 f"{beam['breaks']:>6}  {'FLICKERS' if beam['flickering'] else 'steady':<9} {hand}".rstrip()
             )
     lines.append("")
-    lines.append(f"nodes: {data['nodes_message'] if not data['nodes'] else ', '.join(map(str, data['nodes']))}")
+    lines += [f"nodes: {data['nodes_message']}"] if not data["nodes"] else [format_node(node) for node in data["nodes"]]
     disk = data["disk"]
     free = f"{disk['free_gb']:.1f} GB free"
     lines.append(f"disk:  {disk['reason'] or free}")

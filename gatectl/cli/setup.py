@@ -18,6 +18,7 @@ EXAMPLE = """examples:
   sudo /opt/gatectl/bin/gatectl setup                 # asks its questions, with defaults
   sudo /opt/gatectl/bin/gatectl setup --yes --gates M1=17,M2=27,M3=22 --layout M1=0,M2=30,M3=60 \\
        --place "Club track" --hotspot Gates --kiosk
+  sudo /opt/gatectl/bin/gatectl setup --yes --gates M1=17 --nodes M2=E6614104035B2A2B,M3=E6614104035B2A2C
   gatectl setup --dry-run                             # what it would change, changing nothing
   gatectl setup --root /tmp/pi --yes --password 2468  # write the files under /tmp/pi, run nothing
 Running it again changes nothing that is already right; to change an answer, run it again.
@@ -37,6 +38,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--gates", metavar="PINS", help="each gate's GPIO pin (BCM), e.g. M1=17,M2=27,M3=22; two beams: M1=17+5")
+    parser.add_argument(
+        "--nodes", metavar="SERIALS",
+        help="gates timed by a gate node, by its USB serial number, e.g. M2=E6614104035B2A2B,M3=E6614104035B2A2C (- for none); --gates gives the others' pins",
+    )  # fmt: skip
     parser.add_argument("--layout", metavar="GATES", help="where each gate stands in metres, e.g. M1=0,M2=30,M3=60")
     parser.add_argument("--detect", choices=("longest", "dual", "first"), help="crossing detection (default longest)")
     parser.add_argument("--place", help="the track's name, a label for sessions")
@@ -90,14 +95,14 @@ def _from_flags(args: argparse.Namespace, start: Answers) -> tuple[Answers, set[
     if args.no_hotspot and args.hotspot:
         raise SetupError("--hotspot and --no-hotspot: give one of them.")
     answers = with_flags(
-        start, method=args.detect, gates=args.gates, layout=args.layout, place=args.place, port=args.port, password=args.password,
+        start, method=args.detect, gates=args.gates, nodes=args.nodes, layout=args.layout, place=args.place, port=args.port, password=args.password,
         hotspot_name=args.hotspot, hotspot_key=args.hotspot_password, kiosk=args.kiosk,
     )  # fmt: skip
     if args.no_hotspot:
         answers = replace(answers, hotspot=None)
     if args.kiosk_user is not None:
         answers = replace(answers, kiosk_user=args.kiosk_user)
-    flags = {"gates": args.gates, "layout": args.layout, "method": args.detect, "place": args.place, "port": args.port,
+    flags = {"gates": args.gates, "nodes": args.nodes, "layout": args.layout, "method": args.detect, "place": args.place, "port": args.port,
              "password": args.password, "hotspot": args.hotspot or args.no_hotspot or None, "kiosk": args.kiosk}  # fmt: skip
     return answers, {name for name, value in flags.items() if value is not None}
 

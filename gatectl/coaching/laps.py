@@ -482,10 +482,11 @@ class LapResult:
     anomalies: tuple[Anomaly, ...]
 
 
-def time_laps(edges: Iterable[Edge], commands: Iterable[LapCommand], timing: LapTiming) -> LapResult:
+def time_laps(edges: Iterable[Edge], commands: Iterable[LapCommand], timing: LapTiming, *, flush: bool = True) -> LapResult:
     """A record replayed: each command after the edges up to its instant, as the daemon applied it.
 
-    Edges of beams that are not the lap gate's (the day's other gates) are not timed.
+    Edges of beams that are not the lap gate's (the day's other gates) are not timed. ``flush=False``
+    leaves the rep under way open in ``timing`` (a daemon resuming the session after a restart).
     """
     beams = set(timing.detector.gate.beams)
     pending = sorted(commands, key=lambda c: c.t_ns)
@@ -500,7 +501,8 @@ def time_laps(edges: Iterable[Edge], commands: Iterable[LapCommand], timing: Lap
         events += timing.feed(Edge(beam, t_ns, bool(broken)))
     for command in pending[i:]:
         events += timing.advance(command.t_ns) + command.apply(timing)
-    events += timing.flush()
+    if flush:
+        events += timing.flush()
     return LapResult(
         tuple(e for e in events if isinstance(e, Crossing)),
         tuple(e for e in events if isinstance(e, LapRep)),

@@ -5,5 +5,8 @@
 ``loop`` (the thread, its inbox, the latency hold), ``timekeeper`` (what the
 thread does with each batch), ``sessions`` (line or track timing, who ran, the
 athlete queue), ``gates`` (clear, blocked, stuck), ``driver`` (a workout under
-way), ``workout`` (the plan and the live page's state), ``events`` (the bus).
+way), ``workout`` (the plan and the live page's state), ``events`` (the bus),
+``faults`` (what is wrong now, for the dashboard), ``watchdog`` (systemd's
+notify socket, fed by the loop) and ``resume`` (carrying on with a session
+after a crash or a power cut).
 """

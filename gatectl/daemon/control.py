@@ -15,8 +15,10 @@ from typing import Any, Protocol
 
 from gatectl.coaching.laps import Track
 from gatectl.daemon.events import EventBus
+from gatectl.daemon.faults import Fault
 from gatectl.daemon.gates import GateStatus
 from gatectl.daemon.workout import WorkoutPlan, WorkoutState
+from gatectl.sources.nodes.status import NodeStatus
 from gatectl.timing.check import CheckReport
 from gatectl.timing.model import Layout
 
@@ -34,9 +36,13 @@ class DaemonSnapshot:
     gates: tuple[GateStatus, ...]  # the gates the session times
     workout: WorkoutState | None  # the workout's page state; None if none was started this session
     workout_running: bool  # a workout has reps still to run
+    faults: tuple[Fault, ...] = ()  # what is wrong now (the store refusing writes, an error in the timing)
 
     def gates_json(self) -> list[dict[str, Any]]:
         return [g.as_json() for g in self.gates]
+
+    def faults_json(self) -> list[dict[str, Any]]:
+        return [f.as_json() for f in self.faults]
 
 
 class DaemonControl(Protocol):
@@ -63,6 +69,9 @@ class DaemonControl(Protocol):
 
     def check_report(self, since_ns: int | None = None) -> CheckReport:
         """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
+
+    def node_status(self) -> tuple[NodeStatus, ...]:
+        """Each gate node's link, sync and buffer, taken on the daemon thread; none without nodes."""
 
     def set_armed(self, armed: bool) -> None: ...
 

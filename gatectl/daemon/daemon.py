@@ -7,7 +7,10 @@ It is made of parts, each named for its job:
 * ``timekeeper.Timekeeper``: what that thread holds and does with each
   batch: the session (``sessions``: line or track timing, who ran), the gate
   monitor (``gates``), the athlete queue, the store and the bus;
-* ``driver.WorkoutDriver``: a workout under way (runner, queue, lap gate).
+* ``driver.WorkoutDriver``: a workout under way (runner, queue, lap gate);
+* ``faults.FaultBoard``: what is wrong now (the store refusing writes, an
+  error in a turn of the loop), in every snapshot and as ``fault`` events;
+* ``resume``: a start after a crash carries on with the interrupted session.
 
 ``Daemon`` puts them together and is what the web and the CLI hold, as a
 ``control.DaemonControl``: reads are snapshots taken on the daemon thread,
@@ -26,10 +29,14 @@ from typing import TypeVar
 from gatectl.coaching.laps import Track
 from gatectl.daemon.control import DaemonSnapshot
 from gatectl.daemon.events import EventBus
-from gatectl.daemon.loop import DaemonStopped, LatencyHold, TimingLoop
+from gatectl.daemon.faults import FaultBoard
+from gatectl.daemon.loop import MAX_UNWRITTEN, DaemonStopped, LatencyHold, TimingLoop
+from gatectl.daemon.resume import EpochShift, boot_id
 from gatectl.daemon.timekeeper import Timekeeper
+from gatectl.daemon.watchdog import Notifier
 from gatectl.daemon.workout import WorkoutPlan, WorkoutState
 from gatectl.sources import EdgeSource
+from gatectl.sources.nodes.status import NodeStatus, node_status
 from gatectl.store import Store
 from gatectl.timing.check import CheckReport
 from gatectl.timing.model import NS_PER_MS, Layout
@@ -50,26 +57,51 @@ class Daemon:
         place: str = "",
         tick_ns: int = 20 * NS_PER_MS,
         rest_scale: float = 1.0,
+        notifier: Notifier | None = None,
+        max_unwritten: int = MAX_UNWRITTEN,
+        boot: str | None = None,
     ) -> None:
         self.source = source
         self.bus = bus or EventBus()
         self.rest_scale = rest_scale  # every workout rest times this: the demo's fast rests
+        self.call_timeout_s = 10.0  # how long a control call waits for the daemon thread
         hold = LatencyHold()
-        self._keeper = Timekeeper(source, store_factory, layout, place, self.bus, hold, lambda: self.rest_scale)
-        self._loop = TimingLoop(source, self._keeper, hold, tick_ns)
+        self.faults = FaultBoard(self.bus)
+        clock = EpochShift(source)  # shifted only when a restart after a reboot carries on with a session
+        self._keeper = Timekeeper(clock, store_factory, layout, place, self.bus, hold, self.faults, boot or boot_id())
+        self._loop = TimingLoop(clock, self._keeper, hold, tick_ns, faults=self.faults, notifier=notifier, max_unwritten=max_unwritten)
 
     # Lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
         self._loop.start()
+        self._loop.notifier.notify("READY=1")  # systemd (Type=notify): timing runs; the watchdog is fed from now on
 
     def stop(self) -> None:
         """Stop the source, then record and time everything it delivered."""
+        self._loop.notifier.notify("STOPPING=1")
         self._loop.stop()
 
-    def call(self, action: Callable[[], T], timeout: float = 10.0) -> T:
-        """Run ``action`` on the daemon thread and return its result."""
-        return self._loop.call(action, timeout)
+    @property
+    def unwritten(self) -> int:
+        """Edges waiting in memory for the database (it refuses writes)."""
+        return self._loop.unwritten
+
+    @property
+    def lost(self) -> int:
+        """Edges that could not be kept: more than the bound waited for a database that refused them."""
+        return self._loop.lost
+
+    def call(self, action: Callable[[], T], timeout: float | None = None) -> T:
+        """Run ``action`` on the daemon thread and return its result.
+
+        After ``timeout`` (default ``call_timeout_s``) without an answer it
+        raises ``NotApplied`` (not started: cancelled, nothing changed) or
+        ``StillApplying`` (started: it completes). Only short work is sent here:
+        whatever may take long with what a caller sent (parsing a workout) is
+        done on the caller's thread first.
+        """
+        return self._loop.call(action, self.call_timeout_s if timeout is None else timeout)
 
     # DaemonControl ------------------------------------------------------------------------------
 
@@ -88,7 +120,9 @@ class Daemon:
 
     def start_workout(self, plan: WorkoutPlan) -> WorkoutState:
         """Open a session for the workout (lap reps on ``plan.track``, if given) and start it; its state."""
-        return self.call(lambda: self._keeper.start_workout(plan))
+        rest_scale = self.rest_scale
+        runner = plan.runner(rest_scale)  # parsed here, on the caller's thread: a workout that cannot run refuses now
+        return self.call(lambda: self._keeper.start_workout(plan, runner, rest_scale))
 
     def workout_input(self, action: str, athlete_id: int | None = None) -> WorkoutState:
         """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
@@ -101,6 +135,10 @@ class Daemon:
     def check_report(self, since_ns: int | None = None) -> CheckReport:
         """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""
         return self.call(lambda: self._keeper.check_report(since_ns))
+
+    def node_status(self) -> tuple[NodeStatus, ...]:
+        """Each gate node's link, sync and buffer, taken on the daemon thread; none without nodes."""
+        return self.call(lambda: node_status(self.source))
 
     def set_armed(self, armed: bool) -> None:
         self.call(lambda: self._keeper.set_armed(armed))

@@ -12,18 +12,23 @@ What it needs of the daemon is a ``WorkoutHost``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, LapTimerState, LapTiming, StartKind
+from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.quality import TargetStyle
-from gatectl.coaching.runner import RunnerView, Status, Step, WorkoutRunner
+from gatectl.coaching.runner import Effect, RunnerView, Status, Step, WorkoutRunner
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.sessions import Derived, Lineup, Session
-from gatectl.daemon.workout import LiveWorkout, WorkoutState, page_state, summary_rows
+from gatectl.daemon.workout import DEFAULT_COUNTDOWN_NS, LiveWorkout, WorkoutPlan, WorkoutState, group, page_state, summary_rows
 from gatectl.errors import WorkoutError
-from gatectl.store import Store
-from gatectl.timing.model import Crossing, Run
+from gatectl.store import Store, StoreUnavailable
+from gatectl.timing.model import NS_PER_S, Crossing, Run
+from gatectl.timing.results import RunView
+
+log = logging.getLogger(__name__)
 
 # The coach's taps on a workout, about an athlete (None: whoever runs next), and "go" for track reps.
 WORKOUT_STEPS: dict[str, Callable[[WorkoutRunner, int, int | None], Step]] = {
@@ -34,6 +39,23 @@ WORKOUT_STEPS: dict[str, Callable[[WorkoutRunner, int, int | None], Step]] = {
     "end": lambda r, now, who: r.end(now),
 }
 WORKOUT_ACTIONS = (*WORKOUT_STEPS, "go")
+
+
+def _tap(name: str) -> Callable[[WorkoutRunner, dict[str, Any], Any], Step]:
+    return lambda r, d, _: WORKOUT_STEPS[name](r, d["now"], d.get("who"))
+
+
+# Every input the runner hears, by name: the driver keeps each (name and data) as a session event
+# ("workout"), so that after a restart the runner, pure and immutable, is rebuilt by replaying them
+# (``resume_workout``). The third argument is a finished run's result, read back from the store.
+RUNNER_INPUTS: dict[str, Callable[[WorkoutRunner, dict[str, Any], Any], Step]] = {
+    **{name: _tap(name) for name in WORKOUT_STEPS},
+    "start": lambda r, d, _: r.start(d["now"]),
+    "tick": lambda r, d, _: r.tick(d["now"]),
+    "run-started": lambda r, d, _: r.run_started(d["now"]),
+    "run-finished": lambda r, d, result: r.run_finished(d["run"], d.get("owner"), result, d["now"]),
+    "run-voided": lambda r, d, _: r.run_voided(d["run"], d["now"]),
+}
 
 
 class WorkoutHost(Protocol):
@@ -67,6 +89,7 @@ class WorkoutDriver:
         self.live = live
         self.session = session
         self._host = host
+        self._unsaved: list[tuple[str, dict[str, Any]]] = []  # inputs the store refused: kept with the next
 
     @property
     def running(self) -> bool:
@@ -79,25 +102,42 @@ class WorkoutDriver:
 
     # Inputs -------------------------------------------------------------------------------------
 
-    def step(self, step: Callable[[WorkoutRunner], Step]) -> None:
-        """Give the runner one input; then the queue, the lap gate and the page follow it."""
+    def step(self, name: str, result: Any = None, **data: Any) -> None:
+        """Give the runner one input (``RUNNER_INPUTS``), kept to be replayed; then the queue, the lap gate and the page follow it."""
+        self.live.runner, effects = RUNNER_INPUTS[name](self.live.runner, data, result)
+        self._unsaved.append((name, data))
+        self.follow(effects)
+
+    def follow(self, effects: Sequence[Effect] = ()) -> None:
+        """The queue, the lap gate, the store and the page follow the runner as it stands."""
         live, host = self.live, self._host
-        live.runner, effects = step(live.runner)
         now = host.now_ns()
         view = live.runner.view(now)
         if list(view.queue) != host.lineup.queue:
             host.set_queue(view.queue)  # the daemon gives each finished run to its head
         if (laps := self.session.timing.laps) is not None:
             self._steer_lap_gate(laps, view)
-        host.store.update_workout(live.session_id, summary_rows(live.runner.summary()), ended=view.status is Status.FINISHED)
+        self._save(view)
         host.bus.publish("workout", page_state(live, now, timer=self._timer_state(), effects=effects))
+
+    def _save(self, view: RunnerView) -> None:
+        """Keep the inputs and the summary; a store that refuses now gets them with the next input."""
+        store, session_id = self._host.store, self.live.session_id
+        try:
+            while self._unsaved:
+                name, data = self._unsaved[0]
+                store.add_session_event(session_id, data["now"], "workout", {"input": name, **data})
+                self._unsaved.pop(0)
+            store.update_workout(session_id, summary_rows(self.live.runner.summary()), ended=view.status is Status.FINISHED)
+        except StoreUnavailable as exc:
+            log.warning("workout inputs kept in memory for now: %s", exc)
 
     def coach(self, action: str, athlete_id: int | None, now_ns: int) -> WorkoutState:
         """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
         if action == "go":
             self._go(now_ns)
         elif action in WORKOUT_STEPS:
-            self.step(lambda r: WORKOUT_STEPS[action](r, now_ns, athlete_id))
+            self.step(action, now=now_ns, who=athlete_id)
         else:
             raise WorkoutError(f"Unknown workout action {action!r}; use one of {', '.join(WORKOUT_ACTIONS)}.")
         return self.state(now_ns)
@@ -106,27 +146,27 @@ class WorkoutDriver:
         """The clock: rests end, calls and beeps fall due."""
         alarm = self.live.runner.alarm_ns
         if alarm is not None and now_ns >= alarm:
-            self.step(lambda r: r.tick(now_ns))
+            self.step("tick", now=now_ns)
 
     def end(self) -> None:
         """The session is over: so is its workout, if the coach did not end it."""
         if self.live.runner.ended_ns is None:
-            self.step(lambda r: r.end(self._host.now_ns()))
+            self.step("end", now=self._host.now_ns())
 
     def run_voided(self, run_id: int) -> None:
-        self.step(lambda r: r.run_voided(run_id, self._host.now_ns()))
+        self.step("run-voided", run=run_id, now=self._host.now_ns())
 
     def heard(self, event: Derived, armed: bool) -> None:
         """A crossing or lap event as the timing gave it: a rep may have started, or passed a split."""
         live, now = self.live, self._host.now_ns
         if isinstance(event, LapStart):
             live.lap, live.splits, live.armed_for = event, [], None
-            self.step(lambda r: r.run_started(now()))
+            self.step("run-started", now=now())
         elif isinstance(event, LapSplit):
             live.splits.append(event)
             self._host.bus.publish("workout", page_state(live, now(), timer=self._timer_state()))
         elif isinstance(event, Crossing) and self.session.timing.laps is None and armed and event.gate == self.session.layout.gates[0].name:
-            self.step(lambda r: r.run_started(now()))
+            self.step("run-started", now=now())
 
     def run_stored(self, run: Run | LapRep, run_id: int) -> None:
         """A stored run reaches the workout: an attempt at its owner's next rep, labelled with it."""
@@ -137,7 +177,7 @@ class WorkoutDriver:
             live.lap, live.splits = None, []
         result = run if isinstance(run, LapRep) else store.run(run_id)
         owner = self.session.owners.get(run.number)
-        self.step(lambda r: r.run_finished(run_id, owner, result, self._host.now_ns()))
+        self.step("run-finished", result, run=run_id, owner=owner, now=self._host.now_ns())
         for attempt in (a for row in live.runner.attempts for a in row if a.run_id == run_id):
             store.set_run_rep(run_id, attempt.set_no, attempt.rep_no)
 
@@ -171,7 +211,7 @@ class WorkoutDriver:
         if laps.timer.state is LapTimerState.RUNNING:
             raise WorkoutError("A rep is already running: wait for it to end.")
         if live.runner.view(now_ns).status is not Status.READY:  # still resting: the coach's go says they are ready
-            self.step(lambda r: r.ready(None, now_ns))
+            self.step("ready", now=now_ns, who=None)
         upcoming = live.next_rep_target(live.runner.view(now_ns))
         if upcoming is None:
             raise WorkoutError("Nobody is waiting to run.")
@@ -180,3 +220,40 @@ class WorkoutDriver:
         start_ns = now_ns + live.plan.countdown_ns
         self._host.lap_command(LapCommand(self._host.horizon_ns, Command.GO, distance, target_ns, start_ns=start_ns))
         live.armed_for = None
+
+
+def resume_workout(store: Store, session: Session, host: WorkoutHost) -> WorkoutDriver | None:
+    """The workout of a session carried on after a restart, its runner rebuilt from its inputs; None if none was running."""
+    row = store.workout(session.id)
+    if row is None or row["ended"]:
+        return None
+    options = row["options"]
+    plan = WorkoutPlan(
+        row["text"], WorkoutKind(row["kind"]), group(store, [a["id"] for a in row["athletes"]]), slug=row["slug"], track=session.track,
+        start=StartKind(options["start"]) if options.get("start") else StartKind.ROLLING,
+        countdown_ns=round(options["countdown_s"] * NS_PER_S) if options.get("countdown_s") else DEFAULT_COUNTDOWN_NS,
+    )  # fmt: skip
+    rest_scale = options.get("rest_scale", 1.0)
+    runner = plan.runner(rest_scale)  # parsed before: it ran
+    for event in store.session_events(session.id, "workout"):
+        name, data = event.pop("input"), {k: v for k, v in event.items() if k != "t_ns"}
+        result = _stored_result(store, data["run"], session) if name == "run-finished" else None
+        runner, _ = RUNNER_INPUTS[name](runner, data, result)
+    live = LiveWorkout(plan, session.id, runner, rest_scale)
+    laps = session.timing.laps
+    if laps is not None and laps.timer.state is LapTimerState.ARMED:  # rebuilt armed from the lap commands: not armed again
+        live.armed_for = live.next_rep_target(runner.view(host.now_ns()))
+    driver = WorkoutDriver(live, session, host)
+    driver.follow()
+    return driver
+
+
+def _stored_result(store: Store, run_id: int, session: Session) -> RunView | LapRep:
+    """A finished run as the runner heard it: the stored run, or for track reps the lap rep it was."""
+    view = store.run(run_id)
+    if session.track is None or (lap := view.lap) is None:
+        return view
+    return LapRep(
+        view.number, lap.start, lap.distance_m, lap.started_ns, lap.started_ns + sum(lap.splits_ns), lap.splits_ns,
+        view.status, view.reason, None, lap.target_ns, None,
+    )  # fmt: skip

@@ -13,30 +13,39 @@ through ``TimingLoop.call``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, Track
+from gatectl.coaching.runner import WorkoutRunner
 from gatectl.daemon.control import DaemonSnapshot
-from gatectl.daemon.driver import WorkoutDriver
+from gatectl.daemon.driver import WorkoutDriver, resume_workout
 from gatectl.daemon.events import EventBus
+from gatectl.daemon.faults import FaultBoard
 from gatectl.daemon.gates import GateMonitor
 from gatectl.daemon.loop import LatencyHold
+from gatectl.daemon.resume import EPOCH_GAP_NS, EpochShift, Resumed, rebuild
 from gatectl.daemon.sessions import Derived, Lineup, Session, session_timing
 from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, WorkoutState
 from gatectl.errors import WorkoutError
 from gatectl.jsonable import json_object
-from gatectl.sources import EdgeSource
-from gatectl.store import Store
+from gatectl.store import Store, StoreUnavailable
 from gatectl.timing.check import BeamCheck, CheckReport
 from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run, RunStatus
+
+log = logging.getLogger(__name__)
+
+# The daemon's thread waits this long for another program's write lock, then holds its edges and
+# retries (``loop``): a web request, whose writes are short, waits for up to 10 s instead.
+DAEMON_BUSY_TIMEOUT_MS = 200
 
 
 class Timekeeper:
     """The daemon thread's side: a ``LoopHandler`` and the driver's ``WorkoutHost``."""
 
     def __init__(
-        self, source: EdgeSource, store_factory: Callable[[], Store], layout: Layout, place: str, bus: EventBus, hold: LatencyHold,
-        rest_scale: Callable[[], float],
+        self, source: EpochShift, store_factory: Callable[[], Store], layout: Layout, place: str, bus: EventBus, hold: LatencyHold,
+        faults: FaultBoard, boot: str,
     ) -> None:  # fmt: skip
         self.bus = bus
         self.lineup = Lineup(bus)
@@ -45,13 +54,15 @@ class Timekeeper:
         self._store_factory = store_factory
         self._first = (layout, place)  # the session opened at start
         self._hold = hold
-        self._rest_scale = rest_scale
+        self._faults = faults
+        self._boot = boot  # this boot's id: a session opened on it shares the gates' clock
+        self._resumed: Resumed | None = None  # the session carried on after a restart, while it lasts
         self._gates = GateMonitor()
-        self._edges_stored = getattr(source, "edges_stored", None)
         self._check = BeamCheck()  # the pre-session check (gatectl check, /check)
         self._store: Store | None = None
         self._session: Session | None = None
         self.driver: WorkoutDriver | None = None
+        self._unstored: list[tuple[Session, list[Derived]]] = []  # derived, refused by the store: stored first next time
         self.last: DaemonSnapshot | None = None  # taken as the thread ended: what a stopped daemon shows
 
     @property
@@ -72,18 +83,77 @@ class Timekeeper:
     # LoopHandler ---------------------------------------------------------------------------------
 
     def opened(self) -> None:
-        self._store = self._store_factory()
+        """Carry on with the session a crash interrupted (same layout), else open one."""
+        self._store = store = self._store_factory()
+        store.set_busy_timeout(DAEMON_BUSY_TIMEOUT_MS)
+        row = store.interrupted_session()
+        if row is not None and store.layout(row["id"]) == self._first[0]:
+            self._resume(row)
+            return
+        if row is not None:  # the layout changed meanwhile: the interrupted session ends as a recompute ends it
+            store.recompute(row["id"])
+            store.close_session(row["id"])
         self._open_session(*self._first)
+
+    def _resume(self, row: dict) -> None:
+        """Rebuild the session's timing from its raw log, store what the crash kept from the store, carry on."""
+        store, session_id = self.store, row["id"]
+        layout, track = store.layout(session_id), store.track(session_id)
+        timing = session_timing(layout, track)
+        last = store.last_instant(session_id)
+        offset = self._clock_offset(row, last)
+        self._source.offset_ns = offset
+        events = rebuild(timing, store.edges(session_id), store.lap_commands(session_id) if track else [])
+        ahead = store.reconcile(session_id, events)
+        self._session = Session(session_id, layout, row["place"], timing)
+        self._resumed = Resumed(last if last is not None else self.now_ns(), ahead)
+        self.horizon_ns = self._resumed.last_ns
+        store.add_session_event(session_id, self.now_ns(), "restart", {"boot": self._boot, "offset_ns": offset})
+        store.claim_session(session_id, self._boot)
+        log.warning("carrying on with session %d after a restart (%s)", session_id, "same clock" if offset == 0 else "new clock epoch")
+        self._publish_session()
+        self.driver = resume_workout(store, self._session, self)
+
+    def _clock_offset(self, row: dict, last_ns: int | None) -> int:
+        """How far to shift the gates' clock: as before on the same boot, else to a new epoch after ``last_ns``."""
+        raw_now = self._source.source.now_ns()
+        if last_ns is None:
+            return 0
+        offset = 0
+        if row["daemon_boot"] == self._boot:  # the clock went on counting: the offset this boot had, if any
+            offset = next((e["offset_ns"] for e in reversed(self.store.session_events(row["id"], "restart")) if e["boot"] == self._boot), 0)
+            if raw_now + offset >= last_ns:
+                return offset
+        return last_ns + EPOCH_GAP_NS - raw_now
 
     def write_raw(self, edges: Sequence[Edge]) -> None:
         self.store.add_edges(self.session.id, edges)  # durable before anything is derived
-        if self._edges_stored is not None:
-            self._edges_stored(edges)  # gate nodes: acknowledged once durable
+
+    def follow(self, edges: Sequence[Edge], now_ns: int) -> None:
+        self._source.edges_stored(edges)  # gate nodes: acknowledged once durable (written, and only then)
         for edge in edges:
             self._check.edge(edge)
             beam = self._gates.edge(edge)
             if beam is not None:
-                self._publish_gate(beam, self.now_ns())
+                self._publish_gate(beam, now_ns)
+
+    def catch_up(self) -> None:
+        """Store, in order, what was derived while the store refused it; then tell of it."""
+        while self._unstored:
+            session, events = self._unstored[0]
+            runs = [e for e in events if isinstance(e, (Run, LapRep))]
+            owners = {r.number: owner for r in runs if r.status is not RunStatus.REJECTED and (owner := session.owners.get(r.number)) is not None}
+            voided = {r.number: "gates were disarmed" for r in runs if r.number in session.disarmed}
+            try:
+                # With the runs, in one transaction: a page never shows a run without its athlete.
+                run_ids = self.store.add_derived(session.id, events, owners=owners, voided=voided)
+            except StoreUnavailable:
+                raise  # kept, to be stored when the store takes writes again
+            except Exception:
+                self._unstored.pop(0)  # it will never go in: the raw log has the edges, a recompute rebuilds it
+                raise
+            self._unstored.pop(0)
+            self._announce(session, events, run_ids)
 
     def derive(self, edges: Sequence[Edge], horizon_ns: int, now_ns: int) -> None:
         timing = self.session.timing
@@ -112,13 +182,18 @@ class Timekeeper:
         return self._check.view(gates, now, now if since_ns is None else since_ns)
 
     def snapshot(self) -> DaemonSnapshot:
-        now, session, driver = self.now_ns(), self.session, self.driver
+        try:
+            now = self.now_ns()
+        except Exception:  # a broken clock is a fault the snapshot shows: read it as far as the timing got
+            now = self.horizon_ns
+        session, driver = self.session, self.driver
         return DaemonSnapshot(
             session_id=session.id, layout=session.layout, place=session.place, track=session.track,
             armed=self.lineup.armed, queue=tuple(self.lineup.queue),
             gates=tuple(self._gates.status(gate, now) for gate in session.timing.gates),
             workout=driver.state(now) if driver is not None else None,
             workout_running=driver is not None and driver.running,
+            faults=self._faults.current(),
         )  # fmt: skip
 
     # Sessions ------------------------------------------------------------------------------------
@@ -132,13 +207,18 @@ class Timekeeper:
 
     def _open_session(self, layout: Layout, place: str, track: Track | None = None) -> int:
         timing = session_timing(layout, track)  # an unknown gate raises here
-        session_id = self.store.start_session(layout, place=place, track=track)
+        session_id = self.store.start_session(layout, place=place, track=track, daemon_boot=self._boot)
         self._session = Session(session_id, layout, place, timing)
+        self._resumed = None
+        self._publish_session()
+        return session_id
+
+    def _publish_session(self) -> None:
+        session, layout, track = self.session, self.session.layout, self.session.track
         self.bus.publish("session", {
-            "session": session_id, "layout": layout.describe(), "method": layout.method.value, "place": place,
+            "session": session.id, "layout": layout.describe(), "method": layout.method.value, "place": session.place,
             "track": None if track is None else {"gate": track.gate, "lap_m": track.lap_m},
         })  # fmt: skip
-        return session_id
 
     def _finish_session(self) -> None:
         session = self.session
@@ -152,6 +232,7 @@ class Timekeeper:
         events += session.timing.flush()
         self._record(events)
         self.driver = None
+        self.store.close_session(session.id)  # finished: a restart opens a new one
 
     def lap_command(self, command: LapCommand) -> None:
         """Apply a command to the lap timing and keep it, so a recompute replays it at the same point."""
@@ -177,17 +258,16 @@ class Timekeeper:
 
     # Workouts ------------------------------------------------------------------------------------
 
-    def start_workout(self, plan: WorkoutPlan) -> WorkoutState:
-        rest_scale = self._rest_scale()
-        runner = plan.runner(rest_scale)  # a workout that cannot run refuses before the session changes
-        plan.check_fits(self.session.layout)
+    def start_workout(self, plan: WorkoutPlan, runner: WorkoutRunner, rest_scale: float) -> WorkoutState:
+        """Start ``runner`` (``plan``'s, made off this thread) in a new session."""
+        plan.check_fits(self.session.layout)  # here, against the layout as it is now: refused before the session changes
         session_id = self.new_session(self.session.layout, self.session.place, plan.track)
         self.store.save_workout(
             session_id, text=plan.text, kind=plan.kind.value, slug=plan.slug,
             athletes=[{"id": a.id, "name": a.name} for a in plan.athletes], options={**json_object(plan.timing()), "rest_scale": rest_scale},
         )  # fmt: skip
         self.driver = WorkoutDriver(LiveWorkout(plan, session_id, runner, rest_scale), self.session, self)
-        self.driver.step(lambda r: r.start(self.now_ns()))
+        self.driver.step("start", now=self.now_ns())
         return self.driver.state(self.now_ns())
 
     def workout_input(self, action: str, athlete_id: int | None) -> WorkoutState:
@@ -202,26 +282,33 @@ class Timekeeper:
     # Derived events: stored, owned, published ----------------------------------------------------------
 
     def _record(self, events: list[Derived]) -> None:
+        """Decide who ran each run (once, as it ends), then store and tell: now, or once the store takes it."""
         if not events:
             return
-        session, store = self.session, self.store
+        session = self.session
+        if self._resumed is not None:  # stored before the crash: not twice; cut short by it: said so
+            events = [self._resumed.mark(e) for e in self._resumed.drop_stored(events)]
+        for run in events:
+            if isinstance(run, (Run, LapRep)):
+                self.lineup.decide_owner(session, run)
+        self._unstored.append((session, events))
+        self.catch_up()
+
+    def _announce(self, session: Session, events: list[Derived], run_ids: list[int]) -> None:
+        """Publish stored events and give them to the workout (of their session only)."""
+        store = self.store
         runs = [e for e in events if isinstance(e, (Run, LapRep))]
-        for run in runs:
-            self.lineup.decide_owner(session, run)
-        owners = {r.number: owner for r in runs if r.status is not RunStatus.REJECTED and (owner := session.owners.get(r.number)) is not None}
-        voided = {r.number: "gates were disarmed" for r in runs if r.number in session.disarmed}
-        # With the runs, in one transaction: a page never shows a run without its athlete.
-        run_ids = store.add_derived(session.id, events, owners=owners, voided=voided)
+        driver = self.driver if session is self._session else None
         for event in events:
             if isinstance(event, Crossing):
                 self.bus.publish("crossing", {"session": session.id, "gate": event.gate, "t_ns": event.t_ns, "method": event.method.value})
             elif isinstance(event, Anomaly):
                 self.bus.publish("anomaly", {"session": session.id, "source": event.source, "t_ns": event.t_ns, "reason": event.reason})
-            if self.driver is not None and isinstance(event, (Crossing, LapStart, LapSplit)):
-                self.driver.heard(event, self.lineup.armed)
+            if driver is not None and isinstance(event, (Crossing, LapStart, LapSplit)):
+                driver.heard(event, self.lineup.armed)
         for run, run_id in zip(runs, run_ids):
-            if self.driver is not None:
-                self.driver.run_stored(run, run_id)  # first: the run is published with the workout rep it was
+            if driver is not None:
+                driver.run_stored(run, run_id)  # first: the run is published with the workout rep it was
             self.bus.publish("run", store.run(run_id))
 
     def _publish_gate(self, beam: str, now_ns: int) -> None:

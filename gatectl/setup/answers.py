@@ -1,4 +1,4 @@
-"""The coach's answers: gates, layout, place, password, hotspot, kiosk; and the config they make.
+"""The coach's answers: gates (GPIO pins or gate nodes), layout, place, password, hotspot, kiosk; and the config they make.
 
 Answers come from flags, else from the config already installed (so running
 setup again keeps what the coach chose), else from the defaults below; the
@@ -17,6 +17,7 @@ from gatectl.coach_password import validate_coach_password
 from gatectl.config import HOTSPOT_ADDRESS, Config, Network, parse_network
 from gatectl.errors import ConfigError, GatectlError
 from gatectl.setup.files import DATABASE, toml_string
+from gatectl.sources.nodes.protocol import is_node_id
 from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout, Method
 
 DEFAULT_PINS: dict[str, tuple[int, ...]] = {"M1": (17,), "M2": (27,), "M3": (22,)}  # hardware/README.md's wiring
@@ -36,9 +37,10 @@ class SetupError(GatectlError, RuntimeError):
 class GateAnswer:
     name: str
     position_m: float
-    pins: tuple[int, ...]  # two for dual beams, lower first
+    pins: tuple[int, ...]  # two for dual beams, lower first; none for a gate node
     active_low: bool = True
     pull_up: bool = True
+    usb_serial: str | None = None  # a gate node: its USB serial number (the node's id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,9 @@ class Answers:
         ]
         for gate in self.gates:
             lines += ["", "[[gates]]", f"name = {toml_string(gate.name)}", f"position_m = {_number(gate.position_m)}"]
+            if gate.usb_serial is not None:
+                lines += ['kind = "serial"', f"usb_serial = {toml_string(gate.usb_serial)}"]
+                continue
             lines.append(f"pins = [{', '.join(map(str, gate.pins))}]" if len(gate.pins) > 1 else f"pin = {gate.pins[0]}")
             lines += [f"active_low = {'false'}"] if not gate.active_low else []
             lines += [f"pull_up = {'false'}"] if not gate.pull_up else []
@@ -92,7 +97,19 @@ class Answers:
 
     @property
     def pins_text(self) -> str:
-        return ",".join(f"{g.name}={'+'.join(map(str, g.pins))}" for g in self.gates)
+        return ",".join(f"{g.name}={'+'.join(map(str, g.pins))}" for g in self.gates if g.usb_serial is None)
+
+    @property
+    def nodes_text(self) -> str:
+        return ",".join(f"{g.name}={g.usb_serial}" for g in self.gates if g.usb_serial is not None)
+
+    @property
+    def pins(self) -> dict[str, tuple[int, ...]]:
+        return {g.name: g.pins for g in self.gates if g.usb_serial is None}
+
+    @property
+    def nodes(self) -> dict[str, str]:
+        return {g.name: g.usb_serial for g in self.gates if g.usb_serial is not None}
 
 
 def _number(value: float) -> str:
@@ -101,12 +118,16 @@ def _number(value: float) -> str:
 
 def defaults(existing: Config | None, *, kiosk: bool = False) -> Answers:
     """What setup assumes before flags and questions: the installed config's choices (and screen), else the defaults."""
-    if existing is None or existing.source != "gpio":
-        return Answers(gates=combine(DEFAULT_PINS, Layout.parse(DEFAULT_LAYOUT)), kiosk=kiosk)
+    if existing is None or existing.source != "gpio" or any(node.usb_serial is None for node in existing.nodes):
+        return Answers(gates=combine(DEFAULT_PINS, {}, Layout.parse(DEFAULT_LAYOUT)), kiosk=kiosk)
     layout = existing.layout
     wiring = {beam.beam: beam for beam in existing.wiring}
+    nodes = {node.beams: node.usb_serial for node in existing.nodes}
     gates = []
     for gate in layout.gates:
+        if gate.beams in nodes:
+            gates.append(GateAnswer(gate.name, gate.position_m, (), usb_serial=nodes[gate.beams]))
+            continue
         beams = [wiring[b] for b in gate.beams]
         gates.append(GateAnswer(gate.name, gate.position_m, tuple(int(b.pin) for b in beams), beams[0].active_low, beams[0].pull_up))
     standard = DetectionSettings()
@@ -143,6 +164,29 @@ def parse_pins(text: str) -> dict[str, tuple[int, ...]]:
     return pins
 
 
+def parse_nodes(text: str) -> dict[str, str]:
+    """``M2=E6614104035B2A2B,M3=E6614104035B2A2C``: gates timed by a gate node, by its USB serial number; ``-``: none."""
+    nodes: dict[str, str] = {}
+    if text.strip() in ("", "-"):
+        return nodes
+    for part in text.split(","):
+        name, sep, value = (s.strip() for s in part.partition("="))
+        if not sep or not name or not value:
+            raise SetupError(f"--nodes: {part.strip()!r} must look like GATE=USB-SERIAL, e.g. M2=E6614104035B2A2B.")
+        serial = value.upper()
+        if not is_node_id(serial):
+            raise SetupError(
+                f"--nodes: the USB serial number of gate {name}'s node must be its id in hex digits, a whole number of bytes "
+                f"(a Pico's is 16, e.g. E6614104035B2A2B; `mpremote connect list` shows it), not {value!r}."
+            )
+        if name in nodes:
+            raise SetupError(f"--nodes: gate {name} is named twice.")
+        nodes[name] = serial
+    if len(set(nodes.values())) != len(nodes):
+        raise SetupError(f"--nodes: each gate needs its own node; {text} names one twice.")
+    return nodes
+
+
 def parse_layout(text: str, method: str = Method.LONGEST.value) -> Layout:
     try:
         return Layout.parse(text, method)
@@ -150,12 +194,18 @@ def parse_layout(text: str, method: str = Method.LONGEST.value) -> Layout:
         raise SetupError(f"--layout: {exc}") from None
 
 
-def combine(pins: Mapping[str, tuple[int, ...]], layout: Layout, like: tuple[GateAnswer, ...] = ()) -> tuple[GateAnswer, ...]:
-    """Gates from their pins and positions (names must agree); polarity kept from ``like``."""
-    if set(pins) != {g.name for g in layout.gates}:
+def combine(
+    pins: Mapping[str, tuple[int, ...]], nodes: Mapping[str, str], layout: Layout, like: tuple[GateAnswer, ...] = ()
+) -> tuple[GateAnswer, ...]:
+    """Gates from their pins or nodes and their positions (names must agree); polarity kept from ``like``."""
+    both = sorted(set(pins) & set(nodes))
+    if both:
+        raise SetupError(f"--gates and --nodes both name {', '.join(both)}: a gate has GPIO pins or a node, not both.")
+    if {*pins, *nodes} != {g.name for g in layout.gates}:
+        named = f"--gates names {', '.join(pins) or 'no gate'}" + (f" and --nodes {', '.join(nodes)}" if nodes else "")
         raise SetupError(
-            f"--gates names {', '.join(pins)} but --layout names {', '.join(g.name for g in layout.gates)}: "
-            "give every gate a pin and a position."
+            f"{named} but --layout names {', '.join(g.name for g in layout.gates)}: "
+            "give every gate a position and either a pin (--gates) or a node (--nodes)."
         )
     beams = 2 if layout.method is Method.DUAL else 1
     for name, numbers in pins.items():
@@ -166,9 +216,10 @@ def combine(pins: Mapping[str, tuple[int, ...]], layout: Layout, like: tuple[Gat
             )
     before = {g.name: g for g in like}
     return tuple(
+        GateAnswer(g.name, g.position_m, (), usb_serial=nodes[g.name]) if g.name in nodes else
         GateAnswer(g.name, g.position_m, pins[g.name], *( (before[g.name].active_low, before[g.name].pull_up) if g.name in before else (True, True)))
         for g in layout.gates
-    )
+    )  # fmt: skip
 
 
 def hotspot(ssid: str, password: str | None, *, current: Network | None = None, make_key: Callable[[], str] | None = None) -> Network:
@@ -195,13 +246,13 @@ def with_method(answers: Answers, method: str) -> Answers:
     """Another detection method; gates that no longer have the right number of pins get the standard wiring."""
     method = parse_method(method)
     beams = 2 if method == Method.DUAL.value else 1
-    if all(len(g.pins) == beams for g in answers.gates):
+    if all(len(p) == beams for p in answers.pins.values()):
         return replace(answers, method=method)
     standard = DEFAULT_DUAL_PINS if beams == 2 else DEFAULT_PINS
-    pins: dict[str, tuple[int, ...]] = {g.name: standard.get(g.name, ()) for g in answers.gates}
+    pins: dict[str, tuple[int, ...]] = {name: standard.get(name, ()) for name in answers.pins}
     if any(not p for p in pins.values()):
         raise SetupError(f"Detection {method!r} needs {beams} pin(s) per gate: give them with --gates (e.g. M1=17+5 for two beams).")
-    return replace(answers, method=method, gates=combine(pins, Layout.parse(answers.layout_text, method), answers.gates))
+    return replace(answers, method=method, gates=combine(pins, answers.nodes, Layout.parse(answers.layout_text, method), answers.gates))
 
 
 def with_flags(
@@ -209,6 +260,7 @@ def with_flags(
     *,
     method: str | None = None,
     gates: str | None = None,
+    nodes: str | None = None,
     layout: str | None = None,
     place: str | None = None,
     port: int | None = None,
@@ -221,9 +273,8 @@ def with_flags(
     """The answers with every flag given applied (None: not given), each checked with a sentence."""
     if method is not None:
         answers = replace(answers, method=parse_method(method)) if gates is not None else with_method(answers, method)
-    if gates is not None or layout is not None:
-        pins = parse_pins(gates) if gates is not None else {g.name: g.pins for g in answers.gates}
-        answers = replace(answers, gates=combine(pins, parse_layout(layout or answers.layout_text, answers.method), answers.gates))
+    if gates is not None or nodes is not None or layout is not None:
+        answers = replace(answers, gates=_wiring(answers, gates, nodes, layout or answers.layout_text))
     if place is not None:
         answers = replace(answers, place=place.strip())
     if port is not None:
@@ -238,6 +289,17 @@ def with_flags(
     if kiosk is not None:
         answers = replace(answers, kiosk=kiosk)
     return answers
+
+
+def _wiring(answers: Answers, gates: str | None, nodes: str | None, layout: str) -> tuple[GateAnswer, ...]:
+    """The gates from the text given (None: keep the answers'); a gate newly named in one keeps nothing of the other."""
+    pins = parse_pins(gates) if gates is not None else answers.pins
+    by_node = parse_nodes(nodes) if nodes is not None else answers.nodes
+    if gates is None:
+        pins = {name: p for name, p in pins.items() if name not in by_node}
+    elif nodes is None:
+        by_node = {name: s for name, s in by_node.items() if name not in pins}
+    return combine(pins, by_node, parse_layout(layout, answers.method), answers.gates)
 
 
 # Questions ----------------------------------------------------------------------
@@ -257,7 +319,7 @@ def ask(start: Answers, given: set[str], prompt: Prompter, *, has_password: bool
     if not {"method", "gates"} & given:  # pins given on the command line say how many beams a gate has
         question = "Detection: longest (one beam per gate, times the torso), dual (two beams per gate) or first"
         answers = with_method(answers, _until(prompt, question, answers.method, parse_method))
-    if not {"gates", "layout"} <= given:
+    if "layout" not in given or not {"gates", "nodes"} & given:
         answers = replace(answers, gates=_until_gates(prompt, answers, given))
     if "port" not in given:
         answers = replace(answers, port=_until(prompt, "Dashboard port (1024 or above)", str(answers.port), parse_port))
@@ -320,14 +382,32 @@ def _until(prompt: Prompter, question: str, default: str, read: Callable[[str], 
 
 
 def _until_gates(prompt: Prompter, answers: Answers, given: set[str]) -> tuple[GateAnswer, ...]:
-    pins_default = answers.pins_text
+    nodes_default = answers.nodes_text or "-"
     while True:
-        pins_text = pins_default if "gates" in given else prompt.ask("Gates and their GPIO pins (BCM numbers; two beams: M1=17+5)", pins_default)
+        nodes_text = None
+        if "nodes" not in given:
+            question = "Which gates are gate nodes (a Pico in the gate)? Each with its USB serial number, e.g. M3=E6614104035B2A2B, or - for none"
+            nodes_text = prompt.ask(question, nodes_default) or nodes_default
+        pins_text = None
+        if "gates" not in given:
+            pins_default = _pins_default(answers, nodes_text)
+            pins_text = prompt.ask("The other gates and their GPIO pins (BCM numbers; two beams: M1=17+5)", pins_default) or pins_default
         layout_text = answers.layout_text if "layout" in given else prompt.ask("Where each gate stands, in metres along the lane", answers.layout_text)
         try:
-            return combine(parse_pins(pins_text or pins_default), parse_layout(layout_text or answers.layout_text, answers.method), answers.gates)
+            return _wiring(answers, pins_text, nodes_text, layout_text or answers.layout_text)
         except GatectlError as exc:
             prompt.say(str(exc))
+
+
+def _pins_default(answers: Answers, nodes_text: str | None) -> str:
+    """The pins of the gates that are not nodes: the answers', else the standard wiring (a node turned back into a GPIO gate)."""
+    try:
+        nodes = parse_nodes(nodes_text) if nodes_text is not None else answers.nodes
+    except GatectlError:
+        nodes = answers.nodes
+    standard = DEFAULT_DUAL_PINS if answers.method == Method.DUAL.value else DEFAULT_PINS
+    pins = {g.name: answers.pins.get(g.name) or standard.get(g.name, ()) for g in answers.gates if g.name not in nodes}
+    return ",".join(f"{name}={'+'.join(map(str, p))}" for name, p in pins.items())
 
 
 def _ask_password(prompt: Prompter, has_password: bool) -> str | None:

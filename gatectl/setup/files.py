@@ -106,7 +106,14 @@ StartLimitIntervalSec=60
 StartLimitBurst=5
 
 [Service]
-Type=simple
+# gatectl tells systemd when timing runs (READY=1), then feeds the watchdog from
+# its timing loop: a loop stalled for WatchdogSec (a hung write, a deadlock) gets
+# the process killed and, by Restart=on-failure, restarted; the restarted daemon
+# resumes the interrupted session. Errors that do not stall the loop are shown
+# on the dashboard as faults and the timing goes on.
+Type=notify
+NotifyAccess=main
+WatchdogSec=15
 User={user}
 Group={user}
 # /dev/gpiochip* belong to root:gpio on Raspberry Pi OS; gate nodes' serial

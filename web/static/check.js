@@ -41,6 +41,9 @@
         walk.appendChild(li);
       });
     }
+    var faulty = renderNodes(s.nodes, problems), nodes = document.getElementById("nodes");
+    nodes.textContent = s.nodes_message || (faulty ? "⚠ " + faulty + " of " : "✓ ") + s.nodes.length + " gate node(s) " + (faulty ? "to fix" : "connected and in sync") + ", above.";
+    nodes.className = faulty ? "bad" : "";
     var disk = document.getElementById("disk");
     disk.textContent = (s.disk.ok ? "✓ " : "⚠ ") + (s.disk.reason || s.disk.free_gb.toFixed(1) + " GB free on the SD card.");
     disk.className = s.disk.ok ? "ok" : "bad";
@@ -54,6 +57,31 @@
     else if (problems.length) { summary.textContent = "To fix: " + problems.join("; ") + "."; summary.className = "message bad"; }
     else if (c && !c.walk.done) { summary.textContent = "Every beam is clear. Next: pass a hand through " + c.walk.next + "."; summary.className = "message"; }
     else { summary.textContent = "All set: every gate saw a hand and every beam is clear."; summary.className = "message ok"; }
+  }
+
+  function fixed(x, digits) { return x === null ? "—" : x.toFixed(digits); }
+
+  function renderNodes(nodes, problems) {
+    var body = document.querySelector("#nodes-table tbody");
+    document.getElementById("nodes-card").hidden = !nodes.length;
+    body.textContent = "";
+    nodes.forEach(function (n) {
+      var tr = el("tr", "node " + (n.problem ? "bad" : "ok"));
+      tr.appendChild(el("th", "", n.beams.join("/")));
+      var where = el("td", "where", n.node || n.port);
+      if (n.error) where.title = n.error;
+      tr.appendChild(where);
+      var link = el("td", "state"); link.appendChild(el("span", "light"));
+      link.appendChild(document.createTextNode(" " + (n.connected ? "connected" : "NOT CONNECTED")));
+      tr.appendChild(link);
+      tr.appendChild(el("td", "num", fixed(n.sync_uncertainty_us, 0)));
+      tr.appendChild(el("td", "num", fixed(n.drift_ppm, 1)));
+      tr.appendChild(el("td", "num", n.buffer === null ? "—" : n.buffer + (n.capacity ? " / " + n.capacity : "")));
+      tr.appendChild(el("td", "num", String(n.bad_lines)));
+      body.appendChild(tr);
+      if (n.problem) problems.push(n.problem);
+    });
+    return nodes.filter(function (n) { return n.problem; }).length;
   }
 
   function poll() {

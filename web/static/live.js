@@ -44,6 +44,13 @@
     $("session").textContent = txt;
     $("disarmed").hidden = S.armed !== false;
     if (!S.connected) setConn("idle", "history only");
+    renderFaults();
+  }
+
+  function renderFaults() {
+    var f = S.faults || [], box = $("faults");
+    box.hidden = !f.length;
+    box.textContent = f.map(function (x) { return "⚠ " + x.message; }).join(" · ");
   }
 
   function latestComplete() {
@@ -431,6 +438,7 @@
     on("workout", onWorkout);
     on("session", function () { refetch(); });
     on("armed", function (d) { S.armed = d.armed; renderHeader(); });
+    on("fault", function (d) { S.faults = d.faults; renderFaults(); });
     on("queue", function (d) {
       var names = S.athletes || {}, unknown = false;
       S.queue = d.athletes.map(function (id) { if (!(id in names)) unknown = true; return { id: id, name: names[id] || "#" + id }; });

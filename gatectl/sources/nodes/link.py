@@ -258,6 +258,7 @@ class NodeLink:
             "drift_ppm": None if self.sync.map is None else self.sync.map.drift_ppb / 1000,
             "unacked": beat.unacked if beat else None,
             "buffer": beat.ring_fill if beat else None,
+            "capacity": self.hello.capacity if self.hello else None,
             "lost_at_node": beat.overflow if beat else 0,
             "bad_lines": self.bad_lines,
             "repeats": self.repeats,

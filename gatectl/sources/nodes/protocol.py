@@ -28,6 +28,11 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
 _FIRMWARE = re.compile(r"[0-9A-Za-z._+-]{1,16}")
 
 
+def is_node_id(text: str) -> bool:
+    """A node id: 2 to 32 upper-case hex digits, a whole number of bytes (a Pico's is 16)."""
+    return bool(_NODE_ID.fullmatch(text)) and len(text) % 2 == 0
+
+
 class ProtocolError(GatectlError, ValueError):
     """A line that is not a valid protocol message; the message says why."""
 
@@ -183,7 +188,7 @@ def parse_line(line: bytes) -> NodeMessage:
         return reply
     if kind == "HELLO":
         protocol, node_id, boot, channels, capacity, firmware = _fields(fields, 6)
-        if not _NODE_ID.fullmatch(node_id) or len(node_id) % 2:
+        if not is_node_id(node_id):
             raise ProtocolError(f"node id must be 2 to 32 upper-case hex digits, in bytes, not {node_id!r}")
         if not _FIRMWARE.fullmatch(firmware):
             raise ProtocolError(f"firmware version {firmware!r} is not a version")
