@@ -50,7 +50,7 @@ from bench_live_latency import LAYOUT, MonotonicGates, TimedBus, free_port, pct
 
 from gatectl.daemon.daemon import Daemon
 from gatectl.store import Store
-from gatectl.web import SERVE_THREADS, create_app, serve
+from gatectl.web import SERVE_THREADS, create_app, listen, serve
 
 TARGET_MS = 100.0  # the dashboard's latency target, from a run's last break to the screen
 PAGES = ("/", "/api/live", "/control", "/history", "/api/gates", "/api/queue", "/athletes", "/api/workout", "/workouts")
@@ -159,7 +159,7 @@ def soak(minutes: float, viewers: int, rps: float) -> dict:
     daemon.start()
     port = free_port()
     app = create_app({"SECRET_KEY": "soak"}, db_path=db, daemon=daemon)
-    threading.Thread(target=serve, args=(app, "127.0.0.1", port), daemon=True).start()
+    threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), daemon=True).start()
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from helpers import app_config, set_pin
+from helpers import app_config, free_port, set_pin
 
 from gatectl.cli.check import all_well, format_node
 from gatectl.daemon.daemon import Daemon
@@ -20,7 +20,7 @@ from gatectl.sources.nodes.serial import NodePort, SerialSource
 from gatectl.sources.nodes.status import NodeStatus, node_status
 from gatectl.store import Store
 from gatectl.timing.model import Layout
-from gatectl.web import create_app, serve
+from gatectl.web import create_app, listen, serve
 
 FLY30 = Layout.parse("M1=0,M2=30,M3=60")
 
@@ -90,11 +90,11 @@ def test_node_status_reads_a_mixed_source_and_no_other(noded, tmp_path):
 @pytest.mark.browser
 def test_the_check_page_shows_each_node(noded):
     from playwright.sync_api import sync_playwright
-    from test_web_browser import CHROMIUM, CHROMIUM_ARGS, free_port, shoot, watch
+    from test_web_browser import CHROMIUM, CHROMIUM_ARGS, shoot, watch
 
     app, _ = noded
     port = free_port()
-    threading.Thread(target=serve, args=(app,), kwargs={"host": "127.0.0.1", "port": port, "threads": 4}, daemon=True).start()
+    threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), kwargs={"threads": 4}, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

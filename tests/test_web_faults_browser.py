@@ -10,22 +10,16 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeGates
-from helpers import FLY30
+from helpers import FLY30, free_port
 
 from gatectl.daemon.daemon import Daemon
 from gatectl.store import Store
-from gatectl.web import create_app, serve
+from gatectl.web import create_app, listen, serve
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_live_page_shows_a_fault_while_it_stands(tmp_path):
@@ -37,7 +31,7 @@ def test_the_live_page_shows_a_fault_while_it_stands(tmp_path):
     daemon = Daemon(FakeGates(), lambda: Store(db), FLY30)
     daemon.start()
     port = free_port()
-    threading.Thread(target=serve, args=(create_app({"SECRET_KEY": "t"}, db_path=db, daemon=daemon), "127.0.0.1", port), daemon=True).start()
+    threading.Thread(target=serve, args=(create_app({"SECRET_KEY": "t"}, db_path=db, daemon=daemon), listen("127.0.0.1", port)), daemon=True).start()
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
