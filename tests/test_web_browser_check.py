@@ -8,8 +8,8 @@ go to tests/screenshots/ (git-ignored) for people to look at.
 from __future__ import annotations
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, SIZES, running, shoot, wait_until, watch
 from helpers import free_port
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, running, shoot, wait_until, watch
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ import re
 from contextlib import contextmanager
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, SIZES, log_in, running, shoot, wait_until, watch
 from helpers import free_port
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, SIZES, log_in, running, shoot, wait_until, watch
 
 from gatectl.coaching.paces import format_duration_ns
 from gatectl.timing.model import NS_PER_S

@@ -89,8 +89,8 @@ def test_node_status_reads_a_mixed_source_and_no_other(noded, tmp_path):
 
 @pytest.mark.browser
 def test_the_check_page_shows_each_node(noded):
+    from browser import CHROMIUM, CHROMIUM_ARGS, shoot, watch
     from playwright.sync_api import sync_playwright
-    from test_web_browser import CHROMIUM, CHROMIUM_ARGS, shoot, watch
 
     app, _ = noded
     port = free_port()

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS
 from fakes import FakeGates
 from helpers import FLY30, free_port
 
@@ -18,8 +19,6 @@ from gatectl.web import create_app, listen, serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def test_the_live_page_shows_a_fault_while_it_stands(tmp_path):

@@ -1,0 +1,97 @@
+"""Shared by the browser tests: Debian's chromium, a gatectl served in a subprocess, and page helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+DEMO_PIN = "1234"
+SIZES = {"phone": (390, 844), "hdmi": (1920, 1080)}
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+@contextmanager
+def running(args: list[str], port: int, log_path: Path):
+    """``gatectl ARGS`` in a subprocess serving on ``port``, its output in ``log_path``; its base URL, then SIGTERM."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it with apt)")
+    with open(log_path, "w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gatectl", *args], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    get_json(base + "/api/live")
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        pytest.fail(f"gatectl {args[0]} did not start:\n{log.read()}")
+                    time.sleep(0.2)
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def watch(page, base: str):
+    """Record what the page asks for and any script error."""
+    seen = {"requests": [], "errors": [], "bytes": 0}
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    # Anything the Content-Security-Policy blocks (an inline script or style, an eval) is a bug.
+    page.on("console", lambda m: "Content Security Policy" in m.text and seen["errors"].append(m.text))
+
+    def count(response):
+        if response.url.startswith(base) and "/api/stream" not in response.url:
+            with contextlib.suppress(Exception):  # a redirect has no body
+                seen["bytes"] += len(response.body())
+
+    page.on("response", count)
+    return seen
+
+
+def shoot(page, name: str, full_page: bool = True) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def wait_until(page, expression: str, timeout_s: float) -> None:
+    """Poll ``expression`` in the page. wait_for_function would eval() it inside the page,
+    which the dashboard's Content-Security-Policy rightly refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
+def log_in(page, base: str) -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=password]", DEMO_PIN)
+    page.click("button.primary")
+    page.wait_for_url("**/control")
