@@ -83,8 +83,8 @@ class TimedBus(EventBus):
         self.published: dict[int, float] = {}
 
     def publish(self, kind, data):
-        if kind == "run":
-            self.published[data["id"]] = time.time() * 1000
+        if kind == "run":  # a stored run, typed (RunView)
+            self.published[data.id] = time.time() * 1000
         return super().publish(kind, data)
 
 
@@ -143,25 +143,33 @@ document.addEventListener("gatectl:run", function (e) {
 """
 
 
-def measure(viewers: int, runs: int) -> dict:
-    from playwright.sync_api import sync_playwright
+def serve_dashboard(name: str) -> tuple[Path, Daemon, MonotonicGates, TimedBus, int]:
+    """A daemon over gates the bench drives, its dashboard served on a free loopback port.
 
-    tmp = Path(tempfile.mkdtemp(prefix="gatectl-bench-"))
-    db = tmp / "bench.db"
+    Returns the database, the daemon (started), its gates and bus, and the port, once the port answers.
+    """
+    db = Path(tempfile.mkdtemp(prefix=f"gatectl-{name}-")) / f"{name}.db"
     Store(db).close()
     gates, bus = MonotonicGates(), TimedBus()
     daemon = Daemon(gates, lambda: Store(db), LAYOUT, bus=bus)
     daemon.start()
     port = free_port()
-    app = create_app({"SECRET_KEY": "bench"}, db_path=db, daemon=daemon)
+    app = create_app({"SECRET_KEY": name}, db_path=db, daemon=daemon)
     threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             break
         except OSError:
             time.sleep(0.05)
+    return db, daemon, gates, bus, port
+
+
+def measure(viewers: int, runs: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    _, daemon, gates, bus, port = serve_dashboard("bench")
+    base = f"http://127.0.0.1:{port}"
 
     others = [Viewer(port) for _ in range(viewers - 1)]
     for viewer in others:

@@ -37,7 +37,6 @@ import os
 import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 from array import array
@@ -46,11 +45,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_live_latency import LAYOUT, MonotonicGates, TimedBus, free_port, pct
+from bench_live_latency import pct, serve_dashboard
 
-from gatectl.daemon.daemon import Daemon
 from gatectl.store import Store
-from gatectl.web import SERVE_THREADS, create_app, listen, serve
+from gatectl.web import SERVE_THREADS
 
 TARGET_MS = 100.0  # the dashboard's latency target, from a run's last break to the screen
 PAGES = ("/", "/api/live", "/control", "/history", "/api/gates", "/api/queue", "/athletes", "/api/workout", "/workouts")
@@ -151,21 +149,7 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 
 def soak(minutes: float, viewers: int, rps: float) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="gatectl-soak-"))
-    db = tmp / "soak.db"
-    Store(db).close()
-    gates, bus = MonotonicGates(), TimedBus()
-    daemon = Daemon(gates, lambda: Store(db), LAYOUT, bus=bus)
-    daemon.start()
-    port = free_port()
-    app = create_app({"SECRET_KEY": "soak"}, db_path=db, daemon=daemon)
-    threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), daemon=True).start()
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    db, daemon, gates, bus, port = serve_dashboard("soak")
     stop = threading.Event()
     watchers = [StreamViewer(port, stop) for _ in range(viewers)]
     for viewer in watchers:
@@ -178,28 +162,27 @@ def soak(minutes: float, viewers: int, rps: float) -> dict:
 
     began = time.monotonic()
     end = began + minutes * 60
-    edges: dict[int, float] = {}  # run id → when its last break was handed over (wall ms)
+    handed: list[float] = []  # each run's last break, when it was handed over (wall ms), in order
     memory: list[tuple[float, float]] = [(0.0, rss_mb())]
     next_sample, n = began + 10, 0
     while time.monotonic() < end:
         cycle = began + n  # a run every second
         time.sleep(max(0.0, cycle - time.monotonic()))
-        before = set(bus.published)
         gates.beam("M1")
         time.sleep(0.2)
         gates.beam("M2")
         time.sleep(0.2 + n % 7 * 0.003)
-        handed = gates.beam("M3")
-        deadline = time.monotonic() + 0.4
-        while not set(bus.published) - before and time.monotonic() < deadline:
-            time.sleep(0.002)
-        for run_id in set(bus.published) - before:
-            edges[run_id] = handed
+        handed.append(gates.beam("M3"))
         if time.monotonic() >= next_sample:
             memory.append((time.monotonic() - began, rss_mb()))
             next_sample += 10
         n += 1
-    time.sleep(2)  # the last run reaches everyone
+    # Assembly decides a group of crossings 2 s after its last one and holds a run open while
+    # others follow (up to 24 s): runs a second apart are decided late. Wait for every run.
+    deadline = time.monotonic() + 30
+    while len(bus.published) < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # the last run reaches everyone
     stop.set()
     for viewer in watchers:
         viewer.close()
@@ -207,8 +190,11 @@ def soak(minutes: float, viewers: int, rps: float) -> dict:
     daemon.stop()
     with Store(db) as store:
         stored = [r.id for r in store.runs(statuses=("complete",))]
-    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(db.parent, ignore_errors=True)
     published = bus.published
+    # One run a cycle, decided in the order they ran (after assembly's decision wait): the n-th run
+    # stored is the n-th cycle's.
+    edges = dict(zip(sorted(published), handed))
     reads = [list(zip(v.run_ids, v.read_ms)) for v in watchers]
     latency = [t - published[i] for runs in reads for i, t in runs if i in published]  # the dashboard's target
     from_edge = [t - edges[i] for runs in reads for i, t in runs if i in edges]
