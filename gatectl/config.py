@@ -33,6 +33,9 @@ Example (GPIO gates, single beams, the flying 30 layout)::
     usb_serial = "E6614104035B2A2B"   # or port = "/dev/ttyACM0" (or an RS-485 / radio adapter)
     # baud = 115200        # node = "E66..." checks the id the node gives
 
+    [sync]                 # optional: gate nodes' clock sync
+    limit_ms = 1           # a run timed across gates whose sync uncertainty adds up to more is flagged
+
     [database]
     path = "/var/lib/gatectl/gatectl.db"
 
@@ -57,10 +60,11 @@ from pathlib import Path
 from typing import Any
 
 from gatectl.errors import ConfigError, GatectlError
-from gatectl.limits import DETECTION_MS, PORT, REPLAY_SPEED, SEED
+from gatectl.limits import DETECTION_MS, PORT, REPLAY_SPEED, SEED, SYNC_LIMIT_MS
 from gatectl.sources.gpio import BeamPin
 from gatectl.sources.nodes.serial import NodePort
 from gatectl.timing.model import NS_PER_MS, DetectionSettings, Layout, Method
+from gatectl.timing.sync import DEFAULT_LIMIT_NS
 
 SOURCE_KINDS = ("gpio", "serial", "sim", "replay")
 GATE_KINDS = ("gpio", "serial")  # with source.kind gpio or serial, each gate may be either
@@ -91,6 +95,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8000
     network: Network | None = None
+    sync_limit_ns: int = DEFAULT_LIMIT_NS  # a run whose clock-sync uncertainty is above this is flagged
 
 
 def load_config(path: str | Path) -> Config:
@@ -111,7 +116,7 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(data: dict, base: Path = Path(".")) -> Config:
-    known = {"place", "source", "detection", "gates", "database", "web", "network"}
+    known = {"place", "source", "detection", "gates", "database", "web", "network", "sync"}
     for key in data:
         if key not in known:
             raise ConfigError(f"unknown section or field {key!r}; expected one of {', '.join(sorted(known))}.")
@@ -192,6 +197,9 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
     if not 0 < speed < math.inf:
         raise ConfigError(f"source.speed: must be more than 0, and finite, not {speed}.")
     REPLAY_SPEED.check(speed, "source.speed:", ConfigError)  # 1e300 overflows the replay clock
+    sync = _table(data, "sync")
+    _known(sync, "sync", {"limit_ms"})
+    limit_ms = SYNC_LIMIT_MS.check(_get(sync, "sync.limit_ms", (int, float), DEFAULT_LIMIT_NS / NS_PER_MS), "sync.limit_ms:", ConfigError)
     return Config(
         layout=layout,
         source=kind,
@@ -206,6 +214,7 @@ def parse_config(data: dict, base: Path = Path(".")) -> Config:
         host=_get(web, "web.host", str, "127.0.0.1"),
         port=port,
         network=parse_network(data["network"]) if "network" in data else None,
+        sync_limit_ns=round(limit_ms * NS_PER_MS),
     )
 
 

@@ -17,6 +17,7 @@ CSV_COLUMNS = (
     "accel_time_s", "crossings",
     "set", "rep",  # the workout rep a run was
     "lap_distance_m", "lap_time_s", "lap_target_s", "lap_diff_s", "lap_splits_s",  # track reps on one gate
+    "sync_uncertainty_us", "sync_flagged", "sync_why",  # gate nodes' clock sync (blank: not measured)
 )
 
 
@@ -45,6 +46,7 @@ def runs_csv(runs: Sequence[RunView], dates: Mapping[int, str] | None = None) ->
             " ".join(f"{gate}={t}" for gate, t in run.crossings.items()),
             _blank(run.set_no), _blank(run.rep_no),
             *_lap_cells(run.lap),
+            *(("", "", "") if run.sync is None else (run.sync.uncertainty_us, int(run.sync.flagged), run.sync.why or "")),
         ]))
     return out.getvalue()
 

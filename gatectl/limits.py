@@ -89,6 +89,7 @@ TIME_S = Range(0, 10_000 * 3600, "s")  # race times, targets, rests: 10,000 h fi
 VELOCITY_MPS = Range(0.1, 15, "m/s")  # walking to faster than any sprinter
 TOP_SPEED_MPS = Range(1, 15, "m/s")  # a simulated sprinter's
 DETECTION_MS = Range(0, 60_000, "ms")  # detection thresholds
+SYNC_LIMIT_MS = Range(0.01, 1000, "ms")  # the clock-sync bound a run is flagged above: 10 µs to a second
 REPLAY_SPEED = Range(0.001, 10_000)  # times real time
 SIM_REPS = Range(1, 10_000)
 REP_COUNT = Range(1, 1000)  # one "N x"

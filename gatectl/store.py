@@ -56,7 +56,8 @@ from gatectl.jsonable import jsonable
 from gatectl.limits import check_name
 from gatectl.timing.model import Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
 from gatectl.timing.pipeline import TimingResult, time_edges
-from gatectl.timing.results import RunView, report
+from gatectl.timing.results import RunSync, RunView, report
+from gatectl.timing.sync import DEFAULT_LIMIT_NS, BeamSync, SyncLog, run_sync
 
 migrations = Migrations("gatectl")
 
@@ -204,6 +205,29 @@ def m004_resume(db: Database) -> None:
     db.table("sessions").add_column("daemon_boot", str)  # /proc/sys/kernel/random/boot_id while a daemon has it open
 
 
+@migrations()
+def m006_run_sync(db: Database) -> None:
+    """Gate nodes' clock-sync uncertainty: logged beside the raw edges, and with each run timed on it.
+
+    ``beam_sync`` is raw data like ``edges``: from ``t_ns`` on, ``beam`` was
+    mapped from node ``clock`` within ``uncertainty_ns`` (the daemon adds a row
+    when that changes between the batches of edges it writes). A run's
+    ``sync_gates`` (JSON, gate → ns) and ``sync_ns`` are derived from it, so a
+    recompute rebuilds them; ``sessions.sync_limit_ns`` is the bound the
+    session's runs are flagged above (NULL: a session from before: not measured).
+    """
+    db.table("beam_sync").create(
+        {"id": int, "session_id": int, "beam": str, "t_ns": int, "clock": str, "uncertainty_ns": int},
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "beam", "t_ns", "clock", "uncertainty_ns"},
+    )
+    db.table("beam_sync").create_index(["session_id", "beam", "t_ns"])
+    db.table("sessions").add_column("sync_limit_ns", int)
+    db.table("runs").add_column("sync_gates", str)
+    db.table("runs").add_column("sync_ns", int)
+
+
 # Why a run ended incomplete when a restart cut it short (the daemon, and a recompute after it, say so).
 INTERRUPTED = "interrupted by a restart"
 
@@ -268,11 +292,12 @@ class Store:
 
     def start_session(
         self, layout: Layout, *, place: str = "", notes: str = "", started_at: datetime | None = None, track: Track | None = None,
-        daemon_boot: str | None = None,
+        daemon_boot: str | None = None, sync_limit_ns: int = DEFAULT_LIMIT_NS,
     ) -> int:
         """A new session on ``layout``; with ``track``, one of its gates times lap reps.
 
         ``daemon_boot``: a daemon opens it (on that boot) and keeps it open until ``close_session``.
+        ``sync_limit_ns``: its runs are flagged when clock sync may have moved their times by more.
         """
         started = started_at or datetime.now().astimezone()
         if track is not None:
@@ -289,6 +314,7 @@ class Store:
                 "lap_gate": track.gate if track else None,
                 "lap_m": track.lap_m if track else None,
                 "daemon_boot": daemon_boot,
+                "sync_limit_ns": sync_limit_ns,
             }
         ))
 
@@ -393,6 +419,36 @@ class Store:
             "select beam, t_ns, broken from edges where session_id = ? order by t_ns, id", [session_id]
         ).fetchall()
 
+    def add_sync(self, session_id: int, entries: Sequence[BeamSync]) -> None:
+        """Log node beams' clock-sync uncertainty (``gatectl.timing.sync``), raw data beside the edges."""
+        with self._writing():
+            self.db.conn.executemany(
+                "insert into beam_sync (session_id, beam, t_ns, clock, uncertainty_ns) values (?, ?, ?, ?, ?)",
+                [(session_id, *entry) for entry in entries],
+            )
+
+    def sync_log(self, session_id: int) -> SyncLog:
+        """The session's whole clock-sync log."""
+        rows = self.db.execute("select beam, t_ns, clock, uncertainty_ns from beam_sync where session_id = ?", [session_id])
+        return SyncLog(BeamSync(*row) for row in rows)
+
+    def _run_sync(self, session_id: int, layout: Layout, limit_ns: int | None, run: Run | LapRep, log: SyncLog | None = None) -> RunSync | None:
+        """A run's sync bounds from the log (``log``, or the entries it needs read now); None for a lap rep or an older session."""
+        if limit_ns is None or isinstance(run, LapRep):
+            return None
+        crossings = {c.gate: c.t_ns for c in run.crossings}
+        beams = {gate: layout.gate(gate).beams for gate in crossings}
+        if log is None:  # only the entries it needs: SyncLog.at answers the same from them as from the whole log
+            log = SyncLog(entry for gate, t_ns in crossings.items() for beam in beams[gate] for entry in self._sync_entries(session_id, beam, t_ns))
+        return run_sync(crossings, beams, log, limit_ns)
+
+    def _sync_entries(self, session_id: int, beam: str, t_ns: int) -> list[BeamSync]:
+        """The beam's log entry in force at ``t_ns`` (the last from before it) and its first one."""
+        select = "select beam, t_ns, clock, uncertainty_ns from beam_sync where session_id = ? and beam = ?"
+        before = self.db.execute(f"{select} and t_ns <= ? order by t_ns desc limit 1", [session_id, beam, t_ns]).fetchall()
+        first = self.db.execute(f"{select} order by t_ns limit 1", [session_id, beam]).fetchall()
+        return [BeamSync(*row) for row in before + first]
+
     def edge_count(self, session_id: int | None = None) -> int:
         if session_id is None:
             return self.db.execute("select count(*) from edges").fetchone()[0]
@@ -413,13 +469,17 @@ class Store:
         owners, voided = owners or {}, voided or {}
         run_ids = []
         events = list(events)
+        timed = any(isinstance(e, (Run, LapRep)) for e in events)
+        layout, limit_ns = (self.layout(session_id), self.session(session_id)["sync_limit_ns"]) if timed else (None, None)
         with self._writing():
             self._insert_crossings(session_id, [e for e in events if isinstance(e, Crossing)])
             self._insert_anomalies(session_id, [e for e in events if isinstance(e, Anomaly)])
             for run in (e for e in events if isinstance(e, (Run, LapRep))):
                 decided = {"id": None, "athlete_id": owners.get(run.number), "voided": int(run.number in voided),
                            "void_reason": voided.get(run.number), "set_no": None, "rep_no": None}  # fmt: skip
-                run_id = self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run, decided)).lastrowid
+                assert layout is not None  # read above: there are runs
+                sync = self._run_sync(session_id, layout, limit_ns, run)
+                run_id = self.db.conn.execute(_INSERT_RUN, _run_values(session_id, run, sync, decided)).lastrowid
                 assert run_id is not None  # an insert sets it
                 run_ids.append(run_id)
         return run_ids
@@ -446,7 +506,8 @@ class Store:
         """Rebuild a session's crossings, runs and anomalies from its edges.
 
         A track session's lap reps are rebuilt too, from its edges and the
-        coach's lap commands. A rebuilt run that starts at the same instant as
+        coach's lap commands; each run's clock-sync bounds from the session's
+        sync log. A rebuilt run that starts at the same instant as
         an old one keeps its id (links to it still work), its athlete, its void
         and the workout rep it was.
         """
@@ -469,7 +530,11 @@ class Store:
                 self.db.execute(f"delete from {table} where session_id = ?", [session_id])
             self._insert_crossings(session_id, result.crossings)
             self._insert_anomalies(session_id, result.anomalies)
-            rows = [_run_values(session_id, run, kept.pop((run.started_ns, run.status.value), None)) for run in runs]
+            limit_ns, log = self.session(session_id)["sync_limit_ns"], self.sync_log(session_id)
+            rows = [
+                _run_values(session_id, run, self._run_sync(session_id, layout, limit_ns, run, log), kept.pop((run.started_ns, run.status.value), None))
+                for run in runs
+            ]
             # Runs keeping their id go in first, so a new run's fresh id cannot take one of theirs.
             rows.sort(key=lambda row: row[0] is None)
             self.db.conn.executemany(_INSERT_RUN, rows)
@@ -527,7 +592,8 @@ class Store:
 
     def _run_rows(self, where: str, params: list, limit: int | None = None) -> list[RunView]:
         sql = (
-            "select r.*, a.name as athlete from runs r left join athletes a on a.id = r.athlete_id "
+            "select r.*, a.name as athlete, s.sync_limit_ns from runs r left join athletes a on a.id = r.athlete_id "
+            "join sessions s on s.id = r.session_id "
             f"where {where} order by r.started_ns desc, r.id desc" + (f" limit {int(limit)}" if limit else "")
         )
         layouts: dict[int, Layout] = {}
@@ -709,8 +775,8 @@ class StoredAhead:
 
 _INSERT_RUN = (
     "insert into runs (id, session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason,"
-    " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns, ambiguous)"
-    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns, ambiguous, sync_gates, sync_ns)"
+    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -720,8 +786,8 @@ def _row_id(table: Table) -> int:
     return table.last_pk
 
 
-def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) -> tuple:
-    """A run's (or lap rep's) row; ``kept`` carries over its id and what people decided about it before a recompute."""
+def _run_values(session_id: int, run: Run | LapRep, sync: RunSync | None, kept: dict | None = None) -> tuple:
+    """A run's (or lap rep's) row, with its sync bounds; ``kept`` carries over its id and what people decided about it before a recompute."""
     lap: tuple[float | None, str | None, int | None, str | None, int | None, int]
     if isinstance(run, LapRep):
         crossings = {}  # one gate crossed lap after lap: the splits say when
@@ -744,13 +810,16 @@ def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) ->
         kept["set_no"] if kept else None,
         kept["rep_no"] if kept else None,
         *lap,
+        None if sync is None else json.dumps(dict(sync.gates)),
+        None if sync is None else sync.uncertainty_ns,
     )
 
 
 def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> RunView:
     """A stored run as the API shows it: the replay report (or a lap rep's) plus who, where and whether voided.
 
-    ``set_no`` and ``rep_no`` say which workout rep it was (None outside a workout).
+    ``set_no`` and ``rep_no`` say which workout rep it was (None outside a workout); ``sync_limit_ns``
+    is its session's (the flag's bound).
     """
     crossings = json.loads(row["crossings"])
     run = Run(
@@ -761,7 +830,8 @@ def run_view(row: dict, layout: Layout, paces: dict[float, int]) -> RunView:
         bool(row["ambiguous"]),
     )
     lap = None if row["splits"] is None else lap_report(row)
-    result = report(run, layout, paces if lap is None else None)  # a lap rep crossed one gate: no segments
+    sync = None if row["sync_gates"] is None else RunSync(json.loads(row["sync_gates"]), row["sync_ns"], row["sync_limit_ns"])
+    result = report(run, layout, paces if lap is None else None, sync)  # a lap rep crossed one gate: no segments
     return RunView.of(
         result, lap=lap, id=row["id"], session=row["session_id"], athlete=row.get("athlete"), athlete_id=row["athlete_id"],
         voided=bool(row["voided"]), void_reason=row["void_reason"], set_no=row["set_no"], rep_no=row["rep_no"],

@@ -108,7 +108,7 @@ def test_a_lap_rep_prints_its_time_against_the_target():
     lap = LapReport(400.0, StartKind.ROLLING, 0, 79_400_000_000, (79_400_000_000,), 80_000_000_000,
                     check_pace(79_400_000_000, 80_000_000_000, 400.0), None)
     assert (lap.velocity_mps, lap.check.diff_s) == (pytest.approx(5.04, abs=0.005), pytest.approx(-0.6))
-    run = RunView(3, RunStatus.COMPLETE, {}, (), None, {}, None, ambiguous=False, unseen=(), line=None, lap=lap, id=3, session=1,
+    run = RunView(3, RunStatus.COMPLETE, {}, (), None, {}, None, ambiguous=False, unseen=(), line=None, sync=None, lap=lap, id=3, session=1,
                   athlete="Ana", athlete_id=1, voided=False, void_reason=None, set_no=None, rep_no=None)
     assert format_run(run) == "run   3  complete    Ana           400 m 1:19.40  5.04 m/s  -0.60 s vs 1:20.0 (on-target)"
     run = replace(run, lap=replace(lap, target_ns=None, check=None))
@@ -116,6 +116,6 @@ def test_a_lap_rep_prints_its_time_against_the_target():
 
 
 def test_a_voided_run_is_printed_as_voided_not_again_as_complete():
-    run = RunView(3, RunStatus.COMPLETE, {}, (), None, {}, None, ambiguous=False, unseen=(), line=None, lap=None, id=3, session=1, athlete="Ana", athlete_id=1,
+    run = RunView(3, RunStatus.COMPLETE, {}, (), None, {}, None, ambiguous=False, unseen=(), line=None, sync=None, lap=None, id=3, session=1, athlete="Ana", athlete_id=1,
                   voided=True, void_reason="false start", set_no=None, rep_no=None)
     assert format_run(run) == "run   3  voided      Ana           false start (does not count)"

@@ -8,7 +8,7 @@ from gatectl.timing.model import Layout
 from gatectl.timing.trace import write_trace
 
 FLYING = "M1=0,M2=30,M3=60"
-RUN_KEYS = {"number", "status", "crossings", "segments", "fly", "vs_pace", "reason", "ambiguous", "unseen", "line"}
+RUN_KEYS = {"number", "status", "crossings", "segments", "fly", "vs_pace", "reason", "ambiguous", "unseen", "line", "sync"}
 SEGMENT_KEYS = {"from", "to", "distance_m", "time_ns", "time_s", "velocity_mps"}
 FLY_KEYS = {"distance_m", "time_ns", "time_s", "velocity_mps", "kmh", "per_100m_s", "equivalent_400m_s"}
 

@@ -74,6 +74,7 @@ def test_csv_complete_run(club):
         "pct_400m_pace": "121.0", "pct_800m_pace": "151.2", "accel_time_s": "3.600000001",
         "crossings": "M1=10000000000 M2=13600000001 M3=16700000124",
         "set": "", "rep": "", "lap_distance_m": "", "lap_time_s": "", "lap_target_s": "", "lap_diff_s": "", "lap_splits_s": "",
+        "sync_uncertainty_us": "0.0", "sync_flagged": "0", "sync_why": "",  # all three gates on the Pi's clock
     }
 
 

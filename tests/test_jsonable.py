@@ -18,7 +18,7 @@ from gatectl.timing.results import RunReport, RunView, report
 
 S = NS_PER_S
 FLY30 = Layout.flying()
-RUN_KEYS = ["number", "status", "crossings", "segments", "fly", "vs_pace", "reason", "ambiguous", "unseen", "line"]
+RUN_KEYS = ["number", "status", "crossings", "segments", "fly", "vs_pace", "reason", "ambiguous", "unseen", "line", "sync"]
 STORED_KEYS = [*RUN_KEYS, "lap", "id", "session", "athlete", "athlete_id", "voided", "void_reason", "set", "rep"]
 ADA = Athlete(1, "Ada", {400.0: 50 * S, 800.0: 110 * S})
 
@@ -58,7 +58,7 @@ def test_a_run_report_is_the_replay_contract():
     assert data["fly"]["time_ns"] == r.fly.time_ns == 3_100_000_123 and data["fly"]["kmh"] == r.fly.kmh
     assert data["vs_pace"] == {"400m": {"pace_mps": 8.0, "ratio": r.vs_pace["400m"].ratio, "percent": 121.0,
                                         "diff_mps": r.vs_pace["400m"].diff_mps, "faster": True}}  # fmt: skip
-    assert (data["ambiguous"], data["unseen"]) == (False, [])
+    assert (data["ambiguous"], data["unseen"], data["sync"]) == (False, [], None)  # sync: measured for stored runs only
     assert data["line"] == {"from": "M1", "to": "M3", "distance_m": 60.0, "time_ns": 6_700_000_124,
                             "time_s": 6.700000124, "velocity_mps": r.line.velocity_mps}  # fmt: skip
 

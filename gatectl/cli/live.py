@@ -83,7 +83,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     source = _source(config)
-    daemon = Daemon(source, lambda: Store(config.database), config.layout, place=config.place)
+    daemon = Daemon(source, lambda: Store(config.database), config.layout, place=config.place, sync_limit_ns=config.sync_limit_ns)
     intro = [f"gates: {config.source}, layout {config.layout.describe()} ({config.layout.method})"]
     sock = listen(config.host, config.port)  # a busy port is told before the daemon starts and opens a session
     return _serve(daemon, config.database, sock, config.host, intro=intro, network=config.network)
@@ -230,7 +230,8 @@ def format_run(run: RunView) -> str:
         return f"run {run.number:>3}  {run.status:<10}  {who:<12}  {run.reason}"
     pace = run.vs_pace.get("400m")
     vs = f"  {pace.percent:.0f}% of 400 m pace" if pace else ""
+    flag = f"  ⚠ {run.sync.why}" if run.sync is not None and run.sync.flagged else ""
     return (
         f"run {run.number:>3}  complete    {who:<12}  fly {fly.distance_m:g} m {fly.time_s:.3f} s  "
-        f"{fly.velocity_mps:.2f} m/s  {fly.kmh:.1f} km/h{vs}"
+        f"{fly.velocity_mps:.2f} m/s  {fly.kmh:.1f} km/h{vs}{flag}"
     )

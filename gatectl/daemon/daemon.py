@@ -40,6 +40,7 @@ from gatectl.sources.nodes.status import NodeStatus, node_status
 from gatectl.store import Store
 from gatectl.timing.check import CheckReport
 from gatectl.timing.model import NS_PER_MS, Layout
+from gatectl.timing.sync import DEFAULT_LIMIT_NS
 
 T = TypeVar("T")
 
@@ -60,6 +61,7 @@ class Daemon:
         notifier: Notifier | None = None,
         max_unwritten: int = MAX_UNWRITTEN,
         boot: str | None = None,
+        sync_limit_ns: int = DEFAULT_LIMIT_NS,
     ) -> None:
         self.source = source
         self.bus = bus or EventBus()
@@ -68,7 +70,7 @@ class Daemon:
         hold = LatencyHold()
         self.faults = FaultBoard(self.bus)
         clock = EpochShift(source)  # shifted only when a restart after a reboot carries on with a session
-        self._keeper = Timekeeper(clock, store_factory, layout, place, self.bus, hold, self.faults, boot or boot_id())
+        self._keeper = Timekeeper(clock, store_factory, layout, place, self.bus, hold, self.faults, boot or boot_id(), sync_limit_ns)
         self._loop = TimingLoop(clock, self._keeper, hold, tick_ns, faults=self.faults, notifier=notifier, max_unwritten=max_unwritten)
 
     # Lifecycle --------------------------------------------------------------------------------

@@ -29,9 +29,11 @@ from gatectl.daemon.sessions import Derived, Lineup, Session, session_timing
 from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, WorkoutState
 from gatectl.errors import WorkoutError
 from gatectl.jsonable import json_object
+from gatectl.sources.nodes.status import beam_clocks
 from gatectl.store import Store, StoreUnavailable
 from gatectl.timing.check import BeamCheck, CheckReport
 from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run, RunStatus
+from gatectl.timing.sync import sync_changes
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ class Timekeeper:
 
     def __init__(
         self, source: EpochShift, store_factory: Callable[[], Store], layout: Layout, place: str, bus: EventBus, hold: LatencyHold,
-        faults: FaultBoard, boot: str,
+        faults: FaultBoard, boot: str, sync_limit_ns: int,
     ) -> None:  # fmt: skip
         self.bus = bus
         self.lineup = Lineup(bus)
@@ -56,6 +58,8 @@ class Timekeeper:
         self._hold = hold
         self._faults = faults
         self._boot = boot  # this boot's id: a session opened on it shares the gates' clock
+        self._sync_limit_ns = sync_limit_ns  # a new session's runs are flagged above it
+        self._sync_logged: dict[str, tuple[str, int]] = {}  # node beam → (clock, uncertainty) last logged in this session
         self._resumed: Resumed | None = None  # the session carried on after a restart, while it lasts
         self._gates = GateMonitor()
         self._check = BeamCheck()  # the pre-session check (gatectl check, /check)
@@ -127,6 +131,11 @@ class Timekeeper:
         return last_ns + EPOCH_GAP_NS - raw_now
 
     def write_raw(self, edges: Sequence[Edge]) -> None:
+        # Each node beam's sync uncertainty as this batch is written (its edges were mapped a tick ago at most).
+        changes = sync_changes(edges, beam_clocks(self._source.source), self._sync_logged)
+        if changes:
+            self.store.add_sync(self.session.id, changes)
+            self._sync_logged.update({c.beam: (c.clock, c.uncertainty_ns) for c in changes})
         self.store.add_edges(self.session.id, edges)  # durable before anything is derived
 
     def follow(self, edges: Sequence[Edge], now_ns: int) -> None:
@@ -207,9 +216,10 @@ class Timekeeper:
 
     def _open_session(self, layout: Layout, place: str, track: Track | None = None) -> int:
         timing = session_timing(layout, track)  # an unknown gate raises here
-        session_id = self.store.start_session(layout, place=place, track=track, daemon_boot=self._boot)
+        session_id = self.store.start_session(layout, place=place, track=track, daemon_boot=self._boot, sync_limit_ns=self._sync_limit_ns)
         self._session = Session(session_id, layout, place, timing)
         self._resumed = None
+        self._sync_logged = {}
         self._publish_session()
         return session_id
 

@@ -107,6 +107,46 @@ class PaceComparison:
         return self.velocity_mps > self.pace_mps
 
 
+@dataclass(frozen=True, slots=True)
+class RunSync:
+    """How far clock sync may have moved a run's times (``gatectl.timing.sync``).
+
+    ``gates`` maps each gate crossed to its sync uncertainty in ns (0: stamped
+    on the Pi's own clock); ``uncertainty_ns`` is the most a time between two
+    of the crossings can be off by; above ``limit_ns`` (the configured bound)
+    the run is ``flagged``, and ``why`` says so in a sentence.
+    """
+
+    gates: Mapping[str, int]
+    uncertainty_ns: int
+    limit_ns: int
+
+    WIRE: ClassVar[Wire] = Wire(show=("uncertainty_us", "flagged", "why"))
+
+    @property
+    def uncertainty_us(self) -> float:
+        return self.uncertainty_ns / 1000
+
+    @property
+    def flagged(self) -> bool:
+        return self.uncertainty_ns > self.limit_ns
+
+    @property
+    def why(self) -> str | None:
+        if not self.flagged:
+            return None
+        worst = ", ".join(f"{gate} ±{_small(ns)}" for gate, ns in self.gates.items() if ns)
+        return (
+            f"Clock sync of the gate nodes ({worst}) may have moved its times by up to {_small(self.uncertainty_ns)}, "
+            f"more than the {_small(self.limit_ns)} allowed: check the nodes' links on the Check page."
+        )
+
+
+def _small(ns: int) -> str:
+    """A short time for a sentence: ``29 µs``, ``1.1 ms``."""
+    return f"{ns / 1000:.0f} µs" if ns < 999_500 else f"{ns / 1_000_000:.3g} ms"
+
+
 def pace_comparison(velocity: float, race_distance_m: float, race_time_ns: int) -> PaceComparison:
     """How a velocity compares with the average velocity of a race."""
     return PaceComparison(velocity, velocity_mps(race_distance_m, race_time_ns))
@@ -131,6 +171,7 @@ class RunReport:
     ambiguous: bool  # another match of the crossings was about as plausible
     unseen: tuple[str, ...]  # gates a run (of two crossings or more) was not seen at
     line: Segment | None  # from its first crossing to its last; None for a lone crossing
+    sync: RunSync | None  # how far clock sync may have moved its times; None: not measured (a trace, an older session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +199,11 @@ class RunView(RunReport):
         """The stored run with ``result`` as its report."""
         return cls(
             result.number, result.status, result.crossings, result.segments, result.fly, result.vs_pace, result.reason,
-            result.ambiguous, result.unseen, result.line, lap, id, session, athlete, athlete_id, voided, void_reason, set_no, rep_no,
+            result.ambiguous, result.unseen, result.line, result.sync, lap, id, session, athlete, athlete_id, voided, void_reason, set_no, rep_no,
         )  # fmt: skip
 
 
-def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -> RunReport:
+def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None, sync: RunSync | None = None) -> RunReport:
     """The run's segments, fly zone and pace comparisons on ``layout``.
 
     ``paces`` maps race distances in metres to the athlete's times in ns
@@ -170,6 +211,7 @@ def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -
     missed a gate lists it in ``unseen`` (without M1: the fly time stands, the
     acceleration zone was not seen); ``line`` is the average from its first to
     its last crossing (without M2 that is all there is: no fly time is made up).
+    ``sync``: the run's clock-sync bounds, when they were measured.
     ``ambiguous``: another match of the crossings was about as plausible.
     """
     times = {c.gate: c.t_ns for c in run.crossings}
@@ -192,4 +234,4 @@ def report(run: Run, layout: Layout, paces: Mapping[float, int] | None = None) -
         distance = round(layout.gate(until.gate).position_m - layout.gate(since.gate).position_m, 6)
         line = Segment(since.gate, until.gate, distance, until.t_ns - since.t_ns)
     unseen = tuple(g.name for g in layout.gates if g.name not in times) if line else ()
-    return RunReport(run.number, run.status, times, tuple(segments), fly, vs_pace, run.reason, run.ambiguous, unseen, line)
+    return RunReport(run.number, run.status, times, tuple(segments), fly, vs_pace, run.reason, run.ambiguous, unseen, line, sync)

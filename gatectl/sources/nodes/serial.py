@@ -254,6 +254,16 @@ class SerialSource:
         if due:
             port.write(due)
 
+    def clocks(self) -> dict[str, tuple[str, int]]:
+        """Each beam whose node is synchronised: (the node's id, the uncertainty of its clock's mapping in ns)."""
+        with self._lock:
+            return {
+                beam: (port.link.name, uncertainty)
+                for port in self.ports
+                if (uncertainty := port.link.sync.uncertainty_ns) is not None
+                for beam in port.spec.beams
+            }
+
     def status(self) -> list[dict]:
         """Each node's link, sync and buffer, for the gate status."""
         now = self._clock()

@@ -58,3 +58,12 @@ def node_status(source: EdgeSource) -> tuple[NodeStatus, ...]:
     if isinstance(source, MixedSource):
         return tuple(node for part in source.sources for node in node_status(part))
     return ()
+
+
+def beam_clocks(source: EdgeSource) -> dict[str, tuple[str, int]]:
+    """Each node beam of a daemon's source whose node is synchronised: (node id, sync uncertainty ns); GPIO beams are absent."""
+    if isinstance(source, SerialSource):
+        return source.clocks()
+    if isinstance(source, MixedSource):
+        return {beam: clock for part in source.sources for beam, clock in beam_clocks(part).items()}
+    return {}
