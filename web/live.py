@@ -1,4 +1,4 @@
-"""The live page: the last run in huge digits, the session's reps, gate lights, the workout.
+"""The live page: the last run in huge digits, the session's reps, gate lights (and nodes), the workout.
 
 The page is rendered with its state as JSON (``live_state``) and kept up to
 date by the event stream; ``/api/live`` returns the same state. When a workout
@@ -48,13 +48,14 @@ def live_state(store: Store) -> dict:
             "text": layout.describe(),
             "method": layout.method.value,
             "fly_m": layout.fly_zone.distance_m,
-            "gates": [{"gate": g.name, "position_m": g.position_m} for g in gates],
+            "gates": [{"gate": g.name, "position_m": g.position_m, "beams": list(g.beams)} for g in gates],
             "track": None if track is None else {"gate": track.gate, "lap_m": track.lap_m},
         },
         "armed": live.armed if live is not None else None,
         "queue": [{"id": i, "name": athletes.get(i, f"#{i}")} for i in (live.queue if live is not None else ())],
         "gates": live.gates_json() if live is not None else [],
         "faults": live.faults_json() if live is not None else [],  # the daemon's faults: a banner until they clear
+        "nodes": live.nodes_json() if live is not None else [],  # gate nodes' link, sync, buffer; kept current by "nodes" events
         "runs": list(reversed(runs)),  # oldest first, as the strip reads
         "athletes": {str(k): v for k, v in athletes.items()},
         "clock": clock.now(store).isoformat(timespec="seconds"),

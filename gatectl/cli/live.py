@@ -21,6 +21,7 @@ from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.demo import DemoClub, enrol
 from gatectl.errors import GatectlError, WorkoutError
 from gatectl.limits import PORT, SEED, argument, read_integer
+from gatectl.sim.nodegates import SimNodeGates
 from gatectl.sim.source import ROSTER, SimSource
 from gatectl.sim.sprinters import SimOptions
 from gatectl.store import Store
@@ -42,9 +43,12 @@ DEMO_EXAMPLE = """examples:
   gatectl demo --port 8080 --db /tmp/demo.db
   gatectl demo --workout "3 x 3 x 30m. 3:00 Rec between reps. 6:00 Rec between sets." --fast-rests 6
   gatectl demo --track --fast-rests 4   # 12 x 400m @ 3K pace on one gate
+  gatectl demo --nodes         # each gate a simulated gate node on a pseudo-terminal
 Simulated athletes run flying 30s (30 m build-up, 30 m fly), a rep every 25 s or so.
 Once a workout is started (here, or on the dashboard's Workouts page) they run
 when it calls them; the last of the group tires in the second rep of each set.
+With --nodes the edges reach the daemon as from real gate nodes: the nodes'
+link, clock sync and buffer show on the live and Check pages.
 """
 DEMO_TRACK_WORKOUT = "12 x 400m @ 3K pace, 200m jog recovery"
 DEMO_GROUP = 3  # --workout is for the first three simulated athletes
@@ -74,6 +78,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--workout", metavar="TEXT", help="start this workout at once for the first three athletes (workout notation)")
     demo.add_argument("--track", action="store_true", help=f"track reps on one gate (M1 on the line, 400 m lap); the workout defaults to {DEMO_TRACK_WORKOUT!r}")
     demo.add_argument("--fast-rests", type=float, default=1.0, metavar="N", help="make every workout rest N times shorter (6: 3:00 becomes 30 s), to watch a session go by")
+    demo.add_argument("--nodes", action="store_true", help="time each gate through a simulated gate node (the firmware's logic) on a pseudo-terminal, as over USB")
     add_db_option(demo, DEMO_DB)
     demo.set_defaults(run=demo_command)
 
@@ -101,12 +106,15 @@ def demo_command(args: argparse.Namespace) -> int:
         plan = _demo_plan(args, store, athlete_ids)  # a typo in --workout is told before anything starts
     seed = args.seed if args.seed is not None else _fresh_seed()
     club = DemoClub(athlete_ids, seed=seed, options=SimOptions(limbs=True), free_running=plan is None)
-    source = SimSource(layout, seed=seed, options=SimOptions(limbs=True), script=club)
+    sim = SimSource(layout, seed=seed, options=SimOptions(limbs=True), script=club)
+    source = SimNodeGates(sim, seed=seed) if args.nodes else sim
     daemon = Daemon(source, lambda: Store(path), layout, place="Demo track", rest_scale=1 / args.fast_rests)
     club.follow(daemon)
     intro = ["simulated athletes run flying 30s (M1=0, M2=30, M3=60, torso detection); a new rep every ~25 s"]
     if plan is not None:
         intro = [f"workout: {plan.text!r} for {', '.join(a.name for a in plan.athletes)}" + (f"; {plan.track.describe()}" if plan.track else "")]
+    if isinstance(source, SimNodeGates):
+        intro.append(f"gate nodes: {', '.join(p.spec.where for p in source.serial.ports)} (simulated Picos, read as USB serial ports)")
     if args.fast_rests != 1:
         intro.append(f"fast rests: every rest {args.fast_rests:g} times shorter")
     start = None if plan is None else lambda: daemon.start_workout(plan)

@@ -37,12 +37,16 @@ class DaemonSnapshot:
     workout: WorkoutState | None  # the workout's page state; None if none was started this session
     workout_running: bool  # a workout has reps still to run
     faults: tuple[Fault, ...] = ()  # what is wrong now (the store refusing writes, an error in the timing)
+    nodes: tuple[NodeStatus, ...] = ()  # the gate nodes' link, sync and buffer (none: every gate on the Pi's GPIO)
 
     def gates_json(self) -> list[dict[str, Any]]:
         return [g.as_json() for g in self.gates]
 
     def faults_json(self) -> list[dict[str, Any]]:
         return [f.as_json() for f in self.faults]
+
+    def nodes_json(self) -> list[dict[str, Any]]:
+        return [n.as_json() for n in self.nodes]
 
 
 class DaemonControl(Protocol):

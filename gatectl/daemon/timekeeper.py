@@ -24,12 +24,13 @@ from gatectl.daemon.events import EventBus
 from gatectl.daemon.faults import FaultBoard
 from gatectl.daemon.gates import GateMonitor
 from gatectl.daemon.loop import LatencyHold
+from gatectl.daemon.nodes import NodeWatch
 from gatectl.daemon.resume import EPOCH_GAP_NS, EpochShift, Resumed, rebuild
 from gatectl.daemon.sessions import Derived, Lineup, Session, session_timing
 from gatectl.daemon.workout import LiveWorkout, WorkoutPlan, WorkoutState
 from gatectl.errors import WorkoutError
 from gatectl.jsonable import json_object
-from gatectl.sources.nodes.status import beam_clocks
+from gatectl.sources.nodes.status import beam_clocks, node_status
 from gatectl.store import Store, StoreUnavailable
 from gatectl.timing.check import BeamCheck, CheckReport
 from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run, RunStatus
@@ -62,6 +63,7 @@ class Timekeeper:
         self._sync_logged: dict[str, tuple[str, int]] = {}  # node beam → (clock, uncertainty) last logged in this session
         self._resumed: Resumed | None = None  # the session carried on after a restart, while it lasts
         self._gates = GateMonitor()
+        self._nodes = NodeWatch(source.source, bus)  # gate nodes' link, sync and buffer, on the bus
         self._check = BeamCheck()  # the pre-session check (gatectl check, /check)
         self._store: Store | None = None
         self._session: Session | None = None
@@ -174,6 +176,7 @@ class Timekeeper:
         self._record(events)
         for beam in self._gates.check(now_ns):
             self._publish_gate(beam, now_ns)
+        self._nodes.tick()
         if self.driver is not None:
             self.driver.tick(now_ns)
 
@@ -202,7 +205,7 @@ class Timekeeper:
             gates=tuple(self._gates.status(gate, now) for gate in session.timing.gates),
             workout=driver.state(now) if driver is not None else None,
             workout_running=driver is not None and driver.running,
-            faults=self._faults.current(),
+            faults=self._faults.current(), nodes=node_status(self._source.source),
         )  # fmt: skip
 
     # Sessions ------------------------------------------------------------------------------------

@@ -61,6 +61,7 @@
 
   function fixed(x, digits) { return x === null ? "—" : x.toFixed(digits); }
 
+  var LINK_WORDS = { ok: "connected", syncing: "connected, syncing…", reconnecting: "LOST — reconnecting…", absent: "NOT CONNECTED", silent: "LOST — silent", refused: "REFUSED" };
   function renderNodes(nodes, problems) {
     var body = document.querySelector("#nodes-table tbody");
     document.getElementById("nodes-card").hidden = !nodes.length;
@@ -72,11 +73,13 @@
       if (n.error) where.title = n.error;
       tr.appendChild(where);
       var link = el("td", "state"); link.appendChild(el("span", "light"));
-      link.appendChild(document.createTextNode(" " + (n.connected ? "connected" : "NOT CONNECTED")));
+      link.appendChild(document.createTextNode(" " + (LINK_WORDS[n.state] || n.state) + (n.state === "silent" ? " " + Math.round(n.heard_s_ago) + " s" : "")));
       tr.appendChild(link);
       tr.appendChild(el("td", "num", fixed(n.sync_uncertainty_us, 0)));
       tr.appendChild(el("td", "num", fixed(n.drift_ppm, 1)));
+      tr.appendChild(el("td", "num", fixed(n.round_trip_ms, 2)));
       tr.appendChild(el("td", "num", n.buffer === null ? "—" : n.buffer + (n.capacity ? " / " + n.capacity : "")));
+      tr.appendChild(el("td", "num", String(n.lines)));
       tr.appendChild(el("td", "num", String(n.bad_lines)));
       body.appendChild(tr);
       if (n.problem) problems.push(n.problem);

@@ -34,7 +34,7 @@
   /* Rendering ------------------------------------------------------------------------- */
 
   function render() {
-    renderHeader(); renderResult(); renderStrip(); renderGates(); renderNext(); renderWorkout();
+    renderHeader(); renderResult(); renderStrip(); renderGates(); renderNodes(); renderNext(); renderWorkout();
   }
 
   function renderHeader() {
@@ -142,6 +142,9 @@
       if (run.voided) voidNote(run); else paceBadge(run);
       $("accel").textContent = segs.slice(0, -1).map(function (s) { return s.from + "→" + s.to + " " + secs(s.time_s) + " s"; }).join("   ");
     }
+    var flagged = run.sync && run.sync.flagged;  // the gate nodes' clocks may have moved its times too far
+    $("syncflag").hidden = !flagged;
+    $("syncflag").textContent = flagged ? "⚠ " + run.sync.why : "";
     shownId = run.id;
   }
 
@@ -171,6 +174,7 @@
       } else li.appendChild(el("div", "t", "—"));
       if (run.voided) li.appendChild(el("div", "v", "void"));
       else if (run.status === "incomplete") li.appendChild(el("div", "v", "incomplete"));
+      else if (run.sync && run.sync.flagged) { li.classList.add("syncflag"); li.appendChild(el("div", "v", "⚠ sync")).title = run.sync.why; }
       strip.appendChild(li);
     });
     strip.scrollLeft = strip.scrollWidth;
@@ -189,6 +193,41 @@
       li.appendChild(el("span", "light"));
       li.appendChild(el("span", null, g.gate));
       li.appendChild(el("span", "state", st === "stuck" ? "STUCK — check the beam" : st));
+      if ((S.nodes || []).length) {  // with gate nodes, each gate's clock sync: a node's bound, or the Pi's own clock
+        var n = nodeOf(g), sync = li.appendChild(el("span", "sync"));
+        sync.textContent = !n ? "Pi clock" : n.state === "syncing" ? "syncing…" : n.state !== "ok" ? "no sync" : "±" + Math.round(n.sync_uncertainty_us) + " µs";
+        sync.title = n ? "clock sync of its node: its stamps are mapped onto the Pi's clock within this" : "stamped by the Pi itself: no clock sync";
+      }
+      ul.appendChild(li);
+    });
+  }
+
+  // The node whose beams a gate has (a gate on the Pi's GPIO has none).
+  function nodeOf(g) {
+    var beams = g.beams || [g.gate];
+    return (S.nodes || []).filter(function (n) { return n.beams.some(function (b) { return beams.indexOf(b) >= 0; }); })[0] || null;
+  }
+
+  var NODE_WORDS = { ok: "in sync", syncing: "syncing…", reconnecting: "LOST — reconnecting…", absent: "NOT CONNECTED", silent: "LOST — silent", refused: "REFUSED" };
+  function renderNodes() {
+    var ul = $("nodes"), nodes = S.connected ? S.nodes || [] : [];
+    ul.hidden = !nodes.length;
+    ul.textContent = "";
+    nodes.forEach(function (n) {
+      var li = el("li", "node " + n.state);
+      li.title = n.problem || "node " + (n.node || n.port);
+      li.appendChild(el("span", "light"));
+      li.appendChild(el("span", "nname", n.beams.join("/")));
+      var word = NODE_WORDS[n.state] || n.state;
+      if (n.state === "silent" && n.heard_s_ago != null) word += " " + Math.round(n.heard_s_ago) + " s";
+      if (n.state === "ok" && n.sync_uncertainty_us != null) word += " ±" + Math.round(n.sync_uncertainty_us) + " µs";
+      li.appendChild(el("span", "nstate", word));
+      var facts = [];
+      if (n.drift_ppm != null) facts.push((n.drift_ppm >= 0 ? "+" : "−") + Math.abs(n.drift_ppm).toFixed(1) + " ppm");
+      if (n.round_trip_ms != null) facts.push("rtt " + n.round_trip_ms.toFixed(n.round_trip_ms < 10 ? 2 : 0) + " ms");
+      if (n.buffer != null) facts.push("buffer " + n.buffer + (n.capacity ? "/" + n.capacity : ""));
+      facts.push(n.lines + " lines" + (n.bad_lines ? ", " + n.bad_lines + " bad" : ""));
+      li.appendChild(el("span", "nfacts", facts.join(" · ")));
       ul.appendChild(li);
     });
   }
@@ -439,6 +478,7 @@
     on("session", function () { refetch(); });
     on("armed", function (d) { S.armed = d.armed; renderHeader(); });
     on("fault", function (d) { S.faults = d.faults; renderFaults(); });
+    on("nodes", function (d) { S.nodes = d.nodes; renderGates(); renderNodes(); });
     on("queue", function (d) {
       var names = S.athletes || {}, unknown = false;
       S.queue = d.athletes.map(function (id) { if (!(id in names)) unknown = true; return { id: id, name: names[id] || "#" + id }; });

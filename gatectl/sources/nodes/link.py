@@ -101,6 +101,7 @@ class NodeLink:
         self.sync = ClockSync(self.settings.sync)
         self.last_beat: Beat | None = None
         self.heard_ns: int | None = None
+        self.lines = 0  # lines that passed their checksum and grammar
         self.bad_lines = 0
         self.repeats = 0
         self.refused: str | None = None  # why this node's edges are not taken (wrong node, protocol)
@@ -128,6 +129,7 @@ class NodeLink:
                 log.warning("node %s: bad line %r: %s (%d so far)", self.name, line[:100], exc, self.bad_lines)
             return []
         self.heard_ns = now_ns
+        self.lines += 1
         if isinstance(message, Hello):
             return self._hello(message)
         if self.hello is None or message.boot != self.hello.boot:
@@ -254,12 +256,16 @@ class NodeLink:
             "beams": list(self.beams),
             "firmware": self.hello.firmware if self.hello else None,
             "heard_s_ago": None if self.heard_ns is None else (now_ns - self.heard_ns) / NS_PER_S,
+            "synced": self.hello is not None and self.sync.map is not None and self.sync.exchanges >= self.settings.min_samples,
             "sync_uncertainty_us": None if self.sync.uncertainty_ns is None else self.sync.uncertainty_ns / 1000,
+            # The shortest of the last exchanges (the ones that place the clock): what the link can do at its best.
+            "round_trip_ms": min(s.round_trip_ns for s in self.sync.samples) / NS_PER_MS if self.sync.samples else None,
             "drift_ppm": None if self.sync.map is None else self.sync.map.drift_ppb / 1000,
             "unacked": beat.unacked if beat else None,
             "buffer": beat.ring_fill if beat else None,
             "capacity": self.hello.capacity if self.hello else None,
             "lost_at_node": beat.overflow if beat else 0,
+            "lines": self.lines,
             "bad_lines": self.bad_lines,
             "repeats": self.repeats,
             "refused": self.refused,
