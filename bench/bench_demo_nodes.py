@@ -12,15 +12,13 @@ Usage:  python bench/bench_demo_nodes.py [--seconds 180] [--seed 7]
 from __future__ import annotations
 
 import argparse
-import json
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_demo_interval import demo_runs
 
 
 def main() -> None:
@@ -28,21 +26,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=180.0, help="how long to let the demo run (default 180)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as folder:
-        demo = subprocess.Popen(
-            [sys.executable, "-m", "gatectl", "demo", "--nodes", "--port", str(port), "--db", str(Path(folder) / "demo.db"), "--seed", str(args.seed)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            time.sleep(args.seconds)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/runs?limit=1000", timeout=10) as response:
-                runs = [r for r in json.load(response)["runs"] if r["sync"] is not None and len(r["crossings"]) > 1]
-        finally:
-            demo.terminate()
-            demo.wait(timeout=30)
+    runs = [r for r in demo_runs(args.seconds, args.seed, "--nodes") if r["sync"] is not None and len(r["crossings"]) > 1]
     if not runs:
         sys.exit("the demo timed no run across gates: run it longer (--seconds)")
     gates = sorted({gate for r in runs for gate in r["sync"]["gates"]})

@@ -95,3 +95,31 @@ def log_in(page, base: str) -> None:
     page.fill("input[name=password]", DEMO_PIN)
     page.click("button.primary")
     page.wait_for_url("**/control")
+
+
+def serve_in_thread(app) -> str:
+    """Serve ``app`` from a daemon thread on a free port; its base URL."""
+    import socket
+    import threading
+
+    from gatectl.web import listen, serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), kwargs={"threads": 4}, daemon=True).start()
+    return f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def chromium_page(base: str, width: int, height: int, color_scheme: str = "light"):
+    """Debian's chromium with one page of that size, watched (``watch``): yields (page, seen), then closes."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": width, "height": height}, color_scheme=color_scheme).new_page()
+            yield page, watch(page, base)
+        finally:
+            browser.close()

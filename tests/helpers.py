@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import socket
+import time
 from dataclasses import replace
 
 from fakes import FakeGates, FakeSource
@@ -283,3 +284,12 @@ def page_error(response, status, words):
 def state_of(html: str) -> dict:
     match = re.search(r'<script id="state" type="application/json">(.*?)</script>', html, re.S)
     return json.loads(match.group(1))
+
+
+def wait_for(condition, timeout: float = 15.0):
+    """Poll ``condition`` (real time) until it gives something true; that, or fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return value

@@ -14,13 +14,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import app_config, free_port, set_pin
+from helpers import app_config, set_pin, wait_for
 
 import gatectl.sim.nodegates
 from gatectl.daemon.daemon import Daemon
@@ -127,14 +126,6 @@ def test_a_source_without_nodes_publishes_nothing():
 # Real nodes behind pseudo-terminals ------------------------------------------------------
 
 
-def wait_for(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
-
-
 @pytest.fixture
 def three_nodes(tmp_path):
     """M1's node talks but never gets enough sync exchanges; M2's and M3's sync. Runs are flagged above 10 µs."""
@@ -147,7 +138,7 @@ def three_nodes(tmp_path):
     daemon.start()
     try:
         set_pin(db_path)
-        wait_for(lambda: all(p.link.sync.exchanges >= 8 and p.link.last_beat is not None for p in syncing.ports + synced.ports))
+        wait_for(lambda: all(p.link.sync.exchanges >= 8 and p.link.last_beat is not None for p in syncing.ports + synced.ports), 20)
         yield create_app_for(db_path, daemon), source, nodes, db_path
     finally:
         daemon.stop()
@@ -179,7 +170,7 @@ def test_each_node_beam_has_its_clock_and_a_run_across_nodes_is_flagged(three_no
     client = app.test_client()
     assert [n["state"] for n in client.get("/api/live").get_json()["nodes"]] == ["syncing", "ok", "ok"]
     sprint_through(nodes[1:])
-    run = wait_for(lambda: next(iter(client.get("/api/live").get_json()["runs"]), None))
+    run = wait_for(lambda: next(iter(client.get("/api/live").get_json()["runs"]), None), 20)
     assert run["status"] == "complete" and run["unseen"] == ["M1"]
     sync = run["sync"]
     assert set(sync["gates"]) == {"M2", "M3"} and all(v > 0 for v in sync["gates"].values())
@@ -299,66 +290,54 @@ def _answers(base):
 
 @pytest.mark.browser
 def test_the_live_page_shows_each_node_and_a_flagged_run(three_nodes):
-    from browser import CHROMIUM, CHROMIUM_ARGS, shoot, wait_until, watch
-    from playwright.sync_api import sync_playwright
-
-    from gatectl.web import listen, serve
+    from browser import chromium_page, serve_in_thread, shoot, wait_until
 
     app, _, nodes, _ = three_nodes
-    port = free_port()
-    threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), kwargs={"threads": 4}, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="light").new_page()
-            seen = watch(page, base)
-            wait_for(lambda: page.goto(base + "/") is not None, timeout=10)
-            page.wait_for_selector("#nodes li.node", timeout=10_000)
-            rows = [page.inner_text(f"#nodes li:nth-child({i})") for i in (1, 2, 3)]
-            assert "M1" in rows[0] and "syncing…" in rows[0]
-            assert "in sync ±" in rows[1] and " µs" in rows[1] and "ppm" in rows[1] and "rtt" in rows[1] and "lines" in rows[1]
-            assert page.inner_text("#gates li:nth-child(1) .sync") == "syncing…"
-            assert page.inner_text("#gates li:nth-child(2) .sync").startswith("±")
-            sprint_through(nodes[1:])
-            page.wait_for_selector("#result:not([hidden])", timeout=15_000)
-            assert page.inner_text("#syncflag").startswith("⚠ Clock sync of the gate nodes (M2 ±")
-            assert page.locator("#strip li.syncflag").count() == 1
-            nodes[2].unplug()  # the stream tells the page at once
-            wait_until(page, "document.querySelector('#nodes li:nth-child(3)').classList.contains('reconnecting')", 10)
-            assert "LOST — reconnecting…" in page.inner_text("#nodes li:nth-child(3)")
-            assert page.inner_text("#gates li:nth-child(3) .sync") == "no sync"
-            shoot(page, "live-nodes-phone")
-            page.set_viewport_size({"width": 1920, "height": 1080})
-            shoot(page, "live-nodes-hdmi")
-            assert seen["errors"] == []
-        finally:
-            browser.close()
+    base = serve_in_thread(app)
+    with chromium_page(base, 390, 844) as (page, seen):
+        wait_for(lambda: page.goto(base + "/") is not None, timeout=10)
+        page.wait_for_selector("#nodes li.node", timeout=10_000)
+        rows = [page.inner_text(f"#nodes li:nth-child({i})") for i in (1, 2, 3)]
+        assert "M1" in rows[0] and "syncing…" in rows[0]
+        assert "in sync ±" in rows[1] and " µs" in rows[1] and "ppm" in rows[1] and "rtt" in rows[1] and "lines" in rows[1]
+        page.set_viewport_size({"width": 1920, "height": 1080})  # each gate's sync beside its light (a phone has it in the list)
+        assert page.inner_text("#gates li:nth-child(1) .sync") == "syncing…"
+        assert page.inner_text("#gates li:nth-child(2) .sync").startswith("±")
+        page.set_viewport_size({"width": 390, "height": 844})
+        sprint_through(nodes[1:])
+        page.wait_for_selector("#result:not([hidden])", timeout=15_000)
+        assert page.inner_text("#syncflag").startswith("⚠ Clock sync of the gate nodes (M2 ±")
+        assert page.locator("#strip li.syncflag").count() == 1
+        nodes[2].unplug()  # the stream tells the page at once
+        wait_until(page, "document.querySelector('#nodes li:nth-child(3)').classList.contains('reconnecting')", 10)
+        assert "LOST — reconnecting…" in page.inner_text("#nodes li:nth-child(3)")
+        shoot(page, "live-nodes-phone")
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        assert page.inner_text("#gates li:nth-child(3) .sync") == "no sync"
+        shoot(page, "live-nodes-hdmi")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(base + "/history/sessions/1")
+        assert page.inner_text(".runs .syncflag").startswith("sync ±") and "the 10 µs allowed" in page.inner_text(".runs td.status")
+        shoot(page, "history-syncflag-phone")
+        assert seen["errors"] == []
 
 
 @pytest.mark.browser
 def test_the_demo_with_nodes_on_the_live_page(demo_nodes):
-    from browser import CHROMIUM, CHROMIUM_ARGS, shoot, watch
-    from playwright.sync_api import sync_playwright
+    from browser import chromium_page, shoot
 
     base, _, _, demo = demo_nodes
     first_run(base, demo)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1920, "height": 1080}, color_scheme="dark").new_page()
-            seen = watch(page, base)
-            page.goto(base + "/")
-            page.wait_for_selector("#nodes li.node.ok", timeout=10_000)
-            assert page.locator("#nodes li.node.ok").count() == 3
-            assert page.locator("#gates .sync").count() == 3
-            shoot(page, "demo-nodes-hdmi")
-            page.set_viewport_size({"width": 390, "height": 844})
-            shoot(page, "demo-nodes-phone")
-            page.goto(base + "/check")
-            page.wait_for_selector("#nodes-table tbody tr", timeout=10_000)
-            assert page.locator("#nodes-table tr.node.ok").count() == 3
-            shoot(page, "demo-nodes-check-phone")
-            assert seen["errors"] == []
-        finally:
-            browser.close()
+    with chromium_page(base, 1920, 1080, "dark") as (page, seen):
+        page.goto(base + "/")
+        page.wait_for_selector("#nodes li.node.ok", timeout=10_000)
+        assert page.locator("#nodes li.node.ok").count() == 3
+        assert page.locator("#gates .sync").count() == 3
+        shoot(page, "demo-nodes-hdmi")
+        page.set_viewport_size({"width": 390, "height": 844})
+        shoot(page, "demo-nodes-phone")
+        page.goto(base + "/check")
+        page.wait_for_selector("#nodes-table tbody tr", timeout=10_000)
+        assert page.locator("#nodes-table tr.node.ok").count() == 3
+        shoot(page, "demo-nodes-check-phone")
+        assert seen["errors"] == []

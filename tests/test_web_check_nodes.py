@@ -6,11 +6,8 @@ the daemon's serial source; the third gate's node is not plugged in.
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-from helpers import app_config, free_port, set_pin
+from helpers import app_config, set_pin, wait_for
 
 from gatectl.cli.check import all_well, format_node
 from gatectl.daemon.daemon import Daemon
@@ -20,17 +17,9 @@ from gatectl.sources.nodes.serial import NodePort, SerialSource
 from gatectl.sources.nodes.status import NodeStatus, node_status
 from gatectl.store import Store
 from gatectl.timing.model import Layout
-from gatectl.web import create_app, listen, serve
+from gatectl.web import create_app
 
 FLY30 = Layout.parse("M1=0,M2=30,M3=60")
-
-
-def wait_for(condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return value
 
 
 @pytest.fixture
@@ -89,28 +78,19 @@ def test_node_status_reads_a_mixed_source_and_no_other(noded, tmp_path):
 
 @pytest.mark.browser
 def test_the_check_page_shows_each_node(noded):
-    from browser import CHROMIUM, CHROMIUM_ARGS, shoot, watch
-    from playwright.sync_api import sync_playwright
+    from browser import chromium_page, serve_in_thread, shoot
 
     app, _ = noded
-    port = free_port()
-    threading.Thread(target=serve, args=(app, listen("127.0.0.1", port)), kwargs={"threads": 4}, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="light").new_page()
-            seen = watch(page, base)
-            wait_for(lambda: page.goto(base + "/check") is not None, timeout=10)
-            page.wait_for_selector("#nodes-table tbody tr", timeout=10_000)
-            rows = [page.inner_text(f"#nodes-table tbody tr:nth-child({i})") for i in (1, 2, 3)]
-            assert "E661410400000000" in rows[0] and "connected" in rows[0]
-            assert "NOT CONNECTED" in rows[2] and page.locator("#nodes-table tr.node.bad").count() == 1
-            assert page.inner_text("#nodes") == "⚠ 1 of 3 gate node(s) to fix, above."
-            assert "the node of M3 is not connected" in page.inner_text("#check-summary")
-            shoot(page, "check-nodes-phone")
-            page.set_viewport_size({"width": 1920, "height": 1080})
-            shoot(page, "check-nodes-hdmi")
-            assert seen["errors"] == []
-        finally:
-            browser.close()
+    base = serve_in_thread(app)
+    with chromium_page(base, 390, 844) as (page, seen):
+        wait_for(lambda: page.goto(base + "/check") is not None, timeout=10)
+        page.wait_for_selector("#nodes-table tbody tr", timeout=10_000)
+        rows = [page.inner_text(f"#nodes-table tbody tr:nth-child({i})") for i in (1, 2, 3)]
+        assert "E661410400000000" in rows[0] and "connected" in rows[0]
+        assert "NOT CONNECTED" in rows[2] and page.locator("#nodes-table tr.node.bad").count() == 1
+        assert page.inner_text("#nodes") == "⚠ 1 of 3 gate node(s) to fix, above."
+        assert "the node of M3 is not connected" in page.inner_text("#check-summary")
+        shoot(page, "check-nodes-phone")
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        shoot(page, "check-nodes-hdmi")
+        assert seen["errors"] == []
