@@ -22,8 +22,8 @@ SILENT_S = 3.0  # a node beats every second: three missed and it is lost, though
 class NodeState(StrEnum):
     """Where a node is, in the order a dashboard worries about it."""
 
-    ABSENT = "absent"  # its port has never opened (not plugged in, wrong path)
-    RECONNECTING = "reconnecting"  # it was there and its port went away: opened again once a second
+    ABSENT = "absent"  # its port is closed and it was never heard (not plugged in, wrong path)
+    RECONNECTING = "reconnecting"  # it was heard, then its port went away: tried again once a second
     SILENT = "silent"  # its port is open but it has said nothing for SILENT_S (a radio out of range, a hung node)
     REFUSED = "refused"  # it speaks another protocol, or is another node than the config says
     SYNCING = "syncing"  # it talks, but its clock is not placed yet: its edges wait
