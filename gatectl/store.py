@@ -611,6 +611,10 @@ class Store:
                 f"update runs set {columns} where id = ? or id = (select source_id from runs where id = ?)", [*changes.values(), run_id, run_id]
             )
 
+    def runs_of_correction(self, session_id: int, correction_id: int) -> list[RunView]:
+        """The runs shown now whose history names the correction (the ones it made or changed, or that an undo gave back)."""
+        return self._run_rows("r.session_id = ? and exists (select 1 from json_each(r.history) where value = ?)", [session_id, correction_id])
+
     def is_corrected(self, run_id: int) -> bool:
         """Whether corrections made the run (rather than assembly)."""
         row = self.db.execute("select corrected from runs where id = ?", [run_id]).fetchone()

@@ -66,7 +66,7 @@ def test_drop_crossing_sets_it_aside_and_the_run_keeps_its_fly_time():
     ]
     aside, run = done.runs
     assert (run.source, run.changed, run.reshaped, run.history) == (0, True, True, (1,))
-    assert (aside.source, aside.run.number, aside.history) == (None, 2, (1,))
+    assert (aside.source, aside.run.number, aside.history) == (None, 1, (1,))  # the number of the run it left
     result = report(run.run, FLYING)  # the same results code as any run's
     assert (result.fly.time_ns, result.unseen) == (3 * S, ("M1",))
     assert done.verdicts[0].applied
@@ -129,7 +129,7 @@ def test_split_a_run_in_two():
         (RunStatus.INCOMPLETE, [("M1", 0), ("M2", 4)], CORRECTED),
         (RunStatus.COMPLETE, [("M1", 6), ("M2", 10), ("M3", 13)], CORRECTED),
     ]
-    assert [(r.source, r.run.number, r.history) for r in done.runs] == [(0, 1, (1,)), (None, 2, (1,))]
+    assert [(r.source, r.run.number, r.history) for r in done.runs] == [(0, 1, (1,)), (None, 1, (1,))]
 
 
 def test_split_off_a_single_crossing_sets_it_aside():

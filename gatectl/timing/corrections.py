@@ -263,7 +263,6 @@ class _Fold:
         self.span = span
         self.order = {g.name: k for k, g in enumerate(layout.gates)}
         self.work = [_Work(list(r.crossings), r, k) for k, r in enumerate(runs)]
-        self.numbers = max((r.number for r in runs), default=0)
 
     def find(self, ref: CrossingRef) -> _Work:
         for work in self.work:
@@ -304,7 +303,7 @@ class _Fold:
                 raise CorrectionError(f"{_capital(describe_ref(change.crossing))} is not in a run: it is already set aside.")
             work.crossings.remove(crossing)
             work.reshaped = True
-            return [work, self._new([crossing], REMOVED, [])]
+            return [work, self._new(work, [crossing], REMOVED, [])]
         if isinstance(change, AttachCrossing):
             lone, work = self.find(change.crossing), self.find(change.to)
             if len(lone.crossings) != 1:
@@ -324,7 +323,7 @@ class _Fold:
             work.reshaped = True
             if len(work.crossings) == 1:
                 work.reason = SPLIT_OFF
-            return [work, self._new(rest, SPLIT_OFF, work.history)]
+            return [work, self._new(work, rest, SPLIT_OFF, work.history)]
         if isinstance(change, MergeRuns):
             first, second = self.find(change.first), self.find(change.second)
             if first is second:
@@ -364,10 +363,13 @@ class _Fold:
             keep.athlete_set, keep.athlete_id = True, gone.athlete_id
         self.work.remove(gone)
 
-    def _new(self, crossings: list[Crossing], reason: str, history: list[int]) -> _Work:
-        """A run the corrections made (numbered after every other), with the history it comes from."""
-        self.numbers += 1
-        run = Run(self.numbers, tuple(crossings), RunStatus.REJECTED)
+    def _new(self, origin: _Work, crossings: list[Crossing], reason: str, history: list[int]) -> _Work:
+        """A run the corrections made out of ``origin``'s crossings, with the history it comes from.
+
+        It has ``origin``'s number: a number after every other run's would change once assembly
+        (live, or a recompute) has decided more runs.
+        """
+        run = Run(origin.run.number, tuple(crossings), RunStatus.REJECTED)
         work = _Work(crossings, run, None, reshaped=True, reason=reason, history=list(history))
         self.work.append(work)
         return work
