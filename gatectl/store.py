@@ -59,6 +59,7 @@ from gatectl.timing.corrections import (
     Corrected,
     Correction,
     CorrectionError,
+    CrossingRef,
     apply_corrections,
     change_from_payload,
     change_payload,
@@ -610,6 +611,34 @@ class Store:
             self.db.execute(
                 f"update runs set {columns} where id = ? or id = (select source_id from runs where id = ?)", [*changes.values(), run_id, run_id]
             )
+
+    def correction(self, correction_id: int) -> dict:
+        """One correction as stored (``correction_rows``)."""
+        row = self.db.execute("select session_id from corrections where id = ?", [correction_id]).fetchone()
+        if row is None:
+            raise StoreError(f"There is no correction {correction_id}.")
+        return self.correction_rows(row[0], [correction_id])[0]
+
+    def run_history(self, run_id: int) -> list[int]:
+        """The ids of the corrections about a run, in order."""
+        row = self.db.execute("select history from runs where id = ?", [run_id]).fetchone()
+        return json.loads(row[0]) if row and row[0] else []
+
+    def crossing_ref(self, session_id: int, gate: str, t_ns: int) -> CrossingRef | None:
+        """How a correction names the session's crossing at ``gate`` and ``t_ns`` (None: there is none)."""
+        row = self.db.execute(
+            "select edges_from_ns from crossings where session_id = ? and gate = ? and t_ns = ? limit 1", [session_id, gate, t_ns]
+        ).fetchone()
+        if row is None:
+            return None
+        return CrossingRef(gate, t_ns if row[0] is None else row[0], t_ns)
+
+    def run_with_crossing(self, session_id: int, gate: str, t_ns: int) -> RunView | None:
+        """The run shown now that holds the crossing (a crossing set aside: its own entry), or None."""
+        rows = self._run_rows(
+            "r.session_id = ? and exists (select 1 from json_each(r.crossings) where key = ? and value = ?)", [session_id, gate, t_ns], 1
+        )
+        return rows[0] if rows else None
 
     def runs_of_correction(self, session_id: int, correction_id: int) -> list[RunView]:
         """The runs shown now whose history names the correction (the ones it made or changed, or that an undo gave back)."""
