@@ -3,7 +3,9 @@
 ``edges`` is the append-only raw log; everything else about a session
 (``crossings``, ``runs``, ``anomalies``) is derived from it and can be rebuilt
 with ``recompute``, which keeps what people decided about runs (the athlete a
-run belongs to, a void and its reason, the workout rep it was).
+run belongs to, a void and its reason, the workout rep it was). The coach's
+``corrections`` are kept beside the raw log and folded over the rebuilt runs
+again (``correct``, ``timing.corrections``).
 
 A track session (``lap_gate`` and ``lap_m`` set) times lap reps on one gate;
 the coach's arms and goes are kept in ``session_events`` so that its reps

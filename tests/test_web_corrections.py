@@ -105,6 +105,22 @@ def test_corrections_survive_recompute_through_the_api(coach, flying, db_path, d
     with Store(db_path) as store:
         store.recompute(flying)
     assert coach.get(f"/api/runs?session={flying}").get_json()["runs"] == before
+    (entry,) = coach.get(f"/api/sessions/{flying}/corrections").get_json()["corrections"]
+    assert (entry["kind"], entry["applied"], entry["note"]) == ("drop-crossing", True, None)
+
+
+def test_a_correction_that_no_longer_applies_is_listed_with_the_session(coach, flying, db_path, daemon):
+    (run,) = complete(coach, flying)
+    m1 = opened(coach, run["id"])["crossings"][0]["key"]
+    post(coach, f"/api/runs/{run['id']}/corrections", {"kind": "drop-crossing", "crossing": m1})
+    daemon.stop()
+    with Store(db_path) as store:  # as if a new detection no longer saw that crossing
+        store.db.execute("delete from edges where session_id = ? and beam = 'M1' and t_ns >= ?", [flying, int(m1.split("@")[1]) - 10**8])
+        store.db.conn.commit()
+        store.recompute(flying)
+    (entry,) = coach.get(f"/api/sessions/{flying}/corrections").get_json()["corrections"]
+    assert entry["applied"] is False and entry["note"].startswith("There is no longer the M1 crossing at")
+    assert error(coach.get("/api/sessions/999/corrections"), 404) == "There is no session 999."
 
 
 @pytest.mark.parametrize(

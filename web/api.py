@@ -147,6 +147,14 @@ def session(session_id: int):
     return {**store.session(session_id), "runs": store.runs(session_id=session_id)}
 
 
+@bp.get("/sessions/<int:session_id>/corrections")
+def session_corrections(session_id: int):
+    """Every correction of the session, in order, with what became of it (applied, undone, or why not)."""
+    store = get_store()
+    store.session(session_id)
+    return {"corrections": corrections.session_corrections(store, session_id)}
+
+
 @bp.post("/sessions")
 @coach_required
 def new_session():

@@ -129,14 +129,18 @@ def run_corrections(store: Store, run_id: int) -> RunCorrections:
 
 def _history(store: Store, run: RunView) -> tuple[HistoryEntry, ...]:
     ids = store.run_history(run.id)
-    if not ids:
-        return ()
-    earlier = {c.id: c for c in store.corrections(run.session)}
+    return session_corrections(store, run.session, ids) if ids else ()
+
+
+def session_corrections(store: Store, session_id: int, ids: list[int] | None = None) -> tuple[HistoryEntry, ...]:
+    """The session's corrections (``ids``: only those), in order, each with what became of it: one that no
+    longer applies (its crossing is gone after a recompute) is in no run's history, only here."""
+    earlier = {c.id: c for c in store.corrections(session_id)}
     return tuple(
         HistoryEntry(
             row["id"], row["kind"], describe(earlier[row["id"]].change, earlier), row["who"], row["made_at"], row["applied"], row["undone_by"], row["note"]
         )
-        for row in store.correction_rows(run.session, ids)
+        for row in store.correction_rows(session_id, ids)
     )
 
 
