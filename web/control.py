@@ -39,7 +39,8 @@ def _page(form=None, error: GatectlError | None = None, error_at: str | None = N
         runs = store.runs(session_id=live.session_id, statuses=("complete", "incomplete"), limit=RECENT_RUNS)
         layout = live.layout
     athletes = store.athletes()
-    panels = {r.id: corrections.run_corrections(store, r.id) for r in runs or []}  # each run opened for correction
+    every = store.runs(session_id=live.session_id) if live is not None and runs else []  # once for all the panels
+    panels = {r.id: corrections.run_corrections(store, r.id, every) for r in runs or []}  # each run opened for correction
     names = {a["id"]: a["name"] for a in store.athletes(include_archived=True)}
     queue = [{"position": i, "id": a, "name": names.get(a, f"#{a}")} for i, a in enumerate(live.queue if live is not None else ())]
     return render_template(

@@ -11,7 +11,7 @@ naming the field, or ``CorrectionError``s: a 400 with the sentence.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -106,12 +106,13 @@ def _key(gate: str, t_ns: int) -> str:
     return f"{gate}@{t_ns}"
 
 
-def run_corrections(store: Store, run_id: int) -> RunCorrections:
-    """The run ``run_id`` opened for correction."""
+def run_corrections(store: Store, run_id: int, session: Sequence[RunView] | None = None) -> RunCorrections:
+    """The run ``run_id`` opened for correction; ``session``: its session's runs, newest first, when the caller has them."""
     run = store.run(run_id)
     start = min(run.crossings.values(), default=0)
     crossings = tuple(CrossingView(_key(g, t), g, t, t - start, run.id) for g, t in sorted(run.crossings.items(), key=lambda c: c[1]))
-    session = store.runs(session_id=run.session)
+    if session is None:
+        session = store.runs(session_id=run.session)
     end = max(run.crossings.values(), default=0)
     nearby = tuple(
         CrossingView(_key(g, t), g, t, t - start, other.id, other.reason)

@@ -33,6 +33,7 @@ follows from the gates it has; its results come from ``report`` like any run's.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -263,16 +264,28 @@ class _Fold:
         self.span = span
         self.order = {g.name: k for k, g in enumerate(layout.gates)}
         self.work = [_Work(list(r.crossings), r, k) for k, r in enumerate(runs)]
+        # Each gate's crossings by the first edge of their passage, and the run each is in now:
+        # a correction finds its crossing by bisection, not by reading every run.
+        self.owner: dict[Crossing, _Work] = {c: w for w in self.work for c in w.crossings}
+        passages: dict[str, list[tuple[int, int, Crossing]]] = {}
+        for crossing in self.owner:
+            passages.setdefault(crossing.gate, []).append((*span(crossing), crossing))
+        self.passages = {gate: sorted(spans, key=lambda p: (p[0], p[1])) for gate, spans in passages.items()}
+        self.firsts = {gate: [p[0] for p in spans] for gate, spans in self.passages.items()}
 
-    def find(self, ref: CrossingRef) -> _Work:
-        for work in self.work:
-            for crossing in work.crossings:
-                if ref.names(crossing, self.span):
-                    return work
+    def locate(self, ref: CrossingRef) -> tuple[_Work, Crossing]:
+        """The run the crossing is in now, and the crossing; ``CorrectionError`` if it is gone."""
+        spans = self.passages.get(ref.gate, [])
+        k = bisect.bisect_right(self.firsts.get(ref.gate, []), ref.edge_ns) - 1
+        if k >= 0 and spans[k][0] <= ref.edge_ns <= spans[k][1]:  # passages at one gate do not overlap: the usual case
+            return self.owner[spans[k][2]], spans[k][2]
+        for first, last, crossing in spans:  # crossings made up by a caller may overlap: read them all
+            if first <= ref.edge_ns <= last:
+                return self.owner[crossing], crossing
         raise CorrectionError(f"There is no longer {describe_ref(ref)} in this session (a recompute changed it?).")
 
-    def crossing(self, work: _Work, ref: CrossingRef) -> Crossing:
-        return next(c for c in work.crossings if ref.names(c, self.span))
+    def find(self, ref: CrossingRef) -> _Work:
+        return self.locate(ref)[0]
 
     def touched(self, correction: Correction, corrections: Mapping[int, Correction]) -> list[_Work]:
         """The runs a correction is about (an undo: its target's), as far as they can still be found."""
@@ -297,8 +310,7 @@ class _Fold:
     def apply(self, change: Change) -> list[_Work]:
         """Apply ``change`` (``CorrectionError`` if it cannot be); the runs it made or changed."""
         if isinstance(change, DropCrossing):
-            work = self.find(change.crossing)
-            crossing = self.crossing(work, change.crossing)
+            work, crossing = self.locate(change.crossing)
             if len(work.crossings) == 1:
                 raise CorrectionError(f"{_capital(describe_ref(change.crossing))} is not in a run: it is already set aside.")
             work.crossings.remove(crossing)
@@ -313,8 +325,7 @@ class _Fold:
             self._join(work, lone)
             return [work]
         if isinstance(change, SplitRun):
-            work = self.find(change.at)
-            crossing = self.crossing(work, change.at)
+            work, crossing = self.locate(change.at)
             at = work.crossings.index(crossing)
             if at == 0:
                 raise CorrectionError(f"{_capital(describe_ref(change.at))} starts its run: there is nothing before it to split off.")
@@ -356,6 +367,8 @@ class _Fold:
                     "a run goes through the gates in order."
                 )
         keep.crossings[:] = both
+        for crossing in gone.crossings:
+            self.owner[crossing] = keep
         keep.reshaped = True
         keep.reason = None
         keep.history += [k for k in gone.history if k not in keep.history]
@@ -371,6 +384,8 @@ class _Fold:
         """
         run = Run(origin.run.number, tuple(crossings), RunStatus.REJECTED)
         work = _Work(crossings, run, None, reshaped=True, reason=reason, history=list(history))
+        for crossing in crossings:
+            self.owner[crossing] = work
         self.work.append(work)
         return work
 
