@@ -727,9 +727,10 @@ class Store:
         before = {row["crossings"]: row for row in self.db["runs"].rows_where("session_id = ? and corrected = 1", [session_id])}
         self.db.execute("delete from runs where session_id = ? and corrected = 1", [session_id])
         shown = {r.source: r for r in done.runs if not r.changed and r.source is not None}
-        self.db.conn.executemany(
+        marks = [(int(k not in shown), json.dumps(shown[k].history) if k in shown and shown[k].history else None, row) for k, row in enumerate(rows)]
+        self.db.conn.executemany(  # only the rows whose mark changes: most of a session's runs are never corrected
             "update runs set replaced = ?, history = ? where id = ?",
-            [(int(k not in shown), json.dumps(shown[k].history) if k in shown and shown[k].history else None, row["id"]) for k, row in enumerate(rows)],
+            [(replaced, history, row["id"]) for replaced, history, row in marks if (replaced, history) != (row["replaced"], row["history"])],
         )
         inserts = []
         for fixed in (r for r in done.runs if r.changed):
