@@ -2,6 +2,8 @@
 
 import pytest
 from helpers import S
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gatectl.timing.corrections import (
     CORRECTED,
@@ -288,3 +290,51 @@ def test_describe_for_the_history():
     assert describe(SetAthlete(ref(M2), None)) == "athlete cleared"
     assert describe(Undo(1), made) == "undid “M1 crossing removed”"
     assert describe(Undo(9), made) == "undid correction 9"
+
+
+# Properties: whatever the coach does, no crossing is lost or doubled, and undoing everything gives assembly back.
+
+CROSSINGS = [at(g, t) for g, t in [("M1", 0), ("M2", 4), ("M3", 7), ("M1", 2.5), ("M1", 20), ("M2", 24), ("M3", 27.1), ("M2", 30)]]
+ASSEMBLED = [
+    Run(1, tuple(CROSSINGS[:3]), RunStatus.COMPLETE), Run(2, (CROSSINGS[3],), RunStatus.REJECTED, "lone"),
+    Run(3, tuple(CROSSINGS[4:7]), RunStatus.COMPLETE), Run(4, (CROSSINGS[7],), RunStatus.REJECTED, "orphan"),
+]  # fmt: skip
+REFS = [ref(c) for c in CROSSINGS]
+
+
+@st.composite
+def changes(draw, undos=True):
+    made = []
+    for k in range(1, draw(st.integers(0, 12)) + 1):
+        one, two = draw(st.sampled_from(REFS)), draw(st.sampled_from(REFS))
+        change = draw(st.sampled_from([
+            DropCrossing(one), AttachCrossing(one, two), SplitRun(one), MergeRuns(one, two), SetAthlete(one, k, None),
+            *([Undo(draw(st.integers(1, max(1, k - 1))))] if undos else []),
+        ]))  # fmt: skip
+        made.append(Correction(k, change, "coach", ""))
+    return made
+
+
+@given(changes())
+@settings(max_examples=300, deadline=None)
+def test_no_crossing_is_lost_or_doubled(corrections):
+    done = apply_corrections(ASSEMBLED, corrections, FLYING)
+    kept = sorted((c.gate, c.t_ns) for r in done.runs for c in r.run.crossings)
+    assert kept == sorted((c.gate, c.t_ns) for c in CROSSINGS)
+    assert [v.id for v in done.verdicts] == [c.id for c in corrections]
+    for r in done.runs:
+        gates = [FLYING.gates.index(FLYING.gate(c.gate)) for c in r.run.crossings]
+        assert gates == sorted(set(gates))  # through the gates in order, each once
+        assert (len(gates) == 1) == (r.run.status is RunStatus.REJECTED)
+        if not r.changed:
+            assert r.run == ASSEMBLED[r.source]
+
+
+@given(changes(undos=False))
+@settings(max_examples=200, deadline=None)
+def test_undoing_every_correction_gives_the_assembled_runs(corrections):
+    undos = [Correction(len(corrections) + k, Undo(c.id), "coach", "") for k, c in enumerate(corrections, 1)]
+    done = apply_corrections(ASSEMBLED, [*corrections, *undos], FLYING)
+    assert [r.run for r in done.runs] == ASSEMBLED
+    assert not any(r.changed for r in done.runs)
+    assert all(v.undone_by == len(corrections) + k for k, v in enumerate(done.verdicts[: len(corrections)], 1))
