@@ -3,7 +3,9 @@
 ``edges`` is the append-only raw log; everything else about a session
 (``crossings``, ``runs``, ``anomalies``) is derived from it and can be rebuilt
 with ``recompute``, which keeps what people decided about runs (the athlete a
-run belongs to, a void and its reason, the workout rep it was).
+run belongs to, a void and its reason, the workout rep it was). The coach's
+``corrections`` are kept beside the raw log and folded over the rebuilt runs
+again (``correct``, ``timing.corrections``).
 
 A track session (``lap_gate`` and ``lap_m`` set) times lap reps on one gate;
 the coach's arms and goes are kept in ``session_events`` so that its reps
@@ -54,6 +56,16 @@ from gatectl.coaching.quality import check_pace
 from gatectl.errors import StoreError
 from gatectl.jsonable import jsonable
 from gatectl.limits import check_name
+from gatectl.timing.corrections import (
+    Change,
+    Corrected,
+    Correction,
+    CorrectionError,
+    CrossingRef,
+    apply_corrections,
+    change_from_payload,
+    change_payload,
+)
 from gatectl.timing.model import Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
 from gatectl.timing.pipeline import TimingResult, time_edges
 from gatectl.timing.results import RunSync, RunView, report
@@ -203,6 +215,28 @@ def m003_ambiguous_runs(db: Database) -> None:
 def m004_resume(db: Database) -> None:
     """A session the daemon has open names its boot: a restart after a crash carries on with it."""
     db.table("sessions").add_column("daemon_boot", str)  # /proc/sys/kernel/random/boot_id while a daemon has it open
+
+
+@migrations()
+def m005_corrections(db: Database) -> None:
+    """The coach's corrections of runs, kept beside the raw log and applied in order (``timing.corrections``).
+
+    ``applied``, ``undone_by`` and ``note`` (why one no longer applies) are what the last fold made of each.
+    A run the corrections changed stays in ``runs`` as assembly gave it, ``replaced``; the corrected run is a
+    row of its own (``corrected``), carrying on ``source_id``; ``history`` lists the corrections about a run.
+    """
+    db.table("corrections").create(
+        {"id": int, "session_id": int, "kind": str, "payload": str, "who": str, "made_at": str, "undone_by": int, "applied": int, "note": str},
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "kind", "payload", "who", "made_at", "applied"},
+        defaults={"applied": 1},
+    )
+    db.table("corrections").create_index(["session_id", "id"])
+    db.table("runs").add_column("corrected", int, not_null_default=0)
+    db.table("runs").add_column("replaced", int, not_null_default=0)
+    db.table("runs").add_column("source_id", int)
+    db.table("runs").add_column("history", str)  # JSON list of correction ids
 
 
 @migrations()
@@ -359,7 +393,7 @@ class Store:
 
     def sessions(self) -> list[dict]:
         return list(self.db.query(
-            "select s.*, (select count(*) from runs r where r.session_id = s.id and r.status = 'complete' and not r.voided) as complete_runs"
+            "select s.*, (select count(*) from runs r where r.session_id = s.id and r.status = 'complete' and not r.voided and not r.replaced) as complete_runs"
             " from sessions s order by s.id desc"
         ))
 
@@ -513,7 +547,7 @@ class Store:
         """
         layout = self.layout(session_id)
         kept: dict[tuple, dict] = {}
-        for row in self.db["runs"].rows_where("session_id = ?", [session_id], order_by="id"):
+        for row in self.db["runs"].rows_where("session_id = ? and corrected = 0", [session_id], order_by="id"):
             kept.setdefault((row["started_ns"], row["status"]), row)
         track = self.track(session_id)
         edges = cast("list[Edge]", self._edge_rows(session_id))  # rows shaped like Edge: the core unpacks edges as tuples
@@ -526,8 +560,9 @@ class Store:
             result = time_laps(edges, self.lap_commands(session_id), track.timing(layout))
             runs = result.reps
         with self.db.atomic():
-            for table in ("crossings", "runs", "anomalies"):
+            for table in ("crossings", "anomalies"):
                 self.db.execute(f"delete from {table} where session_id = ?", [session_id])
+            self.db.execute("delete from runs where session_id = ? and corrected = 0", [session_id])
             self._insert_crossings(session_id, result.crossings)
             self._insert_anomalies(session_id, result.anomalies)
             limit_ns, log = self.session(session_id)["sync_limit_ns"], self.sync_log(session_id)
@@ -538,7 +573,12 @@ class Store:
             # Runs keeping their id go in first, so a new run's fresh id cannot take one of theirs.
             rows.sort(key=lambda row: row[0] is None)
             self.db.conn.executemany(_INSERT_RUN, rows)
-        return {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(runs), "anomalies": len(result.anomalies)}
+            corrected = self._apply_corrections(session_id) if track is None else None
+        counts = {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(runs), "anomalies": len(result.anomalies)}
+        if corrected is not None and corrected.verdicts:
+            counts["corrections"] = len(corrected.verdicts)
+            counts["not_applied"] = sum(1 for v in corrected.verdicts if not v.applied and v.undone_by is None)
+        return counts
 
     def reconcile(self, session_id: int, events: Iterable[object]) -> StoredAhead:
         """At a restart: store what a rebuild from the raw log derived and the store lacks (the daemon died
@@ -548,7 +588,7 @@ class Store:
         events = list(events)
         crossings = {(g, t) for g, t in self.db.execute("select gate, t_ns from crossings where session_id = ?", [session_id])}
         anomalies = {tuple(r) for r in self.db.execute("select source, t_ns, reason from anomalies where session_id = ?", [session_id])}
-        runs = {(r["started_ns"], r["status"]): r["id"] for r in self.db["runs"].rows_where("session_id = ?", [session_id])}
+        runs = {(r["started_ns"], r["status"]): r["id"] for r in self.db["runs"].rows_where("session_id = ? and corrected = 0", [session_id])}
         new: list[object] = []
         for event in events:
             if isinstance(event, Crossing):
@@ -572,6 +612,8 @@ class Store:
     def run(self, run_id: int) -> RunView:
         rows = self._run_rows("r.id = ?", [run_id])
         if not rows:
+            if self.db.execute("select 1 from runs where id = ? and replaced", [run_id]).fetchone():
+                raise StoreError(f"Run {run_id} was changed by a correction: open the run that carries it on from its session.")
             raise StoreError(f"There is no run {run_id}.")
         return rows[0]
 
@@ -594,7 +636,7 @@ class Store:
         sql = (
             "select r.*, a.name as athlete, s.sync_limit_ns from runs r left join athletes a on a.id = r.athlete_id "
             "join sessions s on s.id = r.session_id "
-            f"where {where} order by r.started_ns desc, r.id desc" + (f" limit {int(limit)}" if limit else "")
+            f"where r.replaced = 0 and {where} order by r.started_ns desc, r.id desc" + (f" limit {int(limit)}" if limit else "")
         )
         layouts: dict[int, Layout] = {}
         paces: dict[int | None, dict[float, int]] = {None: {}}
@@ -607,25 +649,176 @@ class Store:
         return rows
 
     def assign_run(self, run_id: int, athlete_id: int | None) -> None:
-        self.run(run_id)
+        """Who ran the run. A corrected run's athlete comes from its corrections (``SetAthlete``)."""
+        run = self.run(run_id)
         if athlete_id is not None:
             self.athlete(athlete_id)
+        if self.is_corrected(run_id):
+            raise StoreError(f"Run {run.number} was corrected: say who ran it with a set-athlete correction.")
         self.db.table("runs").update(run_id, {"athlete_id": athlete_id})
 
     def void_run(self, run_id: int, reason: str) -> None:
         if not reason.strip():
             raise StoreError("Say why the run is voided (e.g. 'false start', 'wrong athlete').")
         self.run(run_id)
-        self.db.table("runs").update(run_id, {"voided": 1, "void_reason": reason.strip()})
+        self._update_run(run_id, {"voided": 1, "void_reason": reason.strip()})
 
     def unvoid_run(self, run_id: int) -> None:
         self.run(run_id)
-        self.db.table("runs").update(run_id, {"voided": 0, "void_reason": None})
+        self._update_run(run_id, {"voided": 0, "void_reason": None})
 
     def set_run_rep(self, run_id: int, set_no: int | None, rep_no: int | None) -> None:
         """Label a run with the workout rep it was (set and rep numbers)."""
         self.run(run_id)
-        self.db.table("runs").update(run_id, {"set_no": set_no, "rep_no": rep_no})
+        self._update_run(run_id, {"set_no": set_no, "rep_no": rep_no})
+
+    def _update_run(self, run_id: int, changes: dict) -> None:
+        """Change a run; a corrected run's source too, so a fold of the corrections keeps the change."""
+        columns = ", ".join(f"{name} = ?" for name in changes)
+        with self._writing():
+            self.db.execute(
+                f"update runs set {columns} where id = ? or id = (select source_id from runs where id = ?)", [*changes.values(), run_id, run_id]
+            )
+
+    def correction(self, correction_id: int) -> dict:
+        """One correction as stored (``correction_rows``)."""
+        row = self.db.execute("select session_id from corrections where id = ?", [correction_id]).fetchone()
+        if row is None:
+            raise StoreError(f"There is no correction {correction_id}.")
+        return self.correction_rows(row[0], [correction_id])[0]
+
+    def run_history(self, run_id: int) -> list[int]:
+        """The ids of the corrections about a run, in order."""
+        row = self.db.execute("select history from runs where id = ?", [run_id]).fetchone()
+        return json.loads(row[0]) if row and row[0] else []
+
+    def crossing_ref(self, session_id: int, gate: str, t_ns: int) -> CrossingRef | None:
+        """How a correction names the session's crossing at ``gate`` and ``t_ns`` (None: there is none)."""
+        row = self.db.execute(
+            "select edges_from_ns from crossings where session_id = ? and gate = ? and t_ns = ? limit 1", [session_id, gate, t_ns]
+        ).fetchone()
+        if row is None:
+            return None
+        return CrossingRef(gate, t_ns if row[0] is None else row[0], t_ns)
+
+    def run_with_crossing(self, session_id: int, gate: str, t_ns: int) -> RunView | None:
+        """The run shown now that holds the crossing (a crossing set aside: its own entry), or None."""
+        rows = self._run_rows(
+            "r.session_id = ? and exists (select 1 from json_each(r.crossings) where key = ? and value = ?)", [session_id, gate, t_ns], 1
+        )
+        return rows[0] if rows else None
+
+    def runs_of_correction(self, session_id: int, correction_id: int) -> list[RunView]:
+        """The runs shown now whose history names the correction (the ones it made or changed, or that an undo gave back)."""
+        return self._run_rows("r.session_id = ? and exists (select 1 from json_each(r.history) where value = ?)", [session_id, correction_id])
+
+    def is_corrected(self, run_id: int) -> bool:
+        """Whether corrections made the run (rather than assembly)."""
+        row = self.db.execute("select corrected from runs where id = ?", [run_id]).fetchone()
+        return bool(row and row[0])
+
+    # Corrections ----------------------------------------------------------------
+
+    def corrections(self, session_id: int) -> list[Correction]:
+        """The session's corrections, in the order they were made."""
+        return [
+            Correction(row["id"], change_from_payload(row["kind"], json.loads(row["payload"])), row["who"], row["made_at"])
+            for row in self.db["corrections"].rows_where("session_id = ?", [session_id], order_by="id")
+        ]
+
+    def correction_rows(self, session_id: int, ids: Sequence[int] | None = None) -> list[dict]:
+        """The session's corrections as stored (``ids``: only those), with what the last fold made of them."""
+        where, params = "session_id = ?", [session_id]
+        if ids is not None:
+            where += f" and id in ({', '.join('?' * len(ids))})"
+            params += list(ids)
+        return [
+            {**row, "payload": json.loads(row["payload"]), "applied": bool(row["applied"])}
+            for row in self.db["corrections"].rows_where(where, params, order_by="id")
+        ]
+
+    def correct(self, session_id: int, change: Change, who: str, made_at: datetime | None = None) -> tuple[int, Corrected]:
+        """Keep a correction and apply the session's corrections again; its id and the runs after it.
+
+        ``CorrectionError`` (nothing kept) if it does not apply to the runs as they are.
+        """
+        if self.track(session_id) is not None:
+            raise CorrectionError(f"Session {session_id} times lap reps on one gate: corrections are for runs through the gates.")
+        made = (made_at or datetime.now().astimezone()).isoformat(timespec="seconds")
+        with self._writing():
+            correction_id = self.db.conn.execute(
+                "insert into corrections (session_id, kind, payload, who, made_at, applied) values (?, ?, ?, ?, ?, 1)",
+                [session_id, change.KIND.value, json.dumps(change_payload(change)), who, made],
+            ).lastrowid
+            assert correction_id is not None  # an insert sets it
+            done = self._apply_corrections(session_id)
+            assert done is not None  # the session has a correction now
+            verdict = next(v for v in done.verdicts if v.id == correction_id)
+            if not verdict.applied:
+                raise CorrectionError(verdict.reason or "The correction does not apply.")  # rolled back: nothing kept
+        return correction_id, done
+
+    def _assembled(self, session_id: int) -> tuple[list[dict], list[Run], dict[tuple[str, int], tuple[int, int]]]:
+        """The assembly's runs (rows and values, in the order they started) and each crossing's first and last raw edge."""
+        layout = self.layout(session_id)
+        rows = list(self.db.query("select * from runs where session_id = ? and corrected = 0 order by started_ns, number, id", [session_id]))
+        runs = [
+            Run(
+                row["number"], tuple(sorted((Crossing(g, t, layout.method) for g, t in json.loads(row["crossings"]).items()), key=lambda c: c.t_ns)),
+                RunStatus(row["status"]), row["reason"], bool(row["ambiguous"]),
+            )
+            for row in rows
+        ]  # fmt: skip
+        spans = {
+            (gate, t_ns): (first, last)
+            for gate, t_ns, first, last in self.db.execute(
+                "select gate, t_ns, edges_from_ns, edges_to_ns from crossings where session_id = ? and edges_from_ns is not null", [session_id]
+            )
+        }
+        return rows, runs, spans
+
+    def _apply_corrections(self, session_id: int) -> Corrected | None:
+        """Fold the session's corrections over the assembly's runs and store the runs they give (in a transaction).
+
+        A corrected run keeps the id, void and workout rep of the corrected run with the same crossings
+        before (else its source's), and its source's athlete unless a correction says who ran it.
+        None when the session has no corrections and nothing corrected: nothing to do.
+        """
+        corrections = self.corrections(session_id)
+        touched = self.db.execute("select 1 from runs where session_id = ? and (corrected or replaced or history is not null) limit 1", [session_id])
+        if not corrections and touched.fetchone() is None:
+            return None
+        rows, runs, spans = self._assembled(session_id)
+        layout, limit_ns, log = self.layout(session_id), self.session(session_id)["sync_limit_ns"], self.sync_log(session_id)
+        done = apply_corrections(runs, corrections, layout, lambda c: spans.get((c.gate, c.t_ns), (c.t_ns, c.t_ns)))
+        before = {row["crossings"]: row for row in self.db["runs"].rows_where("session_id = ? and corrected = 1", [session_id])}
+        self.db.execute("delete from runs where session_id = ? and corrected = 1", [session_id])
+        shown = {r.source: r for r in done.runs if not r.changed and r.source is not None}
+        marks = [(int(k not in shown), json.dumps(shown[k].history) if k in shown and shown[k].history else None, row) for k, row in enumerate(rows)]
+        self.db.conn.executemany(  # only the rows whose mark changes: most of a session's runs are never corrected
+            "update runs set replaced = ?, history = ? where id = ?",
+            [(replaced, history, row["id"]) for replaced, history, row in marks if (replaced, history) != (row["replaced"], row["history"])],
+        )
+        inserts = []
+        for fixed in (r for r in done.runs if r.changed):
+            source = rows[fixed.source] if fixed.source is not None else None
+            same = before.get(_run_values(session_id, fixed.run, None)[6])  # the crossings, as stored
+            real = fixed.run.status is not RunStatus.REJECTED
+            kept = same or (source if real else None)
+            decided = {
+                "id": same["id"] if same else None, "athlete_id": fixed.athlete_id if fixed.athlete_set else source["athlete_id"] if source and real else None,
+                "voided": kept["voided"] if kept else 0, "void_reason": kept["void_reason"] if kept else None,
+                "set_no": kept["set_no"] if kept else None, "rep_no": kept["rep_no"] if kept else None,
+            }  # fmt: skip
+            history = json.dumps(fixed.history) if fixed.history else None
+            inserts.append((*_run_values(session_id, fixed.run, self._run_sync(session_id, layout, limit_ns, fixed.run, log), decided), source["id"] if source else None, history))
+        inserts.sort(key=lambda row: row[0] is None)  # runs keeping their id first: a fresh id cannot take one of theirs
+        self.db.conn.executemany(_INSERT_CORRECTED, inserts)
+        self.db.conn.executemany(
+            "update corrections set applied = ?, undone_by = ?, note = ? where id = ?",
+            [(int(v.applied), v.undone_by, v.reason, v.id) for v in done.verdicts],
+        )
+        return done
 
     # Workouts -------------------------------------------------------------------
 
@@ -773,11 +966,13 @@ class StoredAhead:
     runs: dict[tuple[int, str], int]  # (started_ns, status) → the stored run's id
 
 
-_INSERT_RUN = (
-    "insert into runs (id, session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason,"
-    " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns, ambiguous, sync_gates, sync_ns)"
-    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_RUN_COLUMNS = (
+    "id, session_id, number, status, reason, started_ns, crossings, athlete_id, voided, void_reason,"
+    " set_no, rep_no, distance_m, splits, target_ns, start_kind, recovery_ns, ambiguous, sync_gates, sync_ns"
 )
+_INSERT_RUN = f"insert into runs ({_RUN_COLUMNS}) values ({', '.join('?' * 20)})"
+# A run the coach's corrections made: flagged, with the assembly run it carries on and its history.
+_INSERT_CORRECTED = f"insert into runs ({_RUN_COLUMNS}, corrected, source_id, history) values ({', '.join('?' * 20)}, 1, ?, ?)"
 
 
 def _row_id(table: Table) -> int:

@@ -3,6 +3,7 @@ import pytest
 from gatectl.cli import main
 from gatectl.sim.sprinters import SimOptions, simulate
 from gatectl.store import Store
+from gatectl.timing.corrections import CrossingRef, DropCrossing
 from gatectl.timing.model import NS_PER_S, Layout
 from gatectl.timing.pipeline import time_edges
 
@@ -56,6 +57,21 @@ def test_recompute_one_session(db_path, recorded, capsys):
     with Store(db_path) as store:
         assert capsys.readouterr().out == line(recorded[1], store.edges(recorded[1])) + "\n"
         assert store.runs(session_id=recorded[0]) == []
+
+
+def test_recompute_applies_the_coachs_corrections_and_says_so(db_path, recorded, capsys):
+    with Store(db_path) as store:
+        store.recompute(recorded[0])
+        run = next(r for r in store.runs(session_id=recorded[0]) if r.status == "complete")
+        first = next(c for c in store.db["crossings"].rows_where("session_id = ? and t_ns = ?", [recorded[0], run.crossings["M1"]]))
+        store.correct(recorded[0], DropCrossing(CrossingRef("M1", first["edges_from_ns"], first["t_ns"])), "coach")
+    assert gatectl("recompute", "--db", db_path, "--session", recorded[0]) == 0
+    assert capsys.readouterr().out.endswith("anomalies; 1 corrections\n")
+    with Store(db_path) as store:
+        store.db.execute("update corrections set payload = replace(payload, 'M1', 'M2')")  # its crossing is no longer there
+        store.db.conn.commit()
+    assert gatectl("recompute", "--db", db_path, "--session", recorded[0]) == 0
+    assert capsys.readouterr().out.endswith("anomalies; 1 corrections, 1 no longer apply\n")
 
 
 def test_recompute_empty_database(db_path, capsys):

@@ -46,12 +46,12 @@ def add_runs(db, session_id, *runs):
 def test_migrations_applied_once(db_path):
     with Store(db_path) as store:
         names = [r["name"] for r in store.db["_sqlite_migrations"].rows]
-        assert names == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume", "m006_run_sync"]
+        assert names == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume", "m005_corrections", "m006_run_sync"]
         store.start_session(FLY30)
     with Store(db_path) as store:  # reopening applies nothing and keeps the data
-        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume", "m006_run_sync"]
+        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume", "m005_corrections", "m006_run_sync"]
         assert len(store.sessions()) == 1
-        assert {"athletes", "race_times", "sessions", "edges", "crossings", "runs", "anomalies", "settings"} <= set(store.db.table_names())
+        assert {"athletes", "race_times", "sessions", "edges", "crossings", "runs", "anomalies", "settings", "corrections"} <= set(store.db.table_names())
 
 
 def test_file_database_uses_wal_foreign_keys_and_synchronous_full(db_path):

@@ -114,6 +114,8 @@ MUTATIONS = [
     ("post", "/api/runs/1/void", {"reason": "false start"}),
     ("post", "/api/runs/1/unvoid", {}),
     ("post", "/api/runs/1/assign", {"athlete": 1}),
+    ("post", "/api/runs/1/corrections", {"kind": "set-athlete", "athlete": 1}),
+    ("post", "/api/corrections/1/undo", {}),
 ]
 
 

@@ -24,7 +24,7 @@ from gatectl.store import Store
 from gatectl.timing.model import NS_PER_S, Layout, Method
 from gatectl.timing.results import RunView
 
-from . import clock
+from . import clock, corrections
 from .forms import FieldError, boolean, choice, id_list, integer, number, text
 from .link import current_link, publish_run, require_daemon
 
@@ -174,10 +174,13 @@ def unvoid_run(store: Store, run_id: int) -> RunView:
 
 
 def assign_run(store: Store, run_id: int, data: Mapping[str, Any]) -> RunView:
+    """Who ran the run; a run the coach's corrections made says so with one more correction (set-athlete)."""
     athlete_id = integer(data, "athlete", "Athlete", required=False)
     store.run(run_id)
     if athlete_id is not None:
         _athlete(store, athlete_id, "athlete")
+    if store.is_corrected(run_id):
+        return corrections.correct_run(store, run_id, {"kind": "set-athlete", "athlete": athlete_id}).run
     store.assign_run(run_id, athlete_id)
     run = store.run(run_id)
     publish_run(run)

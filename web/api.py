@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from gatectl.coaching.library import LIBRARY
 from gatectl.jsonable import json_object
 
-from . import actions
+from . import actions, corrections
 from .auth import coach_required
 from .db import get_store
 from .forms import FieldError, boolean, integer, payload
@@ -112,6 +112,27 @@ def assign(run_id: int):
     return json_object(actions.assign_run(get_store(), run_id, payload()))
 
 
+@bp.get("/runs/<int:run_id>/crossings")
+def run_crossings(run_id: int):
+    """The run's crossings, the crossings set aside near it, its neighbours and its history of corrections."""
+    return json_object(corrections.run_corrections(get_store(), run_id))
+
+
+@bp.post("/runs/<int:run_id>/corrections")
+@coach_required
+def correct_run(run_id: int):
+    """A correction of the run: ``kind`` drop-crossing | split-run (``crossing``), attach-crossing (``crossing``,
+    one set aside), merge-runs (``run``), set-athlete (``athlete``, null: nobody); the run as it is after it."""
+    return json_object(corrections.correct_run(get_store(), run_id, payload())), 201
+
+
+@bp.post("/corrections/<int:correction_id>/undo")
+@coach_required
+def undo_correction(correction_id: int):
+    """Undo a correction (an undo too: it counts again); the run it was about, as it is after."""
+    return json_object(corrections.undo(get_store(), correction_id)), 201
+
+
 # Sessions --------------------------------------------------------------------------------
 
 
@@ -124,6 +145,14 @@ def sessions():
 def session(session_id: int):
     store = get_store()
     return {**store.session(session_id), "runs": store.runs(session_id=session_id)}
+
+
+@bp.get("/sessions/<int:session_id>/corrections")
+def session_corrections(session_id: int):
+    """Every correction of the session, in order, with what became of it (applied, undone, or why not)."""
+    store = get_store()
+    store.session(session_id)
+    return {"corrections": corrections.session_corrections(store, session_id)}
 
 
 @bp.post("/sessions")

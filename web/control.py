@@ -1,4 +1,4 @@
-"""The coach's page: who runs next, arm/disarm, void or reassign, layout and session, the date.
+"""The coach's page: who runs next, arm/disarm, void, reassign or correct runs, layout and session, the date.
 
 Every action is a plain form (works without JavaScript), posts with the
 form's CSRF token, and comes back to ``/control`` with a message; a refused
@@ -7,11 +7,11 @@ one comes back with the sentence next to the form and what was typed kept.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from gatectl.errors import GatectlError
 
-from . import actions, clock
+from . import actions, clock, corrections
 from .auth import coach_required, has_coach_password
 from .db import get_store
 from .forms import payload
@@ -39,6 +39,8 @@ def _page(form=None, error: GatectlError | None = None, error_at: str | None = N
         runs = store.runs(session_id=live.session_id, statuses=("complete", "incomplete"), limit=RECENT_RUNS)
         layout = live.layout
     athletes = store.athletes()
+    every = store.runs(session_id=live.session_id) if live is not None and runs else []  # once for all the panels
+    panels = {r.id: corrections.run_corrections(store, r.id, every) for r in runs or []}  # each run opened for correction
     names = {a["id"]: a["name"] for a in store.athletes(include_archived=True)}
     queue = [{"position": i, "id": a, "name": names.get(a, f"#{a}")} for i, a in enumerate(live.queue if live is not None else ())]
     return render_template(
@@ -47,6 +49,8 @@ def _page(form=None, error: GatectlError | None = None, error_at: str | None = N
         no_gates=NO_GATES,
         session=session,
         runs=runs or [],
+        panels=panels,
+        open_run=request.args.get("open", type=int),  # the run a correction left open (not a number: none)
         gates=live.gates if live is not None else (),
         faults=live.faults if live is not None else (),
         layout=layout,
@@ -105,7 +109,7 @@ def set_clock():
     return _back(f"Date set from this device: {result['now'].replace('T', ' ')} (system clock: {result['system_clock']}).")
 
 
-def _run_form(run_id: int) -> str:
+def _run_form(run_id: int, **_: object) -> str:
     return f"run-{run_id}"
 
 
@@ -123,6 +127,26 @@ def void(run_id: int):
 def unvoid(run_id: int):
     run = actions.unvoid_run(get_store(), run_id)
     return _back(f"Run {run.number} counts again.", _run_form(run_id))
+
+
+@bp.post("/runs/<int:run_id>/correct")
+@coach_required
+@back_to_form(_page, _run_form)
+def correct(run_id: int):
+    return _corrected(corrections.correct_run(get_store(), run_id, payload()))
+
+
+@bp.post("/runs/<int:run_id>/undo/<int:correction_id>")
+@coach_required
+@back_to_form(_page, _run_form)
+def undo(run_id: int, correction_id: int):
+    return _corrected(corrections.undo(get_store(), correction_id))
+
+
+def _corrected(panel: corrections.RunCorrections):
+    """Back to Control with the corrected run open, its latest correction said."""
+    flash(f"Run {panel.run.number}: {panel.history[-1].sentence}." if panel.history else f"Run {panel.run.number} corrected.")
+    return redirect(url_for("control.index", open=panel.run.id, _anchor=_run_form(panel.run.id)))
 
 
 @bp.post("/runs/<int:run_id>/assign")

@@ -52,9 +52,13 @@ def minutes(ns: int | None) -> str:
     return "" if ns is None else format_duration_ns(max(ns, 0), 0, minutes=True)
 
 
-def signed(value: float | None) -> str:
-    """A difference from a target in seconds: ``+0.42``, ``−1.30`` (a real minus sign)."""
-    return "" if value is None else ("+" if value >= 0 else "−") + format_duration_ns(round(abs(value) * NS_PER_S), 2, minutes=False)
+def signed(value: float | None, digits: int = 2) -> str:
+    """A difference from a target in seconds: ``+0.42``, ``−1.30`` (a real minus sign).
+
+    >>> signed(-1.5, 3)
+    '−1.500'
+    """
+    return "" if value is None else ("+" if value >= 0 else "−") + format_duration_ns(round(abs(value) * NS_PER_S), digits, minutes=False)
 
 
 def init_app(app: Flask) -> None:

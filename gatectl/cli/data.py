@@ -145,7 +145,10 @@ def recompute_command(args: argparse.Namespace) -> int:
             print("No sessions in the database yet.")
         for session_id in sessions:
             counts = store.recompute(session_id)
-            print(f"session {session_id}: {counts['edges']} edges → {counts['crossings']} crossings, {counts['runs']} runs, {counts['anomalies']} anomalies")
+            line = f"session {session_id}: {counts['edges']} edges → {counts['crossings']} crossings, {counts['runs']} runs, {counts['anomalies']} anomalies"
+            if "corrections" in counts:  # the coach's corrections, applied again in order
+                line += f"; {counts['corrections']} corrections" + (f", {counts['not_applied']} no longer apply" if counts["not_applied"] else "")
+            print(line)
     return 0
 
 

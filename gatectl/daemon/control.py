@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from gatectl.coaching.laps import Track
@@ -20,6 +21,7 @@ from gatectl.daemon.gates import GateStatus
 from gatectl.daemon.workout import WorkoutPlan, WorkoutState
 from gatectl.sources.nodes.status import NodeStatus
 from gatectl.timing.check import CheckReport
+from gatectl.timing.corrections import Change
 from gatectl.timing.model import Layout
 
 
@@ -70,6 +72,10 @@ class DaemonControl(Protocol):
 
     def run_voided(self, run_id: int) -> None:
         """A run was voided in the store: the workout runs its rep again."""
+
+    def correct(self, session_id: int, change: Change, who: str, made_at: datetime) -> int:
+        """Keep the coach's correction of a run of the live session and apply it (``CorrectionError`` if it does not
+        apply); the corrected runs are published. Its id."""
 
     def check_report(self, since_ns: int | None = None) -> CheckReport:
         """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""

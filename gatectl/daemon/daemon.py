@@ -24,6 +24,7 @@ long a beam has been blocked.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from gatectl.coaching.laps import Track
@@ -39,6 +40,7 @@ from gatectl.sources import EdgeSource
 from gatectl.sources.nodes.status import NodeStatus, node_status
 from gatectl.store import Store
 from gatectl.timing.check import CheckReport
+from gatectl.timing.corrections import Change
 from gatectl.timing.model import NS_PER_MS, Layout
 from gatectl.timing.sync import DEFAULT_LIMIT_NS
 
@@ -133,6 +135,10 @@ class Daemon:
     def run_voided(self, run_id: int) -> None:
         """A run was voided in the store: the workout runs its rep again."""
         self.call(lambda: self._keeper.run_voided(run_id))
+
+    def correct(self, session_id: int, change: Change, who: str, made_at: datetime) -> int:
+        """Keep the coach's correction of a run of the live session and apply it, on the daemon thread; its id."""
+        return self.call(lambda: self._keeper.correct(session_id, change, who, made_at))
 
     def check_report(self, since_ns: int | None = None) -> CheckReport:
         """The pre-session check of the timed gates, counting from ``since_ns`` (None: from now)."""

@@ -19,6 +19,7 @@ import contextlib
 import queue
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -130,3 +131,11 @@ class EventBus:
     def subscriber_count(self) -> int:
         with self._lock:
             return len(self._subscribers)
+
+
+def publish_corrected(bus: EventBus, session_id: int, correction_id: int, runs: Sequence[object]) -> None:
+    """Tell live viewers the coach corrected the session's runs: ``corrected`` (a page refetches the
+    session's runs: some are gone), then each run the correction made or changed, as a new run is told."""
+    bus.publish("corrected", {"session": session_id, "correction": correction_id})
+    for run in runs:
+        bus.publish("run", run)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, Track
 from gatectl.coaching.runner import WorkoutRunner
 from gatectl.daemon.control import DaemonSnapshot
 from gatectl.daemon.driver import WorkoutDriver, resume_workout
-from gatectl.daemon.events import EventBus
+from gatectl.daemon.events import EventBus, publish_corrected
 from gatectl.daemon.faults import FaultBoard
 from gatectl.daemon.gates import GateMonitor
 from gatectl.daemon.loop import LatencyHold
@@ -33,6 +34,7 @@ from gatectl.jsonable import json_object
 from gatectl.sources.nodes.status import beam_clocks, node_status
 from gatectl.store import Store, StoreUnavailable
 from gatectl.timing.check import BeamCheck, CheckReport
+from gatectl.timing.corrections import Change, CorrectionError
 from gatectl.timing.model import Anomaly, Crossing, Edge, Layout, Run, RunStatus
 from gatectl.timing.sync import sync_changes
 
@@ -291,6 +293,17 @@ class Timekeeper:
     def run_voided(self, run_id: int) -> None:
         if self.driver is not None:
             self.driver.run_voided(run_id)
+
+    # The coach's corrections -----------------------------------------------------------------------
+
+    def correct(self, session_id: int, change: Change, who: str, made_at: datetime) -> int:
+        """Keep and apply a correction of the live session's runs, here, between two batches: the runs
+        assembly stores next are never written while the corrections are folded."""
+        if session_id != self.session.id:
+            raise CorrectionError(f"Session {session_id} is not the live session: correct it from its own page.")
+        correction_id, _ = self.store.correct(session_id, change, who, made_at)
+        publish_corrected(self.bus, session_id, correction_id, self.store.runs_of_correction(session_id, correction_id))
+        return correction_id
 
     # Derived events: stored, owned, published ----------------------------------------------------------
 

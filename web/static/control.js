@@ -15,6 +15,25 @@
     document.getElementById("tz_minutes").value = String(-now.getTimezoneOffset());
   });
 
+  // A correction (drop, attach, split, merge, athlete, undo) is sent without leaving the page: the runs
+  // come back in place, the corrected run open, a refusal next to it.
+  document.addEventListener("submit", function (e) {
+    var f = e.target, runs = document.getElementById("runs");
+    if (!runs || !f.closest || !f.closest("details.corrections") || !window.fetch || !window.DOMParser) return;
+    e.preventDefault();
+    fetch(f.action, { method: "POST", body: new FormData(f), credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html"), theirs = doc.getElementById("runs"), said = doc.querySelector(".flash");
+      if (!theirs) { location.reload(); return; }
+      runs.innerHTML = theirs.innerHTML;
+      var old = document.querySelector("main > .flash");
+      if (old) old.remove();
+      if (said) runs.parentNode.insertBefore(said, runs.parentNode.querySelector("h1").nextSibling);
+      var opened = runs.querySelector("details.corrections[open]");
+      if (opened) opened.scrollIntoView({ block: "nearest" });
+      document.dispatchEvent(new CustomEvent("gatectl:corrected"));  // for tests
+    }).catch(function () { f.submit(); });
+  });
+
   var parts = document.querySelectorAll("[data-refresh-on]"), whole = document.querySelector("[data-reload-on]");
   if (!window.EventSource || (!parts.length && !whole)) return;
 
@@ -37,6 +56,13 @@
     }, 400);
   }
 
+  // A part swapped for its new version; a run the coach opened for correction stays open.
+  function swap(mine, theirs) {
+    var open = Array.prototype.map.call(mine.querySelectorAll("details[open][id]"), function (d) { return d.id; });
+    mine.innerHTML = theirs.innerHTML;
+    open.forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
+  }
+
   // A part in place: fetched again and swapped, with what is under the finger kept where it was.
   var stale = {}, fetching = false, more = false;
   function anchor() {
@@ -56,7 +82,7 @@
       Object.keys(stale).forEach(function (id) {
         var mine = document.getElementById(id), theirs = doc.getElementById(id);
         if (!mine || !theirs || busy(mine)) return;  // a busy part is brought up to date when the coach leaves it
-        mine.innerHTML = theirs.innerHTML;
+        swap(mine, theirs);
         delete stale[id];
       });
       var now = held && find(held.key);

@@ -474,6 +474,7 @@
     on("reset", function () { refetch(); });
     on("ping", function () {});
     on("run", onRun);
+    on("corrected", function () { refetch(); });  // a run corrected away: the session's runs again
     on("workout", onWorkout);
     on("session", function () { refetch(); });
     on("armed", function (d) { S.armed = d.armed; renderHeader(); });

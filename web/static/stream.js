@@ -12,7 +12,7 @@
    its id and JSON text; status(true/false) says whether events are coming. */
 (function () {
   "use strict";
-  var KINDS = ["hello", "reset", "ping", "run", "workout", "session", "armed", "queue", "gate", "crossing", "anomaly", "fault", "nodes"];
+  var KINDS = ["hello", "reset", "ping", "run", "corrected", "workout", "session", "armed", "queue", "gate", "crossing", "anomaly", "fault", "nodes"];
   // A hidden leader's timers may be slowed to once a minute, but the events it relays (a ping every
   // 15 s at least) are not: a leader is lost after 20 s without either, or at once when its tab closes.
   var BEAT_MS = 1000, LOST_MS = 20000, ASK_MS = 400;
