@@ -22,9 +22,11 @@ from gatectl.timing.corrections import (
 )
 from gatectl.timing.model import Layout
 from gatectl.timing.pipeline import time_edges
+from gatectl.timing.sync import BeamSync
 
 FLY30 = Layout.flying(30, 30)
 AT = datetime(2026, 12, 2, 10, 42, tzinfo=UTC)
+US = 1000  # ns
 
 
 def edges_of(*passages_s):
@@ -182,3 +184,16 @@ def test_track_sessions_take_no_corrections(db):
 
 def test_sessions_without_corrections_recompute_as_before(db, flying):
     assert set(db.recompute(flying)) == {"edges", "crossings", "runs", "anomalies"}
+
+
+def test_a_corrected_run_carries_the_clock_sync_of_its_crossings(db):
+    session_id = db.start_session(FLY30, sync_limit_ns=500 * US)
+    db.add_sync(session_id, [BeamSync("M2", 0, "n2", 200 * US), BeamSync("M3", 0, "n3", 400 * US)])
+    edges = edges_of(("M1", 10), ("M2", 13.75), ("M3", 17.5))
+    db.add_edges(session_id, edges)
+    db.recompute(session_id)
+    db.correct(session_id, DropCrossing(ref(db, session_id, "M1", 10)), "coach", AT)
+    (after,) = db.runs(session_id=session_id, statuses=["complete"])
+    assert dict(after.sync.gates) == {"M2": 200 * US, "M3": 400 * US} and after.sync.uncertainty_ns == 600 * US and after.sync.flagged
+    db.recompute(session_id)
+    assert db.runs(session_id=session_id, statuses=["complete"])[0].sync == after.sync
