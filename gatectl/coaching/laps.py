@@ -43,6 +43,7 @@ from gatectl.coaching.paces import to_seconds
 from gatectl.coaching.quality import ON_TARGET_PER_400M_NS, TargetCheck, check_pace
 from gatectl.errors import LayoutError, WorkoutError
 from gatectl.jsonable import Wire
+from gatectl.limits import LAP_VELOCITY_MPS
 from gatectl.timing.detect import GateDetector
 from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method, RunStatus
 
@@ -50,8 +51,8 @@ from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings,
 @dataclass(frozen=True, slots=True)
 class LapSettings:
     lap_m: float = 400.0
-    max_velocity_mps: float = 13.0  # a split quicker than this: a false trigger
-    min_velocity_mps: float = 1.5  # a split slower than this: the rep was abandoned
+    max_velocity_mps: float = LAP_VELOCITY_MPS.high  # a split quicker than this: a false trigger
+    min_velocity_mps: float = LAP_VELOCITY_MPS.low  # a split slower than this: the rep was abandoned
     on_target_per_400m_ns: int = ON_TARGET_PER_400M_NS  # ± for a rep to be on its target
 
     def __post_init__(self) -> None:

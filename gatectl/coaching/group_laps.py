@@ -1,0 +1,456 @@
+"""Track reps for a group on one gate: whose crossing was it?
+
+A group runs a rep together, or in waves a few seconds apart, and laps the
+track through the one gate on the line. The gate sees crossings, not people;
+``assign`` tells them apart, from what a coach would use:
+
+* **order**: athletes leave in the queue's order (one wave after another), and
+  with nothing else to go on the first to leave is taken to be the first back;
+* **plausibility**: each athlete's next crossing is expected where their pace
+  puts it (their laps so far in this rep, else the target or their earlier
+  reps) within ``tolerance`` of the lap time, and never faster than
+  ``max_velocity_mps`` nor slower than ``min_velocity_mps`` (``LapSettings``).
+  Among the athletes a crossing fits, the one expected first takes it (the one
+  who must skip a lap to fit it only if nobody fits without), so a faster
+  athlete who overtakes is followed by pace, not by order;
+* **the coach**: a crossing the coach marked ("this was Ama") is that athlete's.
+
+Where the gate cannot tell, the crossing is marked **ambiguous** rather than
+guessed at silently: two crossings close together (within ``side_by_side_ns``)
+that each fit the other athlete too (running side by side), or an athlete's
+missing crossing that another athlete's crossing would fit (two bodies through
+the beam as one). The coach's mark settles it.
+
+Nothing is lost: a crossing that fits nobody is kept as a **stray** with the
+reason; a lap an athlete ran without a crossing of their own is a **missed**
+crossing, their rep still timed when the finish is seen (the split then covers
+both laps).
+
+``assign`` is a pure function of the entrants, the crossings, the coach's marks
+and how far time has got: replaying a record gives exactly what was shown live.
+
+>>> S = 1_000_000_000
+>>> ama, ben = Entrant(1, 0, (400.0,), 80 * S), Entrant(2, 5 * S, (400.0,), 80 * S)
+>>> laps = assign((ama, ben), (80 * S, 86 * S), 90 * S)
+>>> [(a.athlete_id, a.time_ns // S, a.status.value) for a in laps.athletes]
+[(1, 80, 'complete'), (2, 81, 'complete')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from itertools import pairwise
+from typing import NamedTuple
+
+from gatectl.errors import WorkoutError
+from gatectl.limits import LAP_VELOCITY_MPS
+from gatectl.timing.model import NS_PER_S, RunStatus
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSettings:
+    """How sure a lap must be: ``tolerance`` of the expected lap time, the velocity bounds of any lap."""
+
+    tolerance: Fraction = Fraction(20, 100)  # a lap within ±20 % of the expected time is plausible
+    side_by_side_ns: int = NS_PER_S // 2  # two crossings this close: who was who cannot be told
+    max_velocity_mps: float = LAP_VELOCITY_MPS.high
+    min_velocity_mps: float = LAP_VELOCITY_MPS.low
+
+    def __post_init__(self) -> None:
+        if not 0 < self.tolerance < 1:
+            raise WorkoutError(f"The lap tolerance must be a fraction above 0 and below 1, not {self.tolerance}.")
+        if not isinstance(self.side_by_side_ns, int) or isinstance(self.side_by_side_ns, bool) or self.side_by_side_ns < 0:
+            raise WorkoutError(f"side_by_side_ns must be a whole number of nanoseconds ≥ 0, not {self.side_by_side_ns!r}.")
+        if not 0 < self.min_velocity_mps < self.max_velocity_mps < float("inf"):
+            raise WorkoutError(f"Lap velocities need 0 < min < max; got {self.min_velocity_mps!r} and {self.max_velocity_mps!r}.")
+
+
+@dataclass(frozen=True, slots=True)
+class Entrant:
+    """An athlete of the group in a rep: when they left, the split distances, the time expected (None: unknown)."""
+
+    athlete_id: int
+    started_ns: int
+    splits_m: tuple[float, ...]
+    expected_ns: int | None = None  # the whole rep: its target, or what the athlete ran before
+
+    def __post_init__(self) -> None:
+        if not self.splits_m or any(not 0 < m < float("inf") for m in self.splits_m):
+            raise WorkoutError(f"Athlete {self.athlete_id}: a rep needs positive split distances, not {self.splits_m!r}.")
+        if self.expected_ns is not None and self.expected_ns <= 0:
+            raise WorkoutError(f"Athlete {self.athlete_id}: an expected time must be above zero, not {self.expected_ns} ns.")
+
+    @property
+    def distance_m(self) -> float:
+        return sum(self.splits_m)
+
+
+@dataclass(frozen=True, slots=True)
+class CrossingCall:
+    """Whose a crossing was: ``athlete_id`` and ``split`` (1-based), or a stray (None) with the reason."""
+
+    t_ns: int
+    athlete_id: int | None
+    split: int | None
+    ambiguous_with: tuple[int, ...] = ()  # the other athletes it may have been
+    marked: bool = False  # the coach said whose it was
+    reason: str | None = None  # a stray: why it fits nobody
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.ambiguous_with)
+
+
+@dataclass(frozen=True, slots=True)
+class AthleteLaps:
+    """One athlete's rep so far: a crossing per split (None: missed), and whether it is over."""
+
+    athlete_id: int
+    started_ns: int
+    splits_m: tuple[float, ...]
+    marks_ns: tuple[int | None, ...]
+    status: RunStatus | None  # None: still running
+    reason: str | None
+    ambiguous: bool
+
+    @property
+    def time_ns(self) -> int | None:
+        """The rep's time, once its finish is seen (a missed lap in between does not matter)."""
+        return None if self.status is not RunStatus.COMPLETE or self.marks_ns[-1] is None else self.marks_ns[-1] - self.started_ns
+
+    @property
+    def seen_ns(self) -> tuple[int, ...]:
+        return tuple(m for m in self.marks_ns if m is not None)
+
+    @property
+    def ended_ns(self) -> int:
+        """The last crossing seen (the start if none)."""
+        return self.seen_ns[-1] if self.seen_ns else self.started_ns
+
+    @property
+    def splits_ns(self) -> tuple[int, ...]:
+        """From the start to each crossing seen, crossing to crossing: a missed one makes a longer split."""
+        return tuple(b - a for a, b in pairwise((self.started_ns, *self.seen_ns)))
+
+    @property
+    def missed(self) -> tuple[int, ...]:
+        """Split numbers (1-based) whose crossing was not seen, before the last seen one."""
+        last = len(self.marks_ns) if self.status is RunStatus.COMPLETE else max((k + 1 for k, m in enumerate(self.marks_ns) if m is not None), default=0)
+        return tuple(k + 1 for k in range(last) if self.marks_ns[k] is None)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLaps:
+    """The group's rep as far as time has got: whose each crossing was, each athlete's laps."""
+
+    calls: tuple[CrossingCall, ...]
+    athletes: tuple[AthleteLaps, ...]
+    refused_marks: tuple[str, ...] = ()  # marks that cannot apply, each with why
+
+    @property
+    def done(self) -> bool:
+        return all(a.status is not None for a in self.athletes)
+
+    @property
+    def ambiguous(self) -> tuple[CrossingCall, ...]:
+        return tuple(c for c in self.calls if c.ambiguous)
+
+
+def wave_starts(go_ns: int, count: int, wave_ns: int) -> tuple[int, ...]:
+    """When each athlete leaves: one a wave, ``wave_ns`` apart in the queue's order (0: together).
+
+    >>> wave_starts(10, 3, 5)
+    (10, 15, 20)
+    """
+    if not isinstance(wave_ns, int) or wave_ns < 0:
+        raise WorkoutError(f"The gap between waves must be a whole number of nanoseconds ≥ 0, not {wave_ns!r}.")
+    return tuple(go_ns + k * wave_ns for k in range(count))
+
+
+# ---- The assignment -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Lane:
+    """An athlete being followed: their crossings so far and their pace."""
+
+    entrant: Entrant
+    marks: list[int | None]
+    last_ns: int
+    pace: tuple[int, float] | None  # the last stretch seen: its ns and metres
+    fits: dict[int, dict[int, int | None]] = field(default_factory=dict)  # split index → crossings that fitted it → expected
+    taken: dict[int, tuple[int, int, int | None]] = field(default_factory=dict)  # crossings taken → the window they fitted
+
+    @property
+    def next(self) -> int:
+        return len(self.marks)
+
+    @property
+    def left(self) -> bool:
+        return len(self.marks) < len(self.entrant.splits_m)
+
+
+def _expected(lane: _Lane, split: int) -> int | None:
+    """How long from the last crossing to the crossing ending ``split``, at the athlete's pace; None: unknown."""
+    entrant = lane.entrant
+    metres = Fraction(sum(entrant.splits_m[lane.next : split + 1]))
+    if lane.pace is not None:
+        ns, done_m = lane.pace
+        return round(ns * metres / Fraction(done_m))
+    if entrant.expected_ns is not None:
+        return round(entrant.expected_ns * metres / Fraction(entrant.distance_m))
+    return None
+
+
+def _bounds(lane: _Lane, split: int, settings: GroupSettings) -> tuple[int, int]:
+    """The soonest and the latest the crossing ending ``split`` can come, at any velocity a lap is run at."""
+    metres = Fraction(sum(lane.entrant.splits_m[lane.next : split + 1]))
+    fastest = lane.last_ns + round(metres * NS_PER_S / Fraction(settings.max_velocity_mps))
+    return fastest, lane.last_ns + round(metres * NS_PER_S / Fraction(settings.min_velocity_mps))
+
+
+def _window(lane: _Lane, split: int, settings: GroupSettings) -> tuple[int, int, int | None]:
+    """The instants the crossing ending ``split`` may come at, and the one expected (None: unknown)."""
+    fastest, slowest = _bounds(lane, split, settings)
+    duration = _expected(lane, split)
+    if duration is None:
+        return fastest, slowest, None
+    spread = round(duration * settings.tolerance)
+    expected = lane.last_ns + duration
+    return max(fastest, expected - spread), min(slowest, expected + spread), expected
+
+
+def _fit(lane: _Lane, t_ns: int, settings: GroupSettings) -> tuple[int, int | None] | None:
+    """The first split (from the next one) whose window holds ``t_ns``, and when it was expected; None: none."""
+    if t_ns <= lane.entrant.started_ns:
+        return None
+    for split in range(lane.next, len(lane.entrant.splits_m)):
+        low, high, expected = _window(lane, split, settings)
+        if low <= t_ns <= high:
+            return split, expected
+        if t_ns < low:
+            return None
+    return None
+
+
+def _after(lane: _Lane, split: int, t_ns: int) -> _Lane:
+    """The athlete after crossing at ``t_ns``, ending ``split`` (the splits in between missed)."""
+    metres = sum(lane.entrant.splits_m[lane.next : split + 1])
+    marks = [*lane.marks, *[None] * (split - lane.next), t_ns]
+    return _Lane(lane.entrant, marks, t_ns, (t_ns - lane.last_ns, metres), lane.fits, lane.taken)
+
+
+class _Option(NamedTuple):
+    """A crossing as the end of one athlete's ``split``: the laps it skips, how far off their expected time."""
+
+    skips: int
+    off_ns: int  # 0 when nothing is expected
+    expected: int | None
+    rank: int  # the athlete's place in the queue
+    split: int
+
+
+def _options(lanes: Sequence[_Lane], t_ns: int, settings: GroupSettings) -> list[_Option]:
+    options = []
+    for rank, lane in enumerate(lanes):
+        fit = _fit(lane, t_ns, settings) if lane.left else None
+        if fit is not None:
+            split, expected = fit
+            options.append(_Option(split - lane.next, 0 if expected is None else abs(t_ns - expected), expected, rank, split))
+    return options
+
+
+def _choose(lanes: list[_Lane], options: list[_Option], t_ns: int, then_ns: int | None, settings: GroupSettings) -> _Option:
+    """The likeliest athlete for the crossing at ``t_ns``, looking one crossing ahead (``then_ns``).
+
+    Each choice is weighed with the best the next crossing can then be: fewest laps
+    skipped (a crossing fitting nobody counts as one), then nearest the expected
+    times; ties go to who was expected first (unknown: who left first), then the queue.
+    """
+
+    def weight(option: _Option) -> tuple[int, int, int, int]:
+        skips, off = option.skips, option.off_ns
+        if then_ns is not None:
+            after = list(lanes)
+            after[option.rank] = _after(lanes[option.rank], option.split, t_ns)
+            following = _options(after, then_ns, settings)
+            best = min(((o.skips, o.off_ns) for o in following), default=(1, 0))
+            skips, off = skips + best[0], off + best[1]
+        first = option.expected if option.expected is not None else lanes[option.rank].last_ns
+        return skips, off, first, option.rank
+
+    return min(options, key=weight)
+
+
+def _deadline(lane: _Lane, settings: GroupSettings) -> int:
+    """After this instant no crossing can finish the athlete's rep: the end of their last split's window."""
+    return _window(lane, len(lane.entrant.splits_m) - 1, settings)[1]
+
+
+def _seconds(t_ns: int, origin_ns: int) -> str:
+    return f"{(t_ns - origin_ns) / NS_PER_S:.2f} s"
+
+
+def assign(
+    entrants: Sequence[Entrant],
+    crossings: Sequence[int],
+    now_ns: int,
+    settings: GroupSettings | None = None,
+    marks: Mapping[int, int] | None = None,
+    stop: str | None = None,
+) -> GroupLaps:
+    """Whose each crossing (``t_ns``, in time order) was, when time has reached ``now_ns``.
+
+    ``entrants`` are in the queue's order; ``marks`` maps a crossing's instant to the
+    athlete the coach said it was. ``stop`` ends the rep now, saying why ("the record
+    ended", "cancelled"): whoever has not finished is incomplete.
+    """
+    settings = settings or GroupSettings()
+    marks = marks or {}
+    if not entrants:
+        raise WorkoutError("A group rep needs at least one athlete.")
+    if len({e.athlete_id for e in entrants}) != len(entrants):
+        raise WorkoutError("Each athlete can be in a group rep once only.")
+    if list(crossings) != sorted(crossings):
+        raise WorkoutError("The crossings of a group rep must be in time order.")
+    origin = min(e.started_ns for e in entrants)
+    lanes = [_Lane(e, [], e.started_ns, None) for e in entrants]
+    rank_of = {e.athlete_id: rank for rank, e in enumerate(entrants)}
+    calls: list[CrossingCall] = []
+    refused: list[str] = []
+
+    def take(rank: int, split: int, t_ns: int) -> None:
+        lane = lanes[rank]
+        lane.taken[t_ns] = _window(lane, split, settings)
+        lanes[rank] = _after(lane, split, t_ns)
+
+    for k, t in enumerate(crossings):
+        options = _options(lanes, t, settings)
+        for option in options:
+            lanes[option.rank].fits.setdefault(option.split, {})[t] = option.expected
+        if t in marks:
+            marked = rank_of.get(marks[t])
+            split = None if marked is None else _marked_split(lanes[marked], t, settings)
+            if marked is None:
+                refused.append(f"The crossing at {_seconds(t, origin)} was marked for athlete {marks[t]}, who is not in this group rep.")
+            elif split is None:
+                refused.append(f"The crossing at {_seconds(t, origin)} cannot be athlete {marks[t]}'s: {_why_not(lanes[marked], t, settings)}.")
+            else:
+                take(marked, split, t)
+                calls.append(CrossingCall(t, marks[t], split + 1, marked=True))
+                continue
+        if not options:
+            calls.append(CrossingCall(t, None, None, reason=_stray(lanes, t, origin, settings)))
+            continue
+        then = crossings[k + 1] if k + 1 < len(crossings) and crossings[k + 1] not in marks else None
+        chosen = _choose(lanes, options, t, then, settings)
+        take(chosen.rank, chosen.split, t)
+        calls.append(CrossingCall(t, entrants[chosen.rank].athlete_id, chosen.split + 1))
+    athletes = tuple(_result(lane, now_ns, settings, stop) for lane in lanes)
+    return _with_ambiguity(calls, lanes, athletes, settings, tuple(refused))
+
+
+def _stray(lanes: list[_Lane], t_ns: int, origin_ns: int, settings: GroupSettings) -> str:
+    """Why a crossing fits nobody, in the coach's words."""
+    at = _seconds(t_ns, origin_ns)
+    if t_ns <= origin_ns:
+        return f"crossed {(origin_ns - t_ns) / NS_PER_S:.2f} s before the go: a false start, not timed"
+    running = [lane for lane in lanes if lane.left]
+    if not running:
+        return f"a crossing at {at} after every athlete finished: not timed"
+    if all(t_ns < _bounds(lane, lane.next, settings)[0] for lane in running):
+        return f"a crossing at {at} too soon for anyone's lap (an athlete leaving the line, or a false trigger): not timed"
+    return f"a crossing at {at} fits no athlete's lap: not timed"
+
+
+def _marked_split(lane: _Lane, t_ns: int, settings: GroupSettings) -> int | None:
+    """The split a marked crossing ends for the athlete: the first it fits, else the next one it is not too fast for."""
+    if not lane.left:
+        return None
+    fit = _fit(lane, t_ns, settings)
+    if fit is not None:
+        return fit[0]
+    fastest, slowest = _bounds(lane, lane.next, settings)
+    return lane.next if lane.entrant.started_ns < t_ns and fastest <= t_ns <= slowest else None
+
+
+def _why_not(lane: _Lane, t_ns: int, settings: GroupSettings) -> str:
+    if not lane.left:
+        return "their rep is already complete"
+    if t_ns <= lane.entrant.started_ns:
+        return "it came before they left"
+    fastest, _ = _bounds(lane, lane.next, settings)
+    return "it is faster than anyone runs" if t_ns < fastest else "it is slower than the slowest lap"
+
+
+def _result(lane: _Lane, now_ns: int, settings: GroupSettings, stop: str | None) -> AthleteLaps:
+    entrant = lane.entrant
+    splits = len(entrant.splits_m)
+    marks = tuple(lane.marks) + (None,) * (splits - len(lane.marks))
+    status: RunStatus | None = None
+    reason = None
+    if not lane.left:
+        status = RunStatus.COMPLETE
+    elif stop is not None or now_ns > _deadline(lane, settings):
+        status = RunStatus.INCOMPLETE
+        reason = f"{stop or 'timed out'} waiting for crossing {lane.next + 1} of {splits}"
+    return AthleteLaps(entrant.athlete_id, entrant.started_ns, entrant.splits_m, marks, status, reason, False)
+
+
+def _with_ambiguity(
+    calls: list[CrossingCall], lanes: list[_Lane], athletes: tuple[AthleteLaps, ...], settings: GroupSettings, refused: tuple[str, ...]
+) -> GroupLaps:
+    """Mark what the gate cannot tell: side-by-side crossings that fit either athlete, and a crossing that may hide another's."""
+    by_id = {lane.entrant.athlete_id: lane for lane in lanes}
+    doubts: dict[int, set[int]] = {}  # crossing t_ns → other athletes it may have been
+
+    def fitted(athlete_id: int, t_ns: int) -> bool:
+        return any(t_ns in fitting for fitting in by_id[athlete_id].fits.values())
+
+    def would_fit(athlete_id: int, taken_ns: int, t_ns: int) -> bool:
+        low, high, _ = by_id[athlete_id].taken[taken_ns]
+        return low <= t_ns <= high
+
+    def off(t_ns: int, expected: int | None) -> int:
+        return 0 if expected is None else abs(t_ns - expected)  # unknown: as plausible as anything
+
+    def as_likely_swapped(a: CrossingCall, b: CrossingCall) -> bool:
+        """Expected apart, yet each crossing about as close to the other's expected time (an overtake, or not?)."""
+        assert a.athlete_id is not None and b.athlete_id is not None  # both taken
+        ea, eb = by_id[a.athlete_id].taken[a.t_ns][2], by_id[b.athlete_id].taken[b.t_ns][2]
+        if ea is None or eb is None or abs(ea - eb) <= settings.side_by_side_ns:  # nothing to go on but the queue
+            return False
+        return off(a.t_ns, eb) + off(b.t_ns, ea) <= off(a.t_ns, ea) + off(b.t_ns, eb) + settings.side_by_side_ns
+
+    for a, b in pairwise(calls):  # crossings in time order: near neighbours are enough
+        if a.athlete_id is None or b.athlete_id is None or a.athlete_id == b.athlete_id or a.marked or b.marked:
+            continue
+        if not (fitted(b.athlete_id, a.t_ns) and would_fit(a.athlete_id, a.t_ns, b.t_ns)):
+            continue  # swapped, one of them would not be a lap at all
+        if b.t_ns - a.t_ns <= settings.side_by_side_ns or as_likely_swapped(a, b):
+            doubts.setdefault(a.t_ns, set()).add(b.athlete_id)
+            doubts.setdefault(b.t_ns, set()).add(a.athlete_id)
+    owner = {c.t_ns: c for c in calls}
+
+    for result in athletes:
+        lane = by_id[result.athlete_id]
+        unseen = [k for k in range(len(result.marks_ns)) if result.marks_ns[k] is None and (k < lane.next or result.status is not None)]
+        for k in unseen:
+            fitting = lane.fits.get(k, {})
+            # Another's crossing that would have been theirs about as plausibly: two bodies through the beam as one.
+            hidden = [
+                t for t, expected in fitting.items()
+                if (call := owner[t]).athlete_id not in (None, result.athlete_id) and not call.marked
+                and off(t, expected) <= off(t, by_id[call.athlete_id].taken[t][2]) + settings.side_by_side_ns
+            ]  # fmt: skip
+            if hidden:
+                t = min(hidden, key=lambda t: (off(t, fitting[t]), t))
+                doubts.setdefault(t, set()).add(result.athlete_id)
+    if not doubts:
+        return GroupLaps(tuple(calls), athletes, refused)
+    calls = [c if c.t_ns not in doubts else replace(c, ambiguous_with=tuple(sorted(doubts[c.t_ns]))) for c in calls]
+    involved = {c.athlete_id for c in calls if c.ambiguous} | {i for c in calls for i in c.ambiguous_with}
+    athletes = tuple(replace(a, ambiguous=True) if a.athlete_id in involved else a for a in athletes)
+    return GroupLaps(tuple(calls), athletes, refused)
