@@ -226,7 +226,7 @@ def test_a_mark_that_cannot_apply_is_refused_with_why_and_the_crossing_assigned_
     crossings = tuple(sorted({at_s * S, 80 * S, 81 * S}))
     plain = assign(group(s(0, 0), LAP, (80, 80)), crossings, 200 * S)
     laps = assign(group(s(0, 0), LAP, (80, 80)), crossings, 200 * S, marks={at_s * S: who})
-    assert len(laps.refused_marks) == 1 and why in laps.refused_marks[0]
+    assert len(laps.refused_marks) == 1 and laps.refused_marks[0][0] == at_s * S and why in laps.refused_marks[0][1]
     assert owners(laps) == owners(plain)
 
 
@@ -324,3 +324,144 @@ def test_any_group_each_athlete_timed_right_or_the_doubt_said(paces, wave_s, lap
         assert all(a.status is RunStatus.COMPLETE for a in result.athletes)
     else:
         assert sum(len(a.missed) + (a.status is RunStatus.INCOMPLETE) for a in result.athletes) >= 1  # the lost crossing is said
+
+
+# ---- The lap timer: a group rep from edges, the coach's marks, a record replayed --------------------
+
+
+from helpers import passage  # noqa: E402
+
+from gatectl.coaching.laps import (  # noqa: E402
+    Command,
+    GroupEntry,
+    GroupProgress,
+    GroupRevision,
+    GroupStart,
+    LapCommand,
+    LapRep,
+    LapTimerState,
+    LapTiming,
+    time_laps,
+)
+from gatectl.sim.sprinters import SimOptions, lap_edges, overlay  # noqa: E402
+from gatectl.timing.model import Anomaly, Edge, Gate  # noqa: E402
+
+GATE = Gate("L", 0.0, ("L",))
+
+
+def bodies(*marks_s: tuple[float, ...]) -> list[Edge]:
+    """Each athlete's torso through the one gate at their marks, as the beam sees them all."""
+    return list(overlay(*(sorted((e for m in marks for e in passage(("L",), m * 1000)), key=lambda e: e.t_ns) for marks in marks_s)))
+
+
+def replay(edges: list[Edge], commands: list[LapCommand]):
+    return time_laps(edges, commands, LapTiming(GATE))
+
+
+def entries(starts_s: tuple[float, ...], distance_m: float = 400.0, target_s: float | None = 80.0) -> tuple[GroupEntry, ...]:
+    target = None if target_s is None else round(target_s * S)
+    return tuple(GroupEntry(i + 1, round(start * S), distance_m, target, target) for i, start in enumerate(starts_s))
+
+
+def test_a_group_rep_from_edges_gives_each_athlete_their_rep():
+    go = [LapCommand(0, Command.GROUP_GO, group=entries((10, 15, 20), 800, 160))]
+    edges = bodies((90.1, 170.3), (96.0, 175.2), (99.8, 181.0))
+    result = replay(edges, go)
+    reps = {r.athlete_id: r for r in result.reps}
+    assert [reps[i].number for i in (1, 2, 3)] == [1, 2, 3]
+    assert reps[1].time_ns == round(160.3 * S) and reps[2].time_ns == round(160.2 * S) and reps[3].time_ns == round(161.0 * S)
+    assert reps[1].splits_ns == s(80.1, 80.2) and not any(r.ambiguous for r in reps.values())
+    assert all(r.check is not None for r in reps.values())
+
+
+def test_the_simulators_lapping_group_is_timed_through_detection():
+    # Three athletes on 75, 78 and 82 s laps, waves 3 s apart, limbs and clothing flicker on.
+    laps = {1: 75.0, 2: 78.0, 3: 82.0}
+    starts = {1: 0.0, 2: 3.0, 3: 6.0}
+    runs = [lap_edges(GATE, [round((starts[i] + laps[i] * k) * S) for k in (1, 2, 3)], speed_mps=5.5, seed=i, options=SimOptions()) for i in laps]
+    group = tuple(GroupEntry(i, round(starts[i] * S), 1200.0, round(3 * laps[i] * S), round(3 * laps[i] * S)) for i in laps)
+    result = replay(list(overlay(*runs)), [LapCommand(0, Command.GROUP_GO, group=group)])
+    times = {r.athlete_id: r.time_ns for r in result.reps}
+    for i in laps:
+        assert abs(times[i] - round(3 * laps[i] * S)) < 20_000_000  # the torso, give or take the sensor's jitter
+
+
+def test_a_group_rep_live_shows_progress_and_ends_when_everyone_has():
+    timing = LapTiming(GATE)
+    start = timing.go_group(entries((0, 0), 400, 80))
+    assert isinstance(start[0], GroupStart) and start[0].numbers == (1, 2)
+    assert timing.timer.state is LapTimerState.RUNNING
+    events = []
+    for edge in bodies((79.0,), (82.0,)):
+        events += timing.feed(edge)
+    events += timing.advance(90 * S)
+    progress = [e for e in events if isinstance(e, GroupProgress)]
+    assert progress and progress[-1].laps.done
+    reps = [e for e in events if isinstance(e, LapRep)]
+    assert [(r.athlete_id, r.time_ns) for r in reps] == [(1, 79 * S), (2, 82 * S)]
+    assert timing.timer.state is LapTimerState.IDLE
+    follow = timing.go_group(entries((200, 205), 400, 80))
+    assert follow[0].recovery_ns == 200 * S - 82 * S  # from the group's last finish
+
+
+def test_a_crossing_before_the_go_is_a_false_start_of_the_group():
+    result = replay(bodies((5.0,), (90.0,), (92.0,)), [LapCommand(0, Command.GROUP_GO, group=entries((10, 10)))])
+    assert any("before the go: a false start" in a.reason for a in result.anomalies)
+    assert [r.time_ns for r in result.reps] == list(s(80, 82))
+
+
+def test_strays_and_missed_crossings_are_kept_as_anomalies():
+    go = [LapCommand(0, Command.GROUP_GO, group=entries((0, 5), 1200, 240))]
+    result = replay(bodies((50.0, 80.0, 240.0), (85.0, 165.0, 245.0)), go)
+    reasons = [a.reason for a in result.anomalies]
+    assert any("fits no athlete's lap" in r for r in reasons)
+    assert any("rep 1: no crossing for lap 2 of 3" in r for r in reasons)
+    assert [r.time_ns for r in result.reps] == list(s(240, 240))
+
+
+def test_cancelling_a_group_rep_ends_whoever_runs_incomplete():
+    timing = LapTiming(GATE)
+    timing.go_group(entries((0, 0), 800, 160))
+    events = timing.cancel(100 * S, "the workout ended")
+    reps = [e for e in events if isinstance(e, LapRep)]
+    assert [r.reason for r in reps] == ["the workout ended waiting for crossing 1 of 2"] * 2
+
+
+def test_a_group_go_while_a_rep_runs_is_refused():
+    timing = LapTiming(GATE)
+    timing.go(0, 400)
+    with pytest.raises(WorkoutError, match="already running"):
+        timing.go_group(entries((1, 1)))
+
+
+def test_a_mark_after_the_rep_revises_it_and_a_replay_gives_the_revised_reps():
+    edges = bodies((79.9,), (80.4,))  # 0.5 s apart: two crossings, side by side
+    go = LapCommand(0, Command.GROUP_GO, group=entries((0, 0)))
+    timing = LapTiming(GATE)
+    before = time_laps(edges, [go, LapCommand(90 * S, Command.CLOSE)], timing, flush=False)
+    assert [r.ambiguous for r in before.reps] == [True, True]
+    crossing_ns = before.crossings[0].t_ns
+    revised = timing.mark(crossing_ns, 2)
+    assert isinstance(revised[0], GroupRevision)
+    assert [(r.athlete_id, r.time_ns, r.ambiguous) for r in revised[0].reps] == [(1, before.reps[1].time_ns, False), (2, crossing_ns, False)]
+    assert timing.mark(crossing_ns, 2) == []  # marked already
+    mark = LapCommand(100 * S, Command.MARK, crossing_ns=crossing_ns, athlete_id=2)
+    again = replay(edges, [go, mark])
+    assert [(r.athlete_id, r.time_ns, r.ambiguous) for r in again.reps] == [(r.athlete_id, r.time_ns, r.ambiguous) for r in revised[0].reps]
+
+
+@pytest.mark.parametrize(
+    "crossing, athlete_id, match",
+    [(1234, 1, "not one of a group rep's"), (None, 9, "did not run in that group rep"), (None, 2, "cannot be athlete 2's")],
+)
+def test_a_mark_that_cannot_apply_is_refused(crossing, athlete_id, match):
+    timing = LapTiming(GATE)
+    time_laps(bodies((3.0,), (80.0,)), [LapCommand(0, Command.GROUP_GO, group=entries((0, 0))), LapCommand(85 * S, Command.CLOSE)], timing, flush=False)
+    first = timing.timer._done[0].crossings[0] if timing.timer.group_laps is None else timing.timer.group_laps.calls[0].t_ns
+    with pytest.raises(WorkoutError, match=match):
+        timing.mark(first if crossing is None else crossing, athlete_id)
+
+
+def test_anomalies_are_plain_anomalies():
+    result = replay(bodies((50.0, 80.0)), [LapCommand(0, Command.GROUP_GO, group=entries((0,)))])
+    assert all(isinstance(a, Anomaly) for a in result.anomalies)

@@ -10,9 +10,10 @@ track through the one gate on the line. The gate sees crossings, not people;
   puts it (their laps so far in this rep, else the target or their earlier
   reps) within ``tolerance`` of the lap time, and never faster than
   ``max_velocity_mps`` nor slower than ``min_velocity_mps`` (``LapSettings``).
-  Among the athletes a crossing fits, the one expected first takes it (the one
-  who must skip a lap to fit it only if nobody fits without), so a faster
-  athlete who overtakes is followed by pace, not by order;
+  Among the athletes a crossing fits, the likeliest takes it: nearest their
+  expected time (a missed lap counts as far off), looking one crossing ahead,
+  then who was expected first, then the queue; so a faster athlete who
+  overtakes is followed by pace, not by order;
 * **the coach**: a crossing the coach marked ("this was Ama") is that athlete's.
 
 Where the gate cannot tell, the crossing is marked **ambiguous** rather than
@@ -114,6 +115,7 @@ class AthleteLaps:
     status: RunStatus | None  # None: still running
     reason: str | None
     ambiguous: bool
+    deadline_ns: int | None = None  # still running: times out after this instant
 
     @property
     def time_ns(self) -> int | None:
@@ -147,11 +149,16 @@ class GroupLaps:
 
     calls: tuple[CrossingCall, ...]
     athletes: tuple[AthleteLaps, ...]
-    refused_marks: tuple[str, ...] = ()  # marks that cannot apply, each with why
+    refused_marks: tuple[tuple[int, str], ...] = ()  # marks that cannot apply: the crossing, and why
 
     @property
     def done(self) -> bool:
         return all(a.status is not None for a in self.athletes)
+
+    @property
+    def deadline_ns(self) -> int | None:
+        """The first instant someone still running times out (the assignment changes then); None: all done."""
+        return min((a.deadline_ns for a in self.athletes if a.deadline_ns is not None), default=None)
 
     @property
     def ambiguous(self) -> tuple[CrossingCall, ...]:
@@ -243,13 +250,16 @@ def _after(lane: _Lane, split: int, t_ns: int) -> _Lane:
 
 
 class _Option(NamedTuple):
-    """A crossing as the end of one athlete's ``split``: the laps it skips, how far off their expected time."""
+    """A crossing as the end of one athlete's ``split``: how unlikely (``cost``), and when it was expected."""
 
-    skips: int
-    off_ns: int  # 0 when nothing is expected
+    cost: Fraction  # off the expected time as a share of the tolerance, plus SKIP_COST a lap skipped
     expected: int | None
     rank: int  # the athlete's place in the queue
     split: int
+
+
+SKIP_COST = Fraction(1, 2)  # a missed crossing is rarer than a lap at the edge of the tolerance
+STRAY_COST = Fraction(1)  # the crossing after it would fit nobody
 
 
 def _options(lanes: Sequence[_Lane], t_ns: int, settings: GroupSettings) -> list[_Option]:
@@ -258,28 +268,31 @@ def _options(lanes: Sequence[_Lane], t_ns: int, settings: GroupSettings) -> list
         fit = _fit(lane, t_ns, settings) if lane.left else None
         if fit is not None:
             split, expected = fit
-            options.append(_Option(split - lane.next, 0 if expected is None else abs(t_ns - expected), expected, rank, split))
+            cost = SKIP_COST * (split - lane.next)
+            if expected is not None:
+                spread = max(1, round((expected - lane.last_ns) * settings.tolerance))
+                cost += Fraction(abs(t_ns - expected), spread)
+            options.append(_Option(cost, expected, rank, split))
     return options
 
 
 def _choose(lanes: list[_Lane], options: list[_Option], t_ns: int, then_ns: int | None, settings: GroupSettings) -> _Option:
     """The likeliest athlete for the crossing at ``t_ns``, looking one crossing ahead (``then_ns``).
 
-    Each choice is weighed with the best the next crossing can then be: fewest laps
-    skipped (a crossing fitting nobody counts as one), then nearest the expected
-    times; ties go to who was expected first (unknown: who left first), then the queue.
+    Each choice is weighed with the best the next crossing can then be: the least
+    off the athletes' expected times, a missed lap or a crossing fitting nobody
+    counting as a lot off; ties go to who was expected first (unknown: who left
+    first), then to the queue's order.
     """
 
-    def weight(option: _Option) -> tuple[int, int, int, int]:
-        skips, off = option.skips, option.off_ns
+    def weight(option: _Option) -> tuple[Fraction, int, int]:
+        cost = option.cost
         if then_ns is not None:
             after = list(lanes)
             after[option.rank] = _after(lanes[option.rank], option.split, t_ns)
-            following = _options(after, then_ns, settings)
-            best = min(((o.skips, o.off_ns) for o in following), default=(1, 0))
-            skips, off = skips + best[0], off + best[1]
+            cost += min((o.cost for o in _options(after, then_ns, settings)), default=STRAY_COST)
         first = option.expected if option.expected is not None else lanes[option.rank].last_ns
-        return skips, off, first, option.rank
+        return cost, first, option.rank
 
     return min(options, key=weight)
 
@@ -319,7 +332,7 @@ def assign(
     lanes = [_Lane(e, [], e.started_ns, None) for e in entrants]
     rank_of = {e.athlete_id: rank for rank, e in enumerate(entrants)}
     calls: list[CrossingCall] = []
-    refused: list[str] = []
+    refused: list[tuple[int, str]] = []
 
     def take(rank: int, split: int, t_ns: int) -> None:
         lane = lanes[rank]
@@ -334,9 +347,9 @@ def assign(
             marked = rank_of.get(marks[t])
             split = None if marked is None else _marked_split(lanes[marked], t, settings)
             if marked is None:
-                refused.append(f"The crossing at {_seconds(t, origin)} was marked for athlete {marks[t]}, who is not in this group rep.")
+                refused.append((t, f"The crossing at {_seconds(t, origin)} was marked for athlete {marks[t]}, who is not in this group rep."))
             elif split is None:
-                refused.append(f"The crossing at {_seconds(t, origin)} cannot be athlete {marks[t]}'s: {_why_not(lanes[marked], t, settings)}.")
+                refused.append((t, f"The crossing at {_seconds(t, origin)} cannot be athlete {marks[t]}'s: {_why_not(lanes[marked], t, settings)}."))
             else:
                 take(marked, split, t)
                 calls.append(CrossingCall(t, marks[t], split + 1, marked=True))
@@ -391,16 +404,17 @@ def _result(lane: _Lane, now_ns: int, settings: GroupSettings, stop: str | None)
     marks = tuple(lane.marks) + (None,) * (splits - len(lane.marks))
     status: RunStatus | None = None
     reason = None
-    if not lane.left:
+    deadline = None if not lane.left else _deadline(lane, settings)
+    if deadline is None:
         status = RunStatus.COMPLETE
-    elif stop is not None or now_ns > _deadline(lane, settings):
-        status = RunStatus.INCOMPLETE
+    elif stop is not None or now_ns > deadline:
+        status, deadline = RunStatus.INCOMPLETE, None
         reason = f"{stop or 'timed out'} waiting for crossing {lane.next + 1} of {splits}"
-    return AthleteLaps(entrant.athlete_id, entrant.started_ns, entrant.splits_m, marks, status, reason, False)
+    return AthleteLaps(entrant.athlete_id, entrant.started_ns, entrant.splits_m, marks, status, reason, False, deadline)
 
 
 def _with_ambiguity(
-    calls: list[CrossingCall], lanes: list[_Lane], athletes: tuple[AthleteLaps, ...], settings: GroupSettings, refused: tuple[str, ...]
+    calls: list[CrossingCall], lanes: list[_Lane], athletes: tuple[AthleteLaps, ...], settings: GroupSettings, refused: tuple[tuple[int, str], ...]
 ) -> GroupLaps:
     """Mark what the gate cannot tell: side-by-side crossings that fit either athlete, and a crossing that may hide another's."""
     by_id = {lane.entrant.athlete_id: lane for lane in lanes}
