@@ -574,6 +574,21 @@ class Store:
         self.run(run_id)
         self.db.table("runs").update(run_id, {"voided": 0, "void_reason": None})
 
+    def revise_lap_reps(self, session_id: int, reps: Sequence[LapRep]) -> list[int]:
+        """A group rep assigned again (the coach's mark): each athlete's row as it is now, found by its number; their ids."""
+        ids = []
+        with self._writing():
+            for rep in reps:
+                row = self.db.execute("select id from runs where session_id = ? and number = ?", [session_id, rep.number]).fetchone()
+                if row is None:
+                    continue  # not stored yet: it will be as it is now
+                self.db.execute(
+                    "update runs set status = ?, reason = ?, started_ns = ?, splits = ?, athlete_id = ?, ambiguous = ? where id = ?",
+                    [rep.status.value, rep.reason, rep.started_ns, json.dumps(rep.splits_ns), rep.athlete_id, int(rep.ambiguous), row[0]],
+                )
+                ids.append(row[0])
+        return ids
+
     def set_run_rep(self, run_id: int, set_no: int | None, rep_no: int | None) -> None:
         """Label a run with the workout rep it was (set and rep numbers)."""
         self.run(run_id)

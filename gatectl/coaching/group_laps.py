@@ -46,7 +46,7 @@ from itertools import pairwise
 from typing import NamedTuple
 
 from gatectl.errors import WorkoutError
-from gatectl.limits import LAP_VELOCITY_MPS
+from gatectl.limits import LAP_VELOCITY_MPS, WAVE_S, read_number
 from gatectl.timing.model import NS_PER_S, RunStatus
 
 
@@ -174,6 +174,29 @@ def wave_starts(go_ns: int, count: int, wave_ns: int) -> tuple[int, ...]:
     if not isinstance(wave_ns, int) or wave_ns < 0:
         raise WorkoutError(f"The gap between waves must be a whole number of nanoseconds ≥ 0, not {wave_ns!r}.")
     return tuple(go_ns + k * wave_ns for k in range(count))
+
+
+def parse_waves(text: str) -> int | None:
+    """How a group leaves, as a coach writes it: ``together``, or waves a number of seconds apart.
+
+    None: one athlete at a time (empty, ``one``, ``single``).
+
+    >>> parse_waves("together"), parse_waves("waves 5 s apart"), parse_waves("3"), parse_waves("")
+    (0, 5000000000, 3000000000, None)
+    """
+    words = text.strip().lower()
+    if words in ("", "one", "single", "one at a time"):
+        return None
+    if words == "together":
+        return 0
+    number = words.removeprefix("waves").removesuffix("apart").strip().removesuffix("seconds").removesuffix("s").strip()
+    if not number:
+        raise WorkoutError("Write how the group leaves: together, or waves 5 s apart (a number of seconds, 0 to 60).")
+    try:
+        seconds = read_number(number, "The gap between waves", WAVE_S, WorkoutError)
+    except WorkoutError as exc:
+        raise WorkoutError(f"{exc} Write together, or waves 5 s apart.") from None
+    return round(Fraction(number.replace(",", ".")) * NS_PER_S) if seconds else 0
 
 
 # ---- The assignment -----------------------------------------------------------------------------

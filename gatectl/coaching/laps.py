@@ -344,8 +344,8 @@ class LapTimer:
         """The coach's marks (crossing t_ns → athlete), known before a record is replayed: applied as crossings come."""
         self._preset = dict(marks)
 
-    def mark(self, crossing_ns: int, athlete_id: int) -> list[LapEvent]:
-        """The coach says the crossing at ``crossing_ns`` was ``athlete_id``'s: the group rep it belongs to is assigned again."""
+    def check_mark(self, crossing_ns: int, athlete_id: int) -> _Group:
+        """The group rep whose crossing the coach marks; ``WorkoutError`` with why if the mark cannot apply."""
         group = next((g for g in (self._group, *reversed(self._done)) if g is not None and crossing_ns in g.crossings), None)
         if group is None:
             raise WorkoutError("That crossing is not one of a group rep's: only a group rep's crossings can be marked.")
@@ -356,7 +356,13 @@ class LapTimer:
         refused = next((why for t, why in trial.refused_marks if t == crossing_ns), None)
         if refused is not None:
             raise WorkoutError(refused)
+        return group
+
+    def mark(self, crossing_ns: int, athlete_id: int) -> list[LapEvent]:
+        """The coach says the crossing at ``crossing_ns`` was ``athlete_id``'s: the group rep it belongs to is assigned again."""
+        group = self.check_mark(crossing_ns, athlete_id)
         group.marks[crossing_ns] = athlete_id
+        now = self._now if self._now is not None else crossing_ns
         if group is self._group:
             return self._progress_group(now)
         before = group.laps
