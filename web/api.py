@@ -186,6 +186,13 @@ def start_workout():
     return {"workout": actions.start_workout(get_store(), payload())}, 201
 
 
+@bp.post("/workout/mark")
+@coach_required
+def workout_mark():
+    """A group rep's crossing was ``athlete``'s: ``crossing`` is its instant in ns, as text (the page got it so)."""
+    return {"workout": actions.workout_mark(payload())}
+
+
 @bp.post("/workout/<action>")
 @coach_required
 def workout_action(action: str):
