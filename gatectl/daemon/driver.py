@@ -176,13 +176,14 @@ class WorkoutDriver:
         """A crossing or lap event as the timing gave it: a rep may have started, or passed a split."""
         live, now = self.live, self._host.now_ns
         if isinstance(event, GroupStart):
+            live.groups.append(event)
             laps = self.session.timing.laps
-            live.group, live.group_laps = event, None if laps is None else laps.timer.group_laps
+            if laps is not None and laps.timer.group_laps is not None:
+                live.group_laps[event.numbers[0]] = laps.timer.group_laps
             for entry in event.entries:
                 self.step("run-started", now=now(), who=entry.athlete_id)
         elif isinstance(event, (GroupProgress, GroupRevision)):
-            if live.group is not None and event.laps.athletes[0].athlete_id == live.group.entries[0].athlete_id:
-                live.group_laps = event.laps
+            live.group_laps[event.numbers[0] if isinstance(event, GroupProgress) else event.reps[0].number] = event.laps
             if isinstance(event, GroupRevision):
                 self.rebuild()
             else:

@@ -124,8 +124,8 @@ class LiveWorkout:
     lap: LapStart | None = None  # track reps: the rep on the track, and its splits so far
     splits: list[LapSplit] = field(default_factory=list)
     armed_for: tuple[float, RepTarget] | None = None  # the rolling start the lap gate waits for
-    group: GroupStart | None = None  # a group's track rep: the last one started
-    group_laps: GroupLaps | None = None  # and whose each of its crossings was taken to be
+    groups: list[GroupStart] = field(default_factory=list)  # a group's track reps, as they started
+    group_laps: dict[int, GroupLaps] = field(default_factory=dict)  # by a group rep's first number: whose each crossing was
 
     def next_rep_target(self, view: RunnerView) -> tuple[float, RepTarget] | None:
         """The distance and target of the next athlete's next rep, if anyone is waiting."""
@@ -255,7 +255,8 @@ class Doubt:
     """A crossing the gate could not give for sure: whose it was taken to be, and who else it may have been."""
 
     crossing: str  # its instant in ns, as text: a browser's numbers cannot hold every nanosecond
-    at_ns: int  # from the group's go
+    rep: int  # the group's rep it was in: 1 for the first the group ran
+    at_ns: int  # from that rep's go
     athlete: int | None  # whose it was taken to be
     could_be: tuple[int, ...]  # everyone it may have been, the one it was taken to be first
 
@@ -272,16 +273,16 @@ class GroupState:
 
     number: int  # the first athlete's rep number: it changes with each group rep
     athletes: tuple[GroupAthlete, ...]
-    doubts: tuple[Doubt, ...]
+    doubts: tuple[Doubt, ...]  # of this rep and the group's earlier ones, until the coach settles them
     done: bool
 
 
 def group_state(live: LiveWorkout, now_ns: int) -> GroupState | None:
-    start, laps = live.group, live.group_laps
-    if start is None or laps is None:
+    """The group's last rep, and every crossing of its reps still in doubt."""
+    if not live.groups or (laps := live.group_laps.get(live.groups[-1].numbers[0])) is None:
         return None
+    start = live.groups[-1]
     names = {a.id: a.name for a in live.plan.athletes}
-    go = min(e.start_ns for e in start.entries)
     athletes = tuple(
         GroupAthlete(
             a.athlete_id, names.get(a.athlete_id, f"#{a.athlete_id}"),
@@ -292,8 +293,10 @@ def group_state(live: LiveWorkout, now_ns: int) -> GroupState | None:
         for a in laps.athletes
     )  # fmt: skip
     doubts = tuple(
-        Doubt(str(c.t_ns), c.t_ns - go, c.athlete_id, tuple(i for i in (c.athlete_id, *c.ambiguous_with) if i is not None))
-        for c in laps.calls if c.ambiguous
+        Doubt(str(c.t_ns), k + 1, c.t_ns - min(e.start_ns for e in rep.entries), c.athlete_id,
+              tuple(i for i in (c.athlete_id, *c.ambiguous_with) if i is not None))
+        for k, rep in enumerate(live.groups) if (done := live.group_laps.get(rep.numbers[0])) is not None
+        for c in done.calls if c.ambiguous
     )  # fmt: skip
     return GroupState(start.numbers[0], athletes, doubts, laps.done)
 
