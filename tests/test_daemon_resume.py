@@ -13,9 +13,11 @@ from dataclasses import replace
 import pytest
 from helpers import FLY30, TRACK, Live, assert_live_equals_recompute, derived, laps, reps
 
+from gatectl.coaching.laps import StartKind
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.workout import WorkoutPlan, group
+from gatectl.sim.sprinters import lap_edges, overlay
 from gatectl.store import INTERRUPTED, Store
 from gatectl.timing.model import NS_PER_S
 from gatectl.timing.pipeline import time_edges
@@ -247,3 +249,35 @@ def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
     with Store(again.path) as store:
         kinds = [c.kind.value for c in store.lap_commands(after.session_id)]
     assert kinds[:2] == ["arm", "arm"] and kinds.count("arm") == 2  # rep 2's arm kept from before the crash, not doubled
+
+
+def test_a_groups_marked_rep_stays_marked_after_a_crash(tmp_path):
+    """The coach said the first across was Ben: after a restart the group's reps, runs and workout still say so."""
+    path = tmp_path / "gatectl.db"
+    with Store(path) as store:
+        ana, ben = store.add_athlete("Ana"), store.add_athlete("Ben")
+    live = Live(path)
+    live.daemon.start()
+    with live.store() as store:
+        plan = WorkoutPlan("2 x 400 @ 1:20 / R1:00", WorkoutKind.TRACK_REPS, group(store, [ana, ben]), track=TRACK, start=StartKind.GO, countdown_ns=5 * S, waves_ns=0)
+    live.daemon.start_workout(plan)
+    go = live.source.now_ns() + 5 * S
+    live.daemon.workout_input("go")
+    gate = FLY30.gate("M1")
+    live.play(overlay(lap_edges(gate, [go + 80 * S], speed_mps=5, seed=1), lap_edges(gate, [go + 80 * S + S // 2], speed_mps=5, seed=2)), then_ns=20 * S)
+    doubt = live.daemon.snapshot().workout.group.doubts[0]
+    live.daemon.workout_mark(int(doubt.crossing), ben)
+    before = live.daemon.snapshot()
+    now = live.source.now_ns()
+    crash(live, tmp_path / "after.db")
+    again = Live(tmp_path / "after.db")
+    again.source.advance_to(now)
+    again.daemon.start()
+    after = again.daemon.snapshot()
+    assert after.session_id == before.session_id
+    last = {a.name: a.last.time_ns for a in after.workout.athletes}
+    assert last == {a.name: a.last.time_ns for a in before.workout.athletes} and last["Ben"] < last["Ana"]
+    runs = {r.athlete: r.lap.time_ns for r in again.runs()}
+    assert runs == {"Ben": last["Ben"], "Ana": last["Ana"]}
+    again.daemon.stop()
+    assert_live_equals_recompute(again.path, after.session_id)
