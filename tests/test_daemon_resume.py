@@ -218,6 +218,17 @@ def test_a_workout_under_way_resumes_where_it_was(club, tmp_path):
     assert [r.athlete_id for r in runs] == [before.workout.athletes[0].id, head]
 
 
+def carry_on(live, tmp_path):
+    """A crash now, and the daemon started again on what it left at the same clock: the snapshots before and after."""
+    before = live.daemon.snapshot()
+    now = live.source.now_ns()
+    crash(live, tmp_path / "after.db")
+    again = Live(tmp_path / "after.db")
+    again.source.advance_to(now)
+    again.daemon.start()
+    return before, again, again.daemon.snapshot()
+
+
 def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
 
     path = tmp_path / "gatectl.db"
@@ -232,13 +243,7 @@ def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
     live.daemon.start_workout(plan)
     laps(live, 5, 79.4, seed=1)
     live.daemon.workout_input("ready")  # armed for a rolling start of rep 2
-    before = live.daemon.snapshot()
-    now = live.source.now_ns()
-    crash(live, tmp_path / "after.db")
-    again = Live(tmp_path / "after.db")
-    again.source.advance_to(now)
-    again.daemon.start()
-    after = again.daemon.snapshot()
+    before, again, after = carry_on(live, tmp_path)
     assert after.session_id == before.session_id and after.track == TRACK
     assert comparable(after.workout) == comparable(before.workout)
     assert after.workout.armed and after.workout.next_up.next_rep.rep_no == 2
@@ -267,13 +272,7 @@ def test_a_groups_marked_rep_stays_marked_after_a_crash(tmp_path):
     live.play(overlay(lap_edges(gate, [go + 80 * S], speed_mps=5, seed=1), lap_edges(gate, [go + 80 * S + S // 2], speed_mps=5, seed=2)), then_ns=20 * S)
     doubt = live.daemon.snapshot().workout.group.doubts[0]
     live.daemon.workout_mark(int(doubt.crossing), ben)
-    before = live.daemon.snapshot()
-    now = live.source.now_ns()
-    crash(live, tmp_path / "after.db")
-    again = Live(tmp_path / "after.db")
-    again.source.advance_to(now)
-    again.daemon.start()
-    after = again.daemon.snapshot()
+    before, again, after = carry_on(live, tmp_path)
     assert after.session_id == before.session_id
     last = {a.name: a.last.time_ns for a in after.workout.athletes}
     assert last == {a.name: a.last.time_ns for a in before.workout.athletes} and last["Ben"] < last["Ana"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, SIZES, get_json, log_in, running, shoot, wait_until, watch
+from browser import SIZES, chromium_browser, get_json, live_page_at, running, shoot, wait_until
 from helpers import free_port
 
 pytestmark = pytest.mark.browser
@@ -21,12 +21,8 @@ PHONE_W = SIZES["phone"][0]
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +33,8 @@ def group(tmp_path_factory):
         yield base
 
 
-def page_at(chromium, base: str, size: str, scheme: str = "dark"):
-    width, height = SIZES[size]
-    context = chromium.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
-    page = context.new_page()
-    seen = watch(page, base)
-    log_in(page, base)
-    page.goto(base + "/")
-    page.wait_for_selector("#conn.on", timeout=10_000)
-    return context, page, seen
-
-
 def test_the_group_on_the_track_then_a_side_by_side_finish_marked_by_the_coach(chromium, group):
-    context, page, seen = page_at(chromium, group, "phone", "light")
+    context, page, seen = live_page_at(chromium, group, "phone", "light")
     page.wait_for_selector("#wk-group .g-clock", timeout=30_000)  # the club's go: all three on the track at once
     rows = page.eval_on_selector_all("#wk-group li", "ls => ls.map(l => [l.querySelector('.g-name').textContent, l.querySelector('.g-state').textContent])")
     assert [name for name, _ in rows] == ["Amara", "Ben", "Chloe"] and all(re.fullmatch(r"lap 1/1", state) for _, state in rows), rows
@@ -59,7 +44,7 @@ def test_the_group_on_the_track_then_a_side_by_side_finish_marked_by_the_coach(c
     assert page.eval_on_selector("#wk-label", "e => e.textContent") in ("On the track", "Go in")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_W
     shoot(page, "group-on-the-track-phone-light", full_page=False)
-    hdmi, big, big_seen = page_at(chromium, group, "hdmi")
+    hdmi, big, big_seen = live_page_at(chromium, group, "hdmi")
     big.wait_for_selector("#wk-group .g-clock")
     shoot(big, "group-on-the-track-hdmi-dark", full_page=False)
 

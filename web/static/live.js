@@ -150,7 +150,7 @@
     strip.textContent = "";
     S.runs.forEach(function (run) {
       var li = el("li", "rep " + run.status + (run.voided ? " voided" : "") + (run.id === shownId ? " current" : ""));
-      li.appendChild(el("div", "n", "#" + run.number + " " + (run.athlete || "—")));
+      li.appendChild(el("div", "n", "#" + run.number + " " + (run.athlete || "—") + (run.ambiguous ? " ?" : "")));  // ?: whose, in doubt
       if (run.lap && run.lap.time_s != null) {
         li.appendChild(el("div", "t", raceTime(run.lap.time_s)));
         var c = run.lap.check;
