@@ -242,8 +242,9 @@ def test_an_athlete_times_out_after_their_last_splits_window():
 
 def test_without_expectation_the_slowest_lap_bounds_the_wait():
     entrants = group(s(0,), LAP)
-    assert not assign(entrants, (), round(400 / 1.5 * S)).done
-    assert assign(entrants, (), round(400 / 1.5 * S) + 1).done
+    slowest = 400_000 * S // 1500  # 400 m at 1.5 m/s, in whole mm and ns
+    assert not assign(entrants, (), slowest).done
+    assert assign(entrants, (), slowest + 1).done
 
 
 def test_stopping_ends_whoever_is_still_running_with_the_reason():
@@ -282,6 +283,7 @@ def test_bad_groups_are_refused_with_a_sentence(entrants, crossings, match):
         (lambda: Entrant(1, 0, LAP, 0), "above zero"),
         (lambda: GroupSettings(tolerance=Fraction(0)), "tolerance"),
         (lambda: GroupSettings(side_by_side_ns=-1), "side_by_side_ns"),
+        (lambda: GroupSettings(doubt_ns=0.5), "doubt_ns"),
         (lambda: GroupSettings(min_velocity_mps=20.0), "velocities"),
     ],
 )

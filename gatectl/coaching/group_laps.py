@@ -56,14 +56,17 @@ class GroupSettings:
 
     tolerance: Fraction = Fraction(20, 100)  # a lap within ±20 % of the expected time is plausible
     side_by_side_ns: int = NS_PER_S // 2  # two crossings this close: who was who cannot be told
+    doubt_ns: int = NS_PER_S  # another assignment off the expected times by no more than this in all: in doubt (bench_group_laps)
     max_velocity_mps: float = LAP_VELOCITY_MPS.high
     min_velocity_mps: float = LAP_VELOCITY_MPS.low
 
     def __post_init__(self) -> None:
         if not 0 < self.tolerance < 1:
             raise WorkoutError(f"The lap tolerance must be a fraction above 0 and below 1, not {self.tolerance}.")
-        if not isinstance(self.side_by_side_ns, int) or isinstance(self.side_by_side_ns, bool) or self.side_by_side_ns < 0:
-            raise WorkoutError(f"side_by_side_ns must be a whole number of nanoseconds ≥ 0, not {self.side_by_side_ns!r}.")
+        for name in ("side_by_side_ns", "doubt_ns"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise WorkoutError(f"{name} must be a whole number of nanoseconds ≥ 0, not {value!r}.")
         if not 0 < self.min_velocity_mps < self.max_velocity_mps < float("inf"):
             raise WorkoutError(f"Lap velocities need 0 < min < max; got {self.min_velocity_mps!r} and {self.max_velocity_mps!r}.")
 
@@ -204,14 +207,20 @@ def parse_waves(text: str) -> int | None:
 
 @dataclass(slots=True)
 class _Lane:
-    """An athlete being followed: their crossings so far and their pace."""
+    """An athlete being followed: their crossings so far and their pace (distances in whole millimetres)."""
 
     entrant: Entrant
+    to_mm: tuple[int, ...]  # from the start to the end of each split
     marks: list[int | None]
     last_ns: int
-    pace: tuple[int, float] | None  # the last stretch seen: its ns and metres
+    pace: tuple[int, int] | None  # the last stretch seen: its ns and mm
     fits: dict[int, dict[int, int | None]] = field(default_factory=dict)  # split index → crossings that fitted it → expected
     taken: dict[int, tuple[int, int, int | None]] = field(default_factory=dict)  # crossings taken → the window they fitted
+
+    @classmethod
+    def of(cls, entrant: Entrant) -> _Lane:
+        to_mm = tuple(round(sum(entrant.splits_m[: k + 1]) * 1000) for k in range(len(entrant.splits_m)))
+        return cls(entrant, to_mm, [], entrant.started_ns, None)
 
     @property
     def next(self) -> int:
@@ -221,24 +230,28 @@ class _Lane:
     def left(self) -> bool:
         return len(self.marks) < len(self.entrant.splits_m)
 
+    def mm_to(self, split: int) -> int:
+        """From the last crossing to the end of ``split``."""
+        return self.to_mm[split] - (self.to_mm[self.next - 1] if self.next else 0)
+
 
 def _expected(lane: _Lane, split: int) -> int | None:
     """How long from the last crossing to the crossing ending ``split``, at the athlete's pace; None: unknown."""
-    entrant = lane.entrant
-    metres = Fraction(sum(entrant.splits_m[lane.next : split + 1]))
+    mm = lane.mm_to(split)
     if lane.pace is not None:
-        ns, done_m = lane.pace
-        return round(ns * metres / Fraction(done_m))
-    if entrant.expected_ns is not None:
-        return round(entrant.expected_ns * metres / Fraction(entrant.distance_m))
+        ns, done_mm = lane.pace
+        return (ns * mm + done_mm // 2) // done_mm
+    if lane.entrant.expected_ns is not None:
+        total = lane.to_mm[-1]
+        return (lane.entrant.expected_ns * mm + total // 2) // total
     return None
 
 
 def _bounds(lane: _Lane, split: int, settings: GroupSettings) -> tuple[int, int]:
     """The soonest and the latest the crossing ending ``split`` can come, at any velocity a lap is run at."""
-    metres = Fraction(sum(lane.entrant.splits_m[lane.next : split + 1]))
-    fastest = lane.last_ns + round(metres * NS_PER_S / Fraction(settings.max_velocity_mps))
-    return fastest, lane.last_ns + round(metres * NS_PER_S / Fraction(settings.min_velocity_mps))
+    mm = lane.mm_to(split)
+    fastest = lane.last_ns + mm * NS_PER_S // round(settings.max_velocity_mps * 1000)
+    return fastest, lane.last_ns + mm * NS_PER_S // round(settings.min_velocity_mps * 1000)
 
 
 def _window(lane: _Lane, split: int, settings: GroupSettings) -> tuple[int, int, int | None]:
@@ -247,7 +260,7 @@ def _window(lane: _Lane, split: int, settings: GroupSettings) -> tuple[int, int,
     duration = _expected(lane, split)
     if duration is None:
         return fastest, slowest, None
-    spread = round(duration * settings.tolerance)
+    spread = duration * settings.tolerance.numerator // settings.tolerance.denominator
     expected = lane.last_ns + duration
     return max(fastest, expected - spread), min(slowest, expected + spread), expected
 
@@ -267,22 +280,21 @@ def _fit(lane: _Lane, t_ns: int, settings: GroupSettings) -> tuple[int, int | No
 
 def _after(lane: _Lane, split: int, t_ns: int) -> _Lane:
     """The athlete after crossing at ``t_ns``, ending ``split`` (the splits in between missed)."""
-    metres = sum(lane.entrant.splits_m[lane.next : split + 1])
     marks = [*lane.marks, *[None] * (split - lane.next), t_ns]
-    return _Lane(lane.entrant, marks, t_ns, (t_ns - lane.last_ns, metres), lane.fits, lane.taken)
+    return _Lane(lane.entrant, lane.to_mm, marks, t_ns, (t_ns - lane.last_ns, lane.mm_to(split)), lane.fits, lane.taken)
 
 
 class _Option(NamedTuple):
     """A crossing as the end of one athlete's ``split``: how unlikely (``cost``), and when it was expected."""
 
-    cost: Fraction  # off the expected time as a share of the tolerance, plus SKIP_COST a lap skipped
+    cost: float  # off the expected time as a share of the tolerance, plus SKIP_COST a lap skipped (a score, not a time)
     expected: int | None
     rank: int  # the athlete's place in the queue
     split: int
 
 
-SKIP_COST = Fraction(1, 2)  # a missed crossing is rarer than a lap at the edge of the tolerance
-STRAY_COST = Fraction(1)  # the crossing after it would fit nobody
+SKIP_COST = 0.5  # a missed crossing is rarer than a lap at the edge of the tolerance
+STRAY_COST = 1.0  # the crossing after it would fit nobody
 
 
 def _options(lanes: Sequence[_Lane], t_ns: int, settings: GroupSettings) -> list[_Option]:
@@ -293,8 +305,8 @@ def _options(lanes: Sequence[_Lane], t_ns: int, settings: GroupSettings) -> list
             split, expected = fit
             cost = SKIP_COST * (split - lane.next)
             if expected is not None:
-                spread = max(1, round((expected - lane.last_ns) * settings.tolerance))
-                cost += Fraction(abs(t_ns - expected), spread)
+                spread = max(1, (expected - lane.last_ns) * settings.tolerance.numerator // settings.tolerance.denominator)
+                cost += abs(t_ns - expected) / spread
             options.append(_Option(cost, expected, rank, split))
     return options
 
@@ -308,7 +320,7 @@ def _choose(lanes: list[_Lane], options: list[_Option], t_ns: int, then_ns: int 
     first), then to the queue's order.
     """
 
-    def weight(option: _Option) -> tuple[Fraction, int, int]:
+    def weight(option: _Option) -> tuple[float, int, int]:
         cost = option.cost
         if then_ns is not None:
             after = list(lanes)
@@ -352,7 +364,7 @@ def assign(
     if list(crossings) != sorted(crossings):
         raise WorkoutError("The crossings of a group rep must be in time order.")
     origin = min(e.started_ns for e in entrants)
-    lanes = [_Lane(e, [], e.started_ns, None) for e in entrants]
+    lanes = [_Lane.of(e) for e in entrants]
     rank_of = {e.athlete_id: rank for rank, e in enumerate(entrants)}
     calls: list[CrossingCall] = []
     refused: list[tuple[int, str]] = []
@@ -459,7 +471,7 @@ def _with_ambiguity(
         ea, eb = by_id[a.athlete_id].taken[a.t_ns][2], by_id[b.athlete_id].taken[b.t_ns][2]
         if ea is None or eb is None or abs(ea - eb) <= settings.side_by_side_ns:  # nothing to go on but the queue
             return False
-        return off(a.t_ns, eb) + off(b.t_ns, ea) <= off(a.t_ns, ea) + off(b.t_ns, eb) + settings.side_by_side_ns
+        return off(a.t_ns, eb) + off(b.t_ns, ea) <= off(a.t_ns, ea) + off(b.t_ns, eb) + settings.doubt_ns
 
     for a, b in pairwise(calls):  # crossings in time order: near neighbours are enough
         if a.athlete_id is None or b.athlete_id is None or a.athlete_id == b.athlete_id or a.marked or b.marked:
@@ -480,7 +492,7 @@ def _with_ambiguity(
             hidden = [
                 t for t, expected in fitting.items()
                 if (call := owner[t]).athlete_id not in (None, result.athlete_id) and not call.marked
-                and off(t, expected) <= off(t, by_id[call.athlete_id].taken[t][2]) + settings.side_by_side_ns
+                and off(t, expected) <= off(t, by_id[call.athlete_id].taken[t][2]) + settings.doubt_ns
             ]  # fmt: skip
             if hidden:
                 t = min(hidden, key=lambda t: (off(t, fitting[t]), t))
