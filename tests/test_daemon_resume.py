@@ -276,7 +276,32 @@ def test_a_groups_marked_rep_stays_marked_after_a_crash(tmp_path):
     assert after.session_id == before.session_id
     last = {a.name: a.last.time_ns for a in after.workout.athletes}
     assert last == {a.name: a.last.time_ns for a in before.workout.athletes} and last["Ben"] < last["Ana"]
+    assert after.workout.group == before.workout.group and after.workout.group.doubts == ()  # the panel as it was
     runs = {r.athlete: r.lap.time_ns for r in again.runs()}
     assert runs == {"Ben": last["Ben"], "Ana": last["Ana"]}
     again.daemon.stop()
     assert_live_equals_recompute(again.path, after.session_id)
+
+
+def test_a_group_rep_under_way_at_a_crash_finishes_after_the_restart(tmp_path):
+    path = tmp_path / "gatectl.db"
+    with Store(path) as store:
+        ana, ben = store.add_athlete("Ana"), store.add_athlete("Ben")
+    live = Live(path)
+    live.daemon.start()
+    with live.store() as store:
+        plan = WorkoutPlan("2 x 400 @ 1:20 / R1:00", WorkoutKind.TRACK_REPS, group(store, [ana, ben]), track=TRACK, start=StartKind.GO, countdown_ns=5 * S, waves_ns=5 * S)
+    live.daemon.start_workout(plan)
+    go = live.source.now_ns() + 5 * S
+    live.daemon.workout_input("go")
+    gate = FLY30.gate("M1")
+    live.play(lap_edges(gate, [go + 79 * S], speed_mps=5, seed=1), then_ns=2 * S)  # Ana is in; Ben, 5 s behind, is not yet
+    before, again, after = carry_on(live, tmp_path)
+    group_before, group_after = before.workout.group, after.workout.group
+    assert not group_after.done and [a.status for a in group_after.athletes] == ["complete", "running"]
+    assert [a.laps for a in group_after.athletes] == [a.laps for a in group_before.athletes] == [1, 0]
+    again.play(lap_edges(gate, [go + 5 * S + 81 * S], speed_mps=5, seed=2), then_ns=2 * S)
+    state = again.daemon.snapshot().workout
+    assert state.group.done and [a.done for a in state.athletes] == [1, 1]
+    assert {r.athlete: round(r.lap.time_s) for r in again.runs()} == {"Ana": 79, "Ben": 81}  # each from their own wave
+    again.daemon.stop()

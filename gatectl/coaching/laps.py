@@ -377,6 +377,11 @@ class LapTimer:
         """The group rep under way, as assigned so far."""
         return None if self._group is None else self._group.laps
 
+    def group_reps(self) -> list[tuple[GroupStart, GroupLaps]]:
+        """Every group rep so far (the one under way last), as it started and as it is assigned now."""
+        reps = [*self._done, *([self._group] if self._group is not None else [])]
+        return [(GroupStart(g.entries, g.numbers, g.recovery_ns), g.laps) for g in reps if g.laps is not None]
+
     def cancel(self, now_ns: int, reason: str = "cancelled") -> list[LapEvent]:
         """Disarm a rolling start; a rep still running at ``now_ns`` ends incomplete with ``reason``."""
         self._armed = None

@@ -305,6 +305,9 @@ def resume_workout(store: Store, session: Session, host: WorkoutHost) -> Workout
     runner = _replayed(store, session, plan.runner(rest_scale))  # parsed before: it ran
     live = LiveWorkout(plan, session.id, runner, rest_scale)
     laps = session.timing.laps
+    for start, assigned in laps.timer.group_reps() if laps is not None else ():  # rebuilt from the record: the panel's too
+        live.groups.append(start)
+        live.group_laps[start.numbers[0]] = assigned
     if laps is not None and laps.timer.state is LapTimerState.ARMED:  # rebuilt armed from the lap commands: not armed again
         live.armed_for = live.next_rep_target(runner.view(host.now_ns()))
     driver = WorkoutDriver(live, session, host)
