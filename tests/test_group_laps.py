@@ -1,12 +1,13 @@
 """Track reps for a group on one gate: whose crossing each one was (``gatectl.coaching.group_laps``)."""
 
+import re
 from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatectl.coaching.group_laps import AthleteLaps, Entrant, GroupLaps, GroupSettings, assign, wave_starts
+from gatectl.coaching.group_laps import AthleteLaps, Entrant, GroupLaps, GroupSettings, assign, parse_waves, wave_starts
 from gatectl.errors import WorkoutError
 from gatectl.timing.model import NS_PER_S, RunStatus
 
@@ -467,3 +468,30 @@ def test_a_mark_that_cannot_apply_is_refused(crossing, athlete_id, match):
 def test_anomalies_are_plain_anomalies():
     result = replay(bodies((50.0, 80.0)), [LapCommand(0, Command.GROUP_GO, group=entries((0,)))])
     assert all(isinstance(a, Anomaly) for a in result.anomalies)
+
+
+# ---- How a group leaves, as written --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, waves",
+    [("together", 0), ("Together", 0), ("waves 5 s apart", 5 * S), ("waves 2.5s", 2_500_000_000), ("3", 3 * S), ("0", 0), ("", None), ("one", None)],
+)
+def test_how_a_group_leaves_is_read_as_a_coach_writes_it(text, waves):
+    assert parse_waves(text) == waves
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("waves", "Write how the group leaves: together, or waves 5 s apart"),
+        ("waves 61 s apart", "must be from 0 to 60 s, not 61"),
+        ("nan", "not nan"),
+        ("-1", "not -1"),
+        ("9" * 5000, "not 5000 characters"),
+        ("soon", "not 'soon'"),
+    ],
+)
+def test_a_gap_between_waves_out_of_bounds_is_a_sentence(text, words):
+    with pytest.raises(WorkoutError, match=re.escape(words)):
+        parse_waves(text)

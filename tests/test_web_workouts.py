@@ -69,7 +69,7 @@ def test_the_coach_starts_a_workout_from_the_form(coach, db_path, daemon):
         ({"timing": "track", "start": "later"}, "Start must be one of go, rolling", 400),
         ({"kind": "fun-run"}, "Kind of workout must be one of", 400),
         ({"timing": "bike"}, "Timing must be one of flying, track", 400),
-        ({"timing": "track", "group": "waves", "wave_s": "ninety"}, "The gap between waves must be a number from 0 to 60 s, not &#39;ninety&#39;", 400),
+        ({"timing": "track", "group": "waves", "wave_s": "ninety"}, "Seconds between waves must be a number from 0 to 60 s, not &#39;ninety&#39;", 400),
         ({"timing": "track", "group": "waves", "wave_s": ""}, "Seconds between waves: give the gap, e.g. 5", 400),
         ({"timing": "track", "group": "relay"}, "The group runs must be one of one, together, waves", 400),
         ({"group": "together"}, "The group runs together on one gate in track reps only", 400),
@@ -270,7 +270,7 @@ def test_a_bad_gap_between_waves_is_told_next_to_its_field_with_what_was_typed(c
     ana, ben = ids(db_path)
     data = {"csrf_token": coach.token, "slug": "flying-30s", "athletes": [str(ana), str(ben)], "timing": "track", "group": "waves", "wave_s": "99"}
     html = coach.post("/workouts", data=data).get_data(as_text=True)
-    assert '<span class="field-error" role="alert" id="wave-s-error">The gap between waves must be from 0 to 60 s, not 99.' in html
+    assert '<span class="field-error" role="alert" id="wave-s-error">Seconds between waves must be from 0 to 60 s, not 99.</span>' in html
     assert 'name="wave_s" id="wave-s" inputmode="decimal" size="3" value="99" aria-invalid="true"' in html
     assert '<option value="waves" selected>' in html
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app
 
-from gatectl.coaching.group_laps import parse_waves
+from gatectl.coaching.group_laps import wave_gap_ns
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.notation import parse_workout
@@ -294,11 +294,11 @@ def _waves(data: Mapping[str, Any], runs: str) -> int | None:
         return None
     if runs == "together":
         return 0
-    seconds = text(data, "wave_s", "Seconds between waves", required=False, max_len=40)
-    if not seconds:
+    seconds = data.get("wave_s")
+    if seconds is None or not str(seconds).strip():
         raise FieldError("wave_s", "Seconds between waves: give the gap, e.g. 5 for waves 5 s apart.")
     try:
-        return parse_waves(f"waves {seconds} s apart")
+        return wave_gap_ns(str(seconds), "Seconds between waves")
     except WorkoutError as exc:
         raise FieldError("wave_s", str(exc)) from None
 

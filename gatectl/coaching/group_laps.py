@@ -9,7 +9,8 @@ track through the one gate on the line. The gate sees crossings, not people;
 * **plausibility**: each athlete's next crossing is expected where their pace
   puts it (their laps so far in this rep, else the target or their earlier
   reps) within ``tolerance`` of the lap time, and never faster than
-  ``max_velocity_mps`` nor slower than ``min_velocity_mps`` (``LapSettings``).
+  ``max_velocity_mps`` nor slower than ``min_velocity_mps`` (``GroupSettings``;
+  the bounds are ``limits.LAP_VELOCITY_MPS``, as for one athlete's laps).
   Among the athletes a crossing fits, the likeliest takes it: nearest their
   expected time (a missed lap counts as far off), looking one crossing ahead,
   then who was expected first, then the queue; so a faster athlete who
@@ -18,9 +19,14 @@ track through the one gate on the line. The gate sees crossings, not people;
 
 Where the gate cannot tell, the crossing is marked **ambiguous** rather than
 guessed at silently: two crossings close together (within ``side_by_side_ns``)
-that each fit the other athlete too (running side by side), or an athlete's
-missing crossing that another athlete's crossing would fit (two bodies through
-the beam as one). The coach's mark settles it.
+that each fit the other athlete too (running side by side); two crossings that,
+swapped, would be about as near the athletes' expected times (within
+``doubt_ns`` in all: an overtake, or not?); or an athlete's missing crossing
+that another athlete's crossing would fit about as well (two bodies through the
+beam as one). The coach's mark settles it. What one gate cannot see is not
+guessed away either: a stray crossing inside an athlete's window is taken as
+theirs, and two athletes whose targets misled the first lap can be swapped for
+the whole rep (``bench/bench_group_laps.py`` measures how often).
 
 Nothing is lost: a crossing that fits nobody is kept as a **stray** with the
 reason; a lap an athlete ran without a crossing of their own is a **missed**
@@ -196,10 +202,19 @@ def parse_waves(text: str) -> int | None:
     if not number:
         raise WorkoutError("Write how the group leaves: together, or waves 5 s apart (a number of seconds, 0 to 60).")
     try:
-        seconds = read_number(number, "The gap between waves", WAVE_S, WorkoutError)
+        return wave_gap_ns(number, "The gap between waves")
     except WorkoutError as exc:
         raise WorkoutError(f"{exc} Write together, or waves 5 s apart.") from None
-    return round(Fraction(number.replace(",", ".")) * NS_PER_S) if seconds else 0
+
+
+def wave_gap_ns(seconds: str, label: str, error: type[Exception] = WorkoutError) -> int:
+    """Seconds between waves as typed (``5``, ``2.5``), within ``limits.WAVE_S``, in whole nanoseconds.
+
+    >>> wave_gap_ns("2,5", "Gap")
+    2500000000
+    """
+    read_number(seconds, label, WAVE_S, error)  # a sentence for anything else
+    return round(Fraction(seconds.strip().replace(",", ".")) * NS_PER_S)
 
 
 # ---- The assignment -----------------------------------------------------------------------------
