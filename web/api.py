@@ -182,7 +182,8 @@ def workout():
 @coach_required
 def start_workout():
     """Start a workout: ``slug`` or ``text``, ``athletes`` (ids, running order), ``kind``, ``timing``
-    (flying | track: ``lap_gate``, ``lap_m``, ``start`` rolling | go, ``countdown_s``)."""
+    (flying | track: ``lap_gate``, ``lap_m``, ``start`` rolling | go, ``countdown_s``, ``group`` one | together | waves
+    with ``wave_s``)."""
     return {"workout": actions.start_workout(get_store(), payload())}, 201
 
 
