@@ -256,18 +256,24 @@ def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
     assert kinds[:2] == ["arm", "arm"] and kinds.count("arm") == 2  # rep 2's arm kept from before the crash, not doubled
 
 
-def test_a_groups_marked_rep_stays_marked_after_a_crash(tmp_path):
-    """The coach said the first across was Ben: after a restart the group's reps, runs and workout still say so."""
+def group_gone(tmp_path, waves_ns):
+    """Ana and Ben's 2 x 400 m as a group, the coach's go given: the daemon, the go's instant, their ids."""
     path = tmp_path / "gatectl.db"
     with Store(path) as store:
-        ana, ben = store.add_athlete("Ana"), store.add_athlete("Ben")
+        ids = store.add_athlete("Ana"), store.add_athlete("Ben")
     live = Live(path)
     live.daemon.start()
     with live.store() as store:
-        plan = WorkoutPlan("2 x 400 @ 1:20 / R1:00", WorkoutKind.TRACK_REPS, group(store, [ana, ben]), track=TRACK, start=StartKind.GO, countdown_ns=5 * S, waves_ns=0)
+        plan = WorkoutPlan("2 x 400 @ 1:20 / R1:00", WorkoutKind.TRACK_REPS, group(store, ids), track=TRACK, start=StartKind.GO, countdown_ns=5 * S, waves_ns=waves_ns)
     live.daemon.start_workout(plan)
     go = live.source.now_ns() + 5 * S
     live.daemon.workout_input("go")
+    return live, go, ids
+
+
+def test_a_groups_marked_rep_stays_marked_after_a_crash(tmp_path):
+    """The coach said the first across was Ben: after a restart the group's reps, runs and workout still say so."""
+    live, go, (_, ben) = group_gone(tmp_path, waves_ns=0)
     gate = FLY30.gate("M1")
     live.play(overlay(lap_edges(gate, [go + 80 * S], speed_mps=5, seed=1), lap_edges(gate, [go + 80 * S + S // 2], speed_mps=5, seed=2)), then_ns=20 * S)
     doubt = live.daemon.snapshot().workout.group.doubts[0]
@@ -284,16 +290,7 @@ def test_a_groups_marked_rep_stays_marked_after_a_crash(tmp_path):
 
 
 def test_a_group_rep_under_way_at_a_crash_finishes_after_the_restart(tmp_path):
-    path = tmp_path / "gatectl.db"
-    with Store(path) as store:
-        ana, ben = store.add_athlete("Ana"), store.add_athlete("Ben")
-    live = Live(path)
-    live.daemon.start()
-    with live.store() as store:
-        plan = WorkoutPlan("2 x 400 @ 1:20 / R1:00", WorkoutKind.TRACK_REPS, group(store, [ana, ben]), track=TRACK, start=StartKind.GO, countdown_ns=5 * S, waves_ns=5 * S)
-    live.daemon.start_workout(plan)
-    go = live.source.now_ns() + 5 * S
-    live.daemon.workout_input("go")
+    live, go, _ = group_gone(tmp_path, waves_ns=5 * S)
     gate = FLY30.gate("M1")
     live.play(lap_edges(gate, [go + 79 * S], speed_mps=5, seed=1), then_ns=2 * S)  # Ana is in; Ben, 5 s behind, is not yet
     before, again, after = carry_on(live, tmp_path)
