@@ -5,7 +5,10 @@ turns, a rep every ~25 s (the free-running demo; bench/bench_demo_interval.py). 
 (on the dashboard, or with ``--workout``), they follow it: the athlete the
 workout runner calls runs next, and after the workout they wait for the next one.
 For track reps they lap a track through the one gate at their target pace,
-rolling through the line when it is armed, or leaving at the coach's go.
+rolling through the line when it is armed, or leaving at the coach's go. A
+group running each rep at once (together, or in waves) sets off a few seconds
+after it is called, as if the coach had said go: each athlete at their own
+pace, all through the one gate.
 
 Two things a real group does on its own are simulated too, so the demo
 shows what the dashboard does with them: the last athlete of the group tires
@@ -32,7 +35,7 @@ from gatectl.coaching.runner import Status
 from gatectl.daemon.control import DaemonControl, DaemonSnapshot
 from gatectl.daemon.workout import AthleteState, WorkoutState
 from gatectl.sim.source import ROSTER
-from gatectl.sim.sprinters import SimOptions, Simulation, Sprinter, lap_edges, simulate
+from gatectl.sim.sprinters import SimOptions, Simulation, Sprinter, lap_edges, overlay, simulate
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_S
 
@@ -73,6 +76,8 @@ class DemoClub:
         self._next_free_ns: int | None = None
         self._heat_session: int | None = None
         self._laps_run: set[tuple[int, int]] = set()  # (session, lap number) of go starts already run
+        self._called: tuple[int, int] | None = None  # a group called (session, reps done): when the club says go
+        self._go_at: int | None = None
 
     def follow(self, daemon: DaemonControl) -> None:
         self.daemon = daemon
@@ -92,6 +97,8 @@ class DemoClub:
         if state is None:
             return self._free_heat(daemon, live, now_ns) if self.free_running else None
         self.free_running = False
+        if state.timing.wave_s is not None:
+            return self._group(daemon, live, state, now_ns)
         lap = state.lap
         if lap is not None and lap.start is StartKind.GO and (state.session, lap.number) not in self._laps_run:
             self._laps_run.add((state.session, lap.number))  # the coach said go: off they go
@@ -155,8 +162,53 @@ class DemoClub:
             marks.append(t)
         return self._heat(live, Simulation(lap_edges(gate, marks, speed_mps=pace_mps, seed=self._seed(), options=self.options)))
 
-    def _maybe_ready(self, daemon: DaemonControl, athlete: AthleteState, rest_scale: float) -> None:
-        """After a jog or a full recovery the athlete says they are ready (the coach would tap Ready)."""
+    def _group(self, daemon: DaemonControl, live: DaemonSnapshot, state: WorkoutState, now_ns: int) -> Simulation | None:
+        """A group's rep: the club says go a few seconds after the group is called; then everyone runs at once."""
+        group = state.group
+        if group is not None and not group.done and (state.session, group.number) not in self._laps_run:
+            self._laps_run.add((state.session, group.number))
+            return self._group_laps(live, state, now_ns)
+        athlete = state.next_up
+        if state.finished or athlete is None or state.running is not None:
+            return None
+        if state.status is Status.RECOVERING:
+            self._maybe_ready(daemon, athlete, state.rest_scale, group=True)
+            return None
+        if state.needs_go:
+            called = (state.session, group.number if group is not None else 0)  # a new group rep is called
+            if self._called != called:
+                self._called, self._go_at = called, now_ns + ROLL_IN_NS
+            elif self._go_at is not None and now_ns >= self._go_at:
+                self._go_at = None
+                daemon.workout_input("go")
+        return None
+
+    def _group_laps(self, live: DaemonSnapshot, state: WorkoutState, now_ns: int) -> Simulation | None:
+        """Every athlete of the group laps from their own wave's start at their own pace, through the one gate."""
+        group, gate_name, lap_m = state.group, state.timing.lap_gate, state.timing.lap_m
+        if group is None or gate_name is None or lap_m is None:
+            return None
+        gate = live.layout.gate(gate_name)
+        by_id = {a.id: a for a in state.athletes}
+        bodies = []
+        for runner in group.athletes:
+            athlete = by_id[runner.id]
+            rep, (sprinter, fresh) = athlete.next_rep, self._sprinter(state, athlete)
+            if rep is None:
+                continue
+            target_s = rep.target.time_s
+            pace_mps = fresh * (sprinter.vmax_mps * 0.52 if target_s is None else rep.distance_m / target_s)
+            pace_mps *= random.Random(f"{self._seed()}:{runner.id}").uniform(0.99, 1.01)
+            t = now_ns - runner.elapsed_ns  # their wave's start
+            marks = []
+            for split_m in LapTimer(gate.name, LapSettings(lap_m=lap_m)).splits_m(rep.distance_m):
+                t += round(split_m / pace_mps * NS_PER_S)
+                marks.append(t)
+            bodies.append(lap_edges(gate, marks, speed_mps=pace_mps, seed=self._seed() * 31 + runner.id, options=self.options))
+        return self._heat(live, Simulation(overlay(*bodies))) if bodies else None
+
+    def _maybe_ready(self, daemon: DaemonControl, athlete: AthleteState, rest_scale: float, *, group: bool = False) -> None:
+        """After a jog or a full recovery the athlete (a group: all of them) says they are ready (the coach would tap Ready)."""
         needed = FULL_RECOVERY_NS if athlete.jog_m is None else athlete.jog_m / JOG_MPS * NS_PER_S
         if athlete.rest_elapsed_ns is not None and athlete.rest_elapsed_ns >= needed * rest_scale:
-            daemon.workout_input("ready", athlete.id)
+            daemon.workout_input("ready", None if group else athlete.id)

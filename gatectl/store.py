@@ -50,7 +50,7 @@ from sqlite_utils.migrations import Migrations
 if TYPE_CHECKING:
     from gatectl.daemon.workout import SummaryRow
 
-from gatectl.coaching.laps import Command, LapCommand, LapRep, LapReport, LapResult, StartKind, Track, time_laps
+from gatectl.coaching.laps import Command, GroupEntry, LapCommand, LapRep, LapReport, LapResult, StartKind, Track, time_laps
 from gatectl.coaching.paces import RACE_TIME_KINDS
 from gatectl.coaching.quality import check_pace
 from gatectl.errors import StoreError
@@ -412,13 +412,27 @@ class Store:
         return Track(row["lap_gate"], row["lap_m"]) if row["lap_gate"] else None
 
     def add_lap_command(self, session_id: int, command: LapCommand) -> None:
-        data = {"distance_m": command.distance_m, "target_ns": command.target_ns, "start_ns": command.start_ns, "reason": command.reason}
+        """Keep a lap command (a group's go with who leaves when; a coach's mark with whose crossing) to replay it."""
+        data: dict = {"distance_m": command.distance_m, "target_ns": command.target_ns, "start_ns": command.start_ns, "reason": command.reason}
+        if command.group:
+            data["group"] = [asdict(entry) for entry in command.group]
+        if command.kind is Command.MARK:
+            data |= {"crossing_ns": command.crossing_ns, "athlete_id": command.athlete_id}
         self.db.table("session_events").insert({"session_id": session_id, "t_ns": command.t_ns, "kind": command.kind.value, "data": json.dumps(data)})
 
     def lap_commands(self, session_id: int) -> list[LapCommand]:
         kinds = [c.value for c in Command]
         rows = self.db["session_events"].rows_where(f"session_id = ? and kind in ({','.join('?' * len(kinds))})", [session_id, *kinds], order_by="t_ns, id")
-        return [LapCommand(row["t_ns"], Command(row["kind"]), **json.loads(row["data"])) for row in rows]
+        commands = []
+        for row in rows:
+            data = json.loads(row["data"])
+            group = tuple(GroupEntry(**entry) for entry in data.pop("group", ()))
+            commands.append(LapCommand(row["t_ns"], Command(row["kind"]), group=group, **data))
+        return commands
+
+    def lap_marks(self, session_id: int) -> list[LapCommand]:
+        """The coach's marks on group reps' crossings ("this was Ama"), in the order they were made."""
+        return [c for c in self.lap_commands(session_id) if c.kind is Command.MARK]
 
     def update_session(self, session_id: int, *, date: str | None = None, place: str | None = None, notes: str | None = None) -> None:
         changes = {k: v for k, v in {"date": date, "place": place, "notes": notes}.items() if v is not None}
@@ -546,9 +560,9 @@ class Store:
         and the workout rep it was.
         """
         layout = self.layout(session_id)
-        kept: dict[tuple, dict] = {}
+        kept: dict[tuple, list[dict]] = {}  # a group rep's athletes share a start: one row each
         for row in self.db["runs"].rows_where("session_id = ? and corrected = 0", [session_id], order_by="id"):
-            kept.setdefault((row["started_ns"], row["status"]), row)
+            kept.setdefault((row["started_ns"], row["status"]), []).append(row)
         track = self.track(session_id)
         edges = cast("list[Edge]", self._edge_rows(session_id))  # rows shaped like Edge: the core unpacks edges as tuples
         result: TimingResult | LapResult
@@ -567,7 +581,7 @@ class Store:
             self._insert_anomalies(session_id, result.anomalies)
             limit_ns, log = self.session(session_id)["sync_limit_ns"], self.sync_log(session_id)
             rows = [
-                _run_values(session_id, run, self._run_sync(session_id, layout, limit_ns, run, log), kept.pop((run.started_ns, run.status.value), None))
+                _run_values(session_id, run, self._run_sync(session_id, layout, limit_ns, run, log), _kept_row(kept, run))
                 for run in runs
             ]
             # Runs keeping their id go in first, so a new run's fresh id cannot take one of theirs.
@@ -588,7 +602,9 @@ class Store:
         events = list(events)
         crossings = {(g, t) for g, t in self.db.execute("select gate, t_ns from crossings where session_id = ?", [session_id])}
         anomalies = {tuple(r) for r in self.db.execute("select source, t_ns, reason from anomalies where session_id = ?", [session_id])}
-        runs = {(r["started_ns"], r["status"]): r["id"] for r in self.db["runs"].rows_where("session_id = ? and corrected = 0", [session_id])}
+        runs: dict[tuple[int, str], list[int]] = {}  # a group rep's athletes share a start: one id each
+        for r in self.db["runs"].rows_where("session_id = ? and corrected = 0", [session_id], order_by="id"):
+            runs.setdefault((r["started_ns"], r["status"]), []).append(r["id"])
         new: list[object] = []
         for event in events:
             if isinstance(event, Crossing):
@@ -600,8 +616,10 @@ class Store:
                 key, pool = (event.started_ns, event.status.value), runs
             else:
                 continue
-            if key in pool:
-                pool.remove(key) if isinstance(pool, set) else pool.pop(key)
+            if isinstance(pool, set) and key in pool:
+                pool.remove(key)
+            elif isinstance(pool, dict) and pool.get(key):
+                pool[key].pop(0)
             else:
                 new.append(event)
         self.add_derived(session_id, new)
@@ -666,6 +684,21 @@ class Store:
     def unvoid_run(self, run_id: int) -> None:
         self.run(run_id)
         self._update_run(run_id, {"voided": 0, "void_reason": None})
+
+    def revise_lap_reps(self, session_id: int, reps: Sequence[LapRep]) -> list[int]:
+        """A group rep assigned again (the coach's mark): each athlete's row as it is now, found by its number; their ids."""
+        ids = []
+        with self._writing():
+            for rep in reps:
+                row = self.db.execute("select id from runs where session_id = ? and number = ?", [session_id, rep.number]).fetchone()
+                if row is None:
+                    continue  # not stored yet: it will be as it is now
+                self.db.execute(
+                    "update runs set status = ?, reason = ?, started_ns = ?, splits = ?, athlete_id = ?, ambiguous = ? where id = ?",
+                    [rep.status.value, rep.reason, rep.started_ns, json.dumps(rep.splits_ns), rep.athlete_id, int(rep.ambiguous), row[0]],
+                )
+                ids.append(row[0])
+        return ids
 
     def set_run_rep(self, run_id: int, set_no: int | None, rep_no: int | None) -> None:
         """Label a run with the workout rep it was (set and rep numbers)."""
@@ -963,7 +996,7 @@ class StoredAhead:
 
     crossings: set[tuple[str, int]]  # (gate, t_ns)
     anomalies: set[tuple[str, int, str]]  # (source, t_ns, reason)
-    runs: dict[tuple[int, str], int]  # (started_ns, status) → the stored run's id
+    runs: dict[tuple[int, str], list[int]]  # (started_ns, status) → the stored runs' ids (a group rep's share a start)
 
 
 _RUN_COLUMNS = (
@@ -981,12 +1014,23 @@ def _row_id(table: Table) -> int:
     return table.last_pk
 
 
+def _kept_row(kept: dict[tuple, list[dict]], run: Run | LapRep) -> dict | None:
+    """The stored row a rebuilt run takes over: same start and status (a group rep's: the same athlete first)."""
+    rows = kept.get((run.started_ns, run.status.value))
+    if not rows:
+        return None
+    athlete = run.athlete_id if isinstance(run, LapRep) else None
+    row = next((r for r in rows if athlete is not None and r["athlete_id"] == athlete), rows[0])
+    rows.remove(row)
+    return row
+
+
 def _run_values(session_id: int, run: Run | LapRep, sync: RunSync | None, kept: dict | None = None) -> tuple:
     """A run's (or lap rep's) row, with its sync bounds; ``kept`` carries over its id and what people decided about it before a recompute."""
     lap: tuple[float | None, str | None, int | None, str | None, int | None, int]
     if isinstance(run, LapRep):
         crossings = {}  # one gate crossed lap after lap: the splits say when
-        lap = (run.distance_m, json.dumps(run.splits_ns), run.target_ns, run.start.value, run.recovery_ns, 0)
+        lap = (run.distance_m, json.dumps(run.splits_ns), run.target_ns, run.start.value, run.recovery_ns, int(run.ambiguous))
     else:
         crossings = {c.gate: c.t_ns for c in run.crossings}
         lap = (None, None, None, None, None, int(run.ambiguous))
@@ -999,7 +1043,8 @@ def _run_values(session_id: int, run: Run | LapRep, sync: RunSync | None, kept: 
         INTERRUPTED if kept and kept.get("reason") == INTERRUPTED and run.status is RunStatus.INCOMPLETE else run.reason,
         run.started_ns,
         json.dumps(crossings),
-        kept["athlete_id"] if kept else None,
+        # A group rep's athlete is whose the lap timing took its crossings to be (the coach's marks settle doubts).
+        run.athlete_id if isinstance(run, LapRep) and run.athlete_id is not None else kept["athlete_id"] if kept else None,
         kept["voided"] if kept else 0,
         kept["void_reason"] if kept else None,
         kept["set_no"] if kept else None,

@@ -59,6 +59,31 @@ def running(args: list[str], port: int, log_path: Path):
                 process.wait()
 
 
+@contextmanager
+def chromium_browser():
+    """Debian's chromium, driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def live_page_at(browser, base: str, size: str, scheme: str = "dark"):
+    """The coach logged in on the live page at ``size`` (SIZES), streaming: its context, page and what it asked for."""
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    page = context.new_page()
+    seen = watch(page, base)
+    log_in(page, base)
+    page.goto(base + "/")
+    page.wait_for_selector("#conn.on", timeout=10_000)
+    return context, page, seen
+
+
 def watch(page, base: str):
     """Record what the page asks for and any script error."""
     seen = {"requests": [], "errors": [], "bytes": 0}

@@ -25,6 +25,8 @@ from gatectl.timing.results import RunView
         (["--workout", "3 x x"], "Cannot read 'x' at column 5"),
         (["--fast-rests", "0"], "--fast-rests: give a number from 1 (real rests) to 60, not 0."),
         (["--track", "--workout", "400 @ 3k pace - 9:00"], "leaves no time"),
+        (["--group", "together"], "--group runs track reps as a group: add --track"),
+        (["--track", "--group", "waves 90 s apart"], "The gap between waves must be from 0 to 60 s, not 90. Write together, or waves 5 s apart."),
     ],
 )
 def test_demo_refuses_a_workout_it_cannot_run(tmp_path, capsys, args, words):
@@ -102,6 +104,7 @@ def test_demo_help_shows_the_workout_options(capsys):
         main(["demo", "--help"])
     text = capsys.readouterr().out
     assert "--workout TEXT" in text and "--track" in text and "--fast-rests N" in text and "gatectl demo --track --fast-rests 4" in text
+    assert "--group HOW" in text and 'gatectl demo --track --group "waves 3 s apart"' in text
 
 
 def test_a_lap_rep_prints_its_time_against_the_target():

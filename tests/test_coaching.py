@@ -7,7 +7,7 @@ from helpers import MS, S, passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatectl.coaching.laps import LapRep, LapStart, LapTiming
+from gatectl.coaching.laps import LapRep, LapStart, LapTiming, StartKind
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.notation import parse_workout
 from gatectl.coaching.quality import Against, Verdict
@@ -157,10 +157,10 @@ def test_a_run_on_the_course_holds_the_next_call():
 
 def test_run_started_is_ignored_when_it_fits_nobody():
     walk = Walk(make("30m"))
-    assert walk.runner.run_started(0).runner.on_course is None  # not started
+    assert walk.runner.run_started(0).runner.on_course == ()  # not started: nobody on the course
     walk("start", 0)
     walk("run_started", S, 42)
-    assert walk.runner.on_course is None
+    assert walk.runner.on_course == ()
 
 
 # ---- Recoveries -------------------------------------------------------------------------------------
@@ -723,3 +723,51 @@ def test_any_order_of_inputs_keeps_the_runner_consistent(actions):
         assert calls in ([], [view.next_athlete])
         if view.running is not None:
             assert view.queue[0] == view.running
+
+
+# ---- A group running each rep together (track reps on one gate) -------------------------------------
+
+
+def group_lap(number, athlete_id, started_s, time_s, status=RunStatus.COMPLETE):
+    """A group rep's lap rep of one athlete, as the lap timer gives it."""
+    started = round(started_s * S)
+    ended = started + round(time_s * S)
+    return LapRep(number, StartKind.GO, 400.0, started, ended, (ended - started,), status, None, None, None, None, athlete_id)
+
+
+def test_a_group_running_together_is_called_as_one_and_runs_as_one():
+    walk = Walk(WorkoutRunner.create(parse_workout("3 x 400m. 1:00 Rec"), TRACK, [ADA, BO, CY], together=True))
+    assert walk("start", 0) == [(Cue.CALL, 1)]
+    assert walk.effects[0].message.startswith("Ada, Bo, Cy: your turn, set 1 rep 1 of 3, 400 m")
+    for athlete in (1, 2, 3):
+        assert walk("run_started", 5 * S, athlete) == []
+    view = walk.view(6 * S)
+    assert view.status is Status.RUNNING and {a.status for a in view.athletes} == {Status.RUNNING}
+    assert walk("run_finished", 1, 1, group_lap(1, 1, 5, 70), 80 * S) == []
+    assert walk("run_finished", 2, 2, group_lap(2, 2, 5, 74), 80 * S) == []
+    assert walk.view(80 * S).status is Status.RUNNING  # Cy is still out
+    assert walk("run_finished", 3, 3, group_lap(3, 3, 5, 80), 86 * S) == []  # Cy came in at 85 s: the group's rest starts
+    rests = {a.id: (a.status, a.rest_since_ns, a.rest_ends_ns) for a in walk.view(90 * S).athletes}
+    assert rests == {i: (Status.RESTING, 85 * S, 145 * S) for i in (1, 2, 3)}  # everyone from the last finisher's end
+    assert walk("tick", 145 * S) == [(Cue.REST_OVER, 1), (Cue.CALL, 1)]
+    assert walk.effects[-1].message.startswith("Ada, Bo, Cy: your turn, set 1 rep 2 of 3")
+
+
+def test_a_group_is_ready_as_one_when_the_coach_says_so():
+    walk = Walk(WorkoutRunner.create(parse_workout("2 x 400m. R-Full"), TRACK, [ADA, BO], together=True))
+    walk("start", 0)
+    for athlete in (1, 2):
+        walk("run_started", 5 * S, athlete)
+    walk("run_finished", 1, 1, group_lap(1, 1, 5, 70), 80 * S)
+    walk("run_finished", 2, 2, group_lap(2, 2, 5, 72), 80 * S)
+    assert {a.status for a in walk.view(100 * S).athletes} == {Status.RECOVERING}
+    assert walk("ready", None, 200 * S) == [(Cue.CALL, 1)]
+    assert {a.status for a in walk.view(200 * S).athletes} == {Status.READY}
+
+
+def test_one_at_a_time_the_runner_still_follows_the_last_started():
+    walk = Walk(make("2 x 30m", group=(ADA, BO)))
+    walk("start", 0)
+    walk("run_started", S, 1)
+    walk("run_started", 2 * S, 2)
+    assert walk.runner.on_course == (1,)

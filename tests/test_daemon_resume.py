@@ -13,9 +13,11 @@ from dataclasses import replace
 import pytest
 from helpers import FLY30, TRACK, Live, assert_live_equals_recompute, derived, laps, reps
 
+from gatectl.coaching.laps import StartKind
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.workout import WorkoutPlan, group
+from gatectl.sim.sprinters import lap_edges, overlay
 from gatectl.store import INTERRUPTED, Store
 from gatectl.timing.model import NS_PER_S
 from gatectl.timing.pipeline import time_edges
@@ -216,6 +218,17 @@ def test_a_workout_under_way_resumes_where_it_was(club, tmp_path):
     assert [r.athlete_id for r in runs] == [before.workout.athletes[0].id, head]
 
 
+def carry_on(live, tmp_path):
+    """A crash now, and the daemon started again on what it left at the same clock: the snapshots before and after."""
+    before = live.daemon.snapshot()
+    now = live.source.now_ns()
+    crash(live, tmp_path / "after.db")
+    again = Live(tmp_path / "after.db")
+    again.source.advance_to(now)
+    again.daemon.start()
+    return before, again, again.daemon.snapshot()
+
+
 def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
 
     path = tmp_path / "gatectl.db"
@@ -230,13 +243,7 @@ def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
     live.daemon.start_workout(plan)
     laps(live, 5, 79.4, seed=1)
     live.daemon.workout_input("ready")  # armed for a rolling start of rep 2
-    before = live.daemon.snapshot()
-    now = live.source.now_ns()
-    crash(live, tmp_path / "after.db")
-    again = Live(tmp_path / "after.db")
-    again.source.advance_to(now)
-    again.daemon.start()
-    after = again.daemon.snapshot()
+    before, again, after = carry_on(live, tmp_path)
     assert after.session_id == before.session_id and after.track == TRACK
     assert comparable(after.workout) == comparable(before.workout)
     assert after.workout.armed and after.workout.next_up.next_rep.rep_no == 2
@@ -247,3 +254,51 @@ def test_a_track_workout_resumes_armed_for_the_next_rep(tmp_path):
     with Store(again.path) as store:
         kinds = [c.kind.value for c in store.lap_commands(after.session_id)]
     assert kinds[:2] == ["arm", "arm"] and kinds.count("arm") == 2  # rep 2's arm kept from before the crash, not doubled
+
+
+def group_gone(tmp_path, waves_ns):
+    """Ana and Ben's 2 x 400 m as a group, the coach's go given: the daemon, the go's instant, their ids."""
+    path = tmp_path / "gatectl.db"
+    with Store(path) as store:
+        ids = store.add_athlete("Ana"), store.add_athlete("Ben")
+    live = Live(path)
+    live.daemon.start()
+    with live.store() as store:
+        plan = WorkoutPlan("2 x 400 @ 1:20 / R1:00", WorkoutKind.TRACK_REPS, group(store, ids), track=TRACK, start=StartKind.GO, countdown_ns=5 * S, waves_ns=waves_ns)
+    live.daemon.start_workout(plan)
+    go = live.source.now_ns() + 5 * S
+    live.daemon.workout_input("go")
+    return live, go, ids
+
+
+def test_a_groups_marked_rep_stays_marked_after_a_crash(tmp_path):
+    """The coach said the first across was Ben: after a restart the group's reps, runs and workout still say so."""
+    live, go, (_, ben) = group_gone(tmp_path, waves_ns=0)
+    gate = FLY30.gate("M1")
+    live.play(overlay(lap_edges(gate, [go + 80 * S], speed_mps=5, seed=1), lap_edges(gate, [go + 80 * S + S // 2], speed_mps=5, seed=2)), then_ns=20 * S)
+    doubt = live.daemon.snapshot().workout.group.doubts[0]
+    live.daemon.workout_mark(int(doubt.crossing), ben)
+    before, again, after = carry_on(live, tmp_path)
+    assert after.session_id == before.session_id
+    last = {a.name: a.last.time_ns for a in after.workout.athletes}
+    assert last == {a.name: a.last.time_ns for a in before.workout.athletes} and last["Ben"] < last["Ana"]
+    assert after.workout.group == before.workout.group and after.workout.group.doubts == ()  # the panel as it was
+    runs = {r.athlete: r.lap.time_ns for r in again.runs()}
+    assert runs == {"Ben": last["Ben"], "Ana": last["Ana"]}
+    again.daemon.stop()
+    assert_live_equals_recompute(again.path, after.session_id)
+
+
+def test_a_group_rep_under_way_at_a_crash_finishes_after_the_restart(tmp_path):
+    live, go, _ = group_gone(tmp_path, waves_ns=5 * S)
+    gate = FLY30.gate("M1")
+    live.play(lap_edges(gate, [go + 79 * S], speed_mps=5, seed=1), then_ns=2 * S)  # Ana is in; Ben, 5 s behind, is not yet
+    before, again, after = carry_on(live, tmp_path)
+    group_before, group_after = before.workout.group, after.workout.group
+    assert not group_after.done and [a.status for a in group_after.athletes] == ["complete", "running"]
+    assert [a.laps for a in group_after.athletes] == [a.laps for a in group_before.athletes] == [1, 0]
+    again.play(lap_edges(gate, [go + 5 * S + 81 * S], speed_mps=5, seed=2), then_ns=2 * S)
+    state = again.daemon.snapshot().workout
+    assert state.group.done and [a.done for a in state.athletes] == [1, 1]
+    assert {r.athlete: round(r.lap.time_s) for r in again.runs()} == {"Ana": 79, "Ben": 81}  # each from their own wave
+    again.daemon.stop()

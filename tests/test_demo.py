@@ -5,6 +5,7 @@ whole workouts, rests included, run in a second or two.
 """
 
 import time
+from itertools import pairwise
 
 import pytest
 from fakes import SteppingClock
@@ -133,5 +134,34 @@ def test_a_go_start_waits_for_the_coach(club):
     runs = club.runs()
     assert [(r.lap.start, r.status) for r in runs] == [("go", "complete")] * 2
     assert all(29 < r.lap.time_s < 33 for r in runs)
+    club.daemon.new_session()
+    assert_live_equals_recompute(club.path, session)
+
+
+@pytest.mark.parametrize("waves_s", [0, 3, 8])
+def test_a_group_runs_track_reps_together_or_in_waves(club, waves_s):
+    """One gate, three athletes at once: each rep's crossings told apart, each athlete's times their own."""
+    plan = club.plan(
+        "3 x 400m @ 3K pace, 200m jog recovery", WorkoutKind.TRACK_REPS, track=Track("M1", 400), start=StartKind.GO,
+        countdown_ns=3 * S, waves_ns=waves_s * S,
+    )  # fmt: skip
+    club.daemon.start_workout(plan)
+    session = club.daemon.snapshot().session_id
+    state = club.until(lambda s: s.finished)
+    summary = {s.name: s for s in state.summary}
+    assert [summary[n].done for n in ("Amara", "Ben", "Chloe")] == [3, 3, 3]
+    runs = [r for r in club.runs() if r.status == "complete"]
+    assert len(runs) == 9 and all(r.lap.start == "go" for r in runs)
+    for rep in (1, 2, 3):
+        starts = sorted((r.lap.started_ns, r.athlete) for r in runs if r.rep_no == rep)
+        assert [name for _, name in starts] == ["Amara", "Ben", "Chloe"]  # in the queue's order, a wave apart
+        assert [b - a for (a, _), (b, _) in pairwise(starts)] == [waves_s * S] * 2
+    verdicts = {(r.athlete, r.rep_no): r.lap.check.verdict for r in runs}
+    assert verdicts.pop(("Chloe", 2)) == "slow"  # tired: 6 % off the pace, and still hers
+    assert set(verdicts.values()) == {"on-target"}  # every crossing went to whoever ran it
+    for rep in (2, 3):  # the group's rest: from the last finisher of the rep before to the go
+        before = max(r.lap.started_ns + r.lap.time_ns for r in runs if r.rep_no == rep - 1)
+        go = min(r.lap.started_ns for r in runs if r.rep_no == rep)
+        assert {r.lap.recovery_ns for r in runs if r.rep_no == rep} == {go - before}
     club.daemon.new_session()
     assert_live_equals_recompute(club.path, session)

@@ -108,12 +108,12 @@ def test_the_workout_state_is_the_live_page_s_json(workout):
     ended = 10 * S + 6_700_000_124
     state = page_state(workout, ended + 10 * S)
     data = wire(state)
-    assert list(data) == ["session", "text", "slug", "kind", "mode", "lap_gate", "lap_m", "start", "countdown_s", "rest_scale",
+    assert list(data) == ["session", "text", "slug", "kind", "mode", "lap_gate", "lap_m", "start", "countdown_s", "wave_s", "rest_scale",
                           "status", "next", "running", "set", "rep", "athletes", "last", "armed", "needs_go", "lap", "effects",
-                          "finished", "summary"]  # fmt: skip
-    assert {k: data[k] for k in ("session", "kind", "mode", "lap_gate", "countdown_s", "status", "set", "rep", "lap", "summary")} == {
-        "session": 4, "kind": "max-velocity", "mode": "line", "lap_gate": None, "countdown_s": None, "status": "resting",
-        "set": 1, "rep": 2, "lap": None, "summary": None,
+                          "finished", "group", "summary"]  # fmt: skip
+    assert {k: data[k] for k in ("session", "kind", "mode", "lap_gate", "countdown_s", "wave_s", "status", "set", "rep", "lap", "group", "summary")} == {
+        "session": 4, "kind": "max-velocity", "mode": "line", "lap_gate": None, "countdown_s": None, "wave_s": None, "status": "resting",
+        "set": 1, "rep": 2, "lap": None, "group": None, "summary": None,
     }  # fmt: skip
     [ada] = data["athletes"]
     assert data["next"] == ada

@@ -9,7 +9,7 @@ from gatectl.coaching.runner import Athlete
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.errors import LayoutError, WorkoutError
 from gatectl.jsonable import jsonable
-from gatectl.sim.sprinters import Sprinter, lap_edges, simulate
+from gatectl.sim.sprinters import Sprinter, lap_edges, overlay, simulate
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
@@ -295,3 +295,41 @@ def test_a_max_velocity_rep_shows_the_athlete_s_best_of_the_session_and_of_the_s
             assert state.athletes[0].next_rep.set_no == 2 and bests.set_ns is None
     assert bests.set_ns == times[2]  # set 2's only rep so far
     assert jsonable(bests) == {"distance_m": 30.0, "session_s": min(times) / S, "set_s": times[2] / S}
+
+
+def test_a_groups_side_by_side_finish_is_marked_by_the_coach_and_stays_marked(live):
+    """Ana and Ben finish half a second apart: the page says it cannot tell, the coach's tap settles it for good."""
+    state = live.daemon.start_workout(plan(
+        live, "2 x 400 @ 1:20 / R1:00", WorkoutKind.TRACK_REPS, names=("Ana", "Ben"), track=TRACK, start=StartKind.GO,
+        countdown_ns=5 * S, waves_ns=0,
+    ))  # fmt: skip
+    ids = {a.name: a.id for a in state.athletes}
+    session = state.session
+    assert (state.timing.wave_s, state.status, state.needs_go) == (0, "ready", True)
+    go_at = now(live) + 5 * S
+    state = live.daemon.workout_input("go")
+    assert state.group is not None and [a.elapsed_ns for a in state.group.athletes] == [-5 * S, -5 * S]  # the countdown
+    live.source.advance_to(go_at)
+    bodies = [lap_edges(LINE_GATE, [go_at + t], speed_mps=5, seed=i, options=LIMBS) for i, t in enumerate((80 * S, 80_500 * MS))]
+    live.play(overlay(*bodies), then_ns=20 * S)
+    state = live.daemon.snapshot().workout
+    assert state.group.done and len(state.group.doubts) == 2
+    first = state.group.doubts[0]
+    assert (first.athlete, first.could_be) == (ids["Ana"], (ids["Ana"], ids["Ben"]))
+    runs = {r.athlete: r for r in live.runs()}
+    assert [runs[n].lap.time_s for n in ("Ana", "Ben")] == [pytest.approx(80, abs=0.01), pytest.approx(80.5, abs=0.01)]
+    with pytest.raises(WorkoutError, match="did not run in that group rep"):
+        live.daemon.workout_mark(int(first.crossing), 999)
+    state = live.daemon.workout_mark(int(first.crossing), ids["Ben"])  # "this was Ben"
+    assert state.group.doubts == () and not any(a.ambiguous for a in state.group.athletes)
+    runs = {r.athlete: r for r in live.runs()}
+    assert [runs[n].lap.time_s for n in ("Ben", "Ana")] == [pytest.approx(80, abs=0.01), pytest.approx(80.5, abs=0.01)]
+    last = {a.name: a.last for a in state.athletes}
+    assert [last[n].time_s for n in ("Ben", "Ana")] == [pytest.approx(80, abs=0.01), pytest.approx(80.5, abs=0.01)]
+    assert any(r.athlete == "Ben" and not r.ambiguous for r in live.events("run"))  # the page hears the revised runs
+    with live.store() as store:
+        assert [(m.crossing_ns, m.athlete_id) for m in store.lap_marks(session)] == [(int(first.crossing), ids["Ben"])]
+    live.daemon.workout_input("end")
+    live.daemon.new_session()
+    kept = assert_live_equals_recompute(live.path, session)  # the mark is applied again
+    assert {r.athlete: round(r.lap.time_s) for r in kept["runs"]} == {"Ben": 80, "Ana": 80}

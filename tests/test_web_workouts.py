@@ -69,6 +69,10 @@ def test_the_coach_starts_a_workout_from_the_form(coach, db_path, daemon):
         ({"timing": "track", "start": "later"}, "Start must be one of go, rolling", 400),
         ({"kind": "fun-run"}, "Kind of workout must be one of", 400),
         ({"timing": "bike"}, "Timing must be one of flying, track", 400),
+        ({"timing": "track", "group": "waves", "wave_s": "ninety"}, "Seconds between waves must be a number from 0 to 60 s, not &#39;ninety&#39;", 400),
+        ({"timing": "track", "group": "waves", "wave_s": ""}, "Seconds between waves: give the gap, e.g. 5", 400),
+        ({"timing": "track", "group": "relay"}, "The group runs must be one of one, together, waves", 400),
+        ({"group": "together"}, "The group runs together on one gate in track reps only", 400),
         (
             {"slug": "", "text": "3 x 3 x 40m"},
             "The gates time 30 m (the fly zone, M2→M3) or 60 m (the whole line, M1→M3), not 40 m reps. "
@@ -260,6 +264,51 @@ def test_track_reps_with_a_go_over_the_api(coach, client, db_path, daemon, gates
     assert "Track reps: gate <strong>M1</strong> on the line, 400 m lap" in html and "1:19.00" in html
     assert '<span class="verdict on-target">−1.00 s</span> vs 1:20.00' in html
     assert "Workout: 2 x 400m @ 3K pace, 200m jog recovery" in html
+
+
+def test_a_bad_gap_between_waves_is_told_next_to_its_field_with_what_was_typed(coach, db_path, daemon):
+    ana, ben = ids(db_path)
+    data = {"csrf_token": coach.token, "slug": "flying-30s", "athletes": [str(ana), str(ben)], "timing": "track", "group": "waves", "wave_s": "99"}
+    html = coach.post("/workouts", data=data).get_data(as_text=True)
+    assert '<span class="field-error" role="alert" id="wave-s-error">Seconds between waves must be from 0 to 60 s, not 99.</span>' in html
+    assert 'name="wave_s" id="wave-s" inputmode="decimal" size="3" value="99" aria-invalid="true"' in html
+    assert '<option value="waves" selected>' in html
+
+
+def test_a_group_rep_over_the_api_and_the_coachs_mark(coach, client, db_path, daemon, gates):
+    """Ana and Ben run together; they finish side by side; the coach says the first across was Ben."""
+    ana, ben = ids(db_path)
+    body = {"text": "2 x 400m @ 1:20 / R1:00", "athletes": [ana, ben], "timing": "track", "group": "together", "countdown_s": 3}
+    state = post(coach, "/api/workout", body).get_json()["workout"]
+    assert (state["start"], state["wave_s"], state["needs_go"], state["group"]) == ("go", 0.0, True, None)
+    go_at = gates.now_ns() + 3 * S
+    state = post(coach, "/api/workout/go").get_json()["workout"]
+    assert [a["elapsed_ns"] for a in state["group"]["athletes"]] == [-3 * S, -3 * S]
+    gate = daemon.snapshot().layout.gate("M1")
+    edges = sorted([*lap_edges(gate, [go_at + 80 * S], speed_mps=5, seed=1), *lap_edges(gate, [go_at + 80_400 * NS_PER_MS], speed_mps=5, seed=2)], key=lambda e: e.t_ns)
+    for edge in edges:
+        gates.emit(edge)
+    gates.set_now(go_at + 100 * S)
+    daemon.call(lambda: None)
+    daemon.call(lambda: None)
+    group = client.get("/api/workout").get_json()["workout"]["group"]
+    assert group["done"] and [a["ambiguous"] for a in group["athletes"]] == [True, True]
+    doubt = group["doubts"][0]
+    assert (doubt["athlete"], doubt["could_be"], doubt["at_s"]) == (ana, [ana, ben], pytest.approx(80, abs=0.01))
+    assert isinstance(doubt["crossing"], str)  # every nanosecond, beyond what a browser's numbers hold
+    assert "did not run in that group rep" in error(post(coach, "/api/workout/mark", {"crossing": doubt["crossing"], "athlete": 999}), 400, "athlete")
+    error(post(coach, "/api/workout/mark", {"crossing": "soon", "athlete": ben}), 400, "crossing")
+    assert "not one of a group rep" in error(post(coach, "/api/workout/mark", {"crossing": "12", "athlete": ben}), 400, "athlete")
+    html = coach.get("/workouts").get_data(as_text=True)
+    assert "Crossing at 80.00 s: taken to be Ana Silva, but it may have been Ben Okafor. Who was it?" in html
+    refused = coach.post("/workouts/mark", data={"csrf_token": coach.token, "crossing": doubt["crossing"], "athlete": "999"})
+    page_error(refused, 400, "Athlete 999 did not run in that group rep.")
+    response = coach.post("/workouts/mark", data={"csrf_token": coach.token, "crossing": doubt["crossing"], "athlete": str(ben)})
+    assert response.status_code == 302
+    state = client.get("/api/workout").get_json()["workout"]
+    assert state["group"]["doubts"] == []
+    times = {r["athlete"]: r["lap"]["time_s"] for r in client.get("/api/runs?limit=2").get_json()["runs"]}
+    assert times == {"Ben Okafor": pytest.approx(80, abs=0.01), "Ana Silva": pytest.approx(80.4, abs=0.01)}
 
 
 # ---- The live page, control, history ------------------------------------------------------------

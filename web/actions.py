@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import current_app
 
+from gatectl.coaching.group_laps import wave_gap_ns
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.notation import parse_workout
@@ -20,6 +21,7 @@ from gatectl.coaching.paces import RACE_TIME_KINDS, check_race, parse_race_dista
 from gatectl.daemon.driver import WORKOUT_ACTIONS
 from gatectl.daemon.workout import WorkoutPlan, WorkoutState, group
 from gatectl.errors import LayoutError, PaceError, WorkoutError
+from gatectl.limits import T_NS, read_integer
 from gatectl.store import Store
 from gatectl.timing.model import NS_PER_S, Layout, Method
 from gatectl.timing.results import RunView
@@ -32,6 +34,7 @@ METHODS = tuple(m.value for m in Method)
 WORKOUT_KINDS = tuple(k.value for k in WorkoutKind)
 TIMINGS = ("flying", "track")  # through the layout's gates, or lap reps on one gate
 STARTS = tuple(s.value for s in StartKind)
+GROUPS = ("one", "together", "waves")  # track reps: one athlete at a time, the group at once, or in waves
 QUEUE_OPS = ("add", "next", "remove", "up", "clear", "set")
 
 
@@ -268,7 +271,8 @@ def read_plan(store: Store, data: Mapping[str, Any], layout: Layout) -> WorkoutP
         raise FieldError("athletes", "Athletes: each athlete can be in the group once only.")
     for athlete_id in ids:
         _active_athlete(store, athlete_id, "athletes")
-    track, start, countdown_s = None, StartKind.ROLLING, 5
+    track, start, countdown_s, waves_ns = None, StartKind.ROLLING, 5, None
+    runs = choice(data, "group", "The group runs", GROUPS, default="one")
     if timing == "track":
         gates = tuple(g.name for g in layout.gates)
         gate = choice(data, "lap_gate", "Gate on the line", gates, default=gates[0])
@@ -276,10 +280,30 @@ def read_plan(store: Store, data: Mapping[str, Any], layout: Layout) -> WorkoutP
         start = StartKind(choice(data, "start", "Start", STARTS, default=StartKind.ROLLING.value))
         countdown_s = integer(data, "countdown_s", "Countdown", required=False, minimum=3, maximum=60) or countdown_s
         track = Track(gate, lap_m)
+        waves_ns = _waves(data, runs)
+        if waves_ns is not None:
+            start = StartKind.GO  # a group leaves at the go, wave after wave
+    elif runs != "one":
+        raise FieldError("group", "The group runs together on one gate in track reps only: choose “Track reps on one gate” for Timing.")
     return WorkoutPlan(
         notation, WorkoutKind(kind), group(store, ids), slug=known.slug if known else None,
-        track=track, start=start, countdown_ns=countdown_s * NS_PER_S,
+        track=track, start=start, countdown_ns=countdown_s * NS_PER_S, waves_ns=waves_ns,
     )  # fmt: skip
+
+
+def _waves(data: Mapping[str, Any], runs: str) -> int | None:
+    """How a group leaves: None one at a time, 0 together, else the waves' gap in ns (``wave_s``, e.g. 5)."""
+    if runs == "one":
+        return None
+    if runs == "together":
+        return 0
+    seconds = data.get("wave_s")
+    if seconds is None or not str(seconds).strip():
+        raise FieldError("wave_s", "Seconds between waves: give the gap, e.g. 5 for waves 5 s apart.")
+    try:
+        return wave_gap_ns(str(seconds), "Seconds between waves")
+    except WorkoutError as exc:
+        raise FieldError("wave_s", str(exc)) from None
 
 
 def start_workout(store: Store, data: Mapping[str, Any]) -> WorkoutState:
@@ -304,6 +328,21 @@ def workout_action(action: str, data: Mapping[str, Any]) -> WorkoutState:
         return daemon.workout_input(action, athlete_id)
     except WorkoutError as exc:
         raise FieldError("athlete" if athlete_id is not None else "action", str(exc)) from None
+
+
+def workout_mark(data: Mapping[str, Any]) -> WorkoutState:
+    """The coach says whose a group rep's crossing was: ``crossing`` (its instant in ns, as text) and ``athlete``."""
+    daemon = require_daemon()
+    crossing = text(data, "crossing", "Crossing", max_len=40)
+    try:
+        crossing_ns = read_integer(crossing, "Crossing", T_NS, ValueError)
+    except ValueError as exc:
+        raise FieldError("crossing", str(exc)) from None
+    athlete_id = integer(data, "athlete", "Athlete")
+    try:
+        return daemon.workout_mark(crossing_ns, athlete_id)
+    except WorkoutError as exc:
+        raise FieldError("athlete", str(exc)) from None
 
 
 def _store_call(field: str, call):

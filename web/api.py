@@ -211,8 +211,16 @@ def workout():
 @coach_required
 def start_workout():
     """Start a workout: ``slug`` or ``text``, ``athletes`` (ids, running order), ``kind``, ``timing``
-    (flying | track: ``lap_gate``, ``lap_m``, ``start`` rolling | go, ``countdown_s``)."""
+    (flying | track: ``lap_gate``, ``lap_m``, ``start`` rolling | go, ``countdown_s``, ``group`` one | together | waves
+    with ``wave_s``)."""
     return {"workout": actions.start_workout(get_store(), payload())}, 201
+
+
+@bp.post("/workout/mark")
+@coach_required
+def workout_mark():
+    """A group rep's crossing was ``athlete``'s: ``crossing`` is its instant in ns, as text (the page got it so)."""
+    return {"workout": actions.workout_mark(payload())}
 
 
 @bp.post("/workout/<action>")

@@ -52,6 +52,7 @@ def _page(form=None, error: GatectlError | None = None, status: int = 200, error
         timed=timed_distances(live.layout) if live is not None else (),
         library=LIBRARY,
         athletes=store.athletes(),
+        names={a["id"]: a["name"] for a in store.athletes(include_archived=True)},
         kinds=actions.WORKOUT_KINDS,
         form=form if form is not None else {},
         chosen=[int(i) for i in form.getlist("athletes") if i.isdigit()] if form is not None else [],
@@ -76,6 +77,17 @@ def start():
     first = f"{state.next_up.name} is called first" if state.next_up is not None else "nobody is waiting to run"
     flash(f"Workout started in session {state.session}: {first}. The live page follows it.")
     return redirect(url_for("workouts.index"))
+
+
+@bp.post("/mark")
+@coach_required
+@back_to_form(_tap_refused, "taps")
+def mark():
+    """A tap on "this was Ama" for a group rep's crossing in doubt."""
+    state = actions.workout_mark(payload())
+    flash("Workout: the crossing is marked; the group's times follow it." if state.group is None or not state.group.doubts else "Workout: marked.")
+    back = request.form.get("next", "")
+    return redirect(back if back in ("/", url_for("workouts.index")) else url_for("workouts.index"))
 
 
 @bp.post("/<action>")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from gatectl.cli._common import DEMO_DB, add_db_option, db_path, open_text
 from gatectl.coach_password import has_coach_password, set_coach_password
-from gatectl.coaching.laps import Track
+from gatectl.coaching.group_laps import parse_waves
+from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import LIBRARY, WorkoutKind
 from gatectl.coaching.paces import format_duration_ns
 from gatectl.config import Config, Network, load_config
@@ -44,6 +45,7 @@ DEMO_EXAMPLE = """examples:
   gatectl demo --workout "3 x 3 x 30m. 3:00 Rec between reps. 6:00 Rec between sets." --fast-rests 6
   gatectl demo --track --fast-rests 4   # 12 x 400m @ 3K pace on one gate
   gatectl demo --nodes         # each gate a simulated gate node on a pseudo-terminal
+  gatectl demo --track --group "waves 3 s apart" --fast-rests 4   # the group runs each rep at once
 Simulated athletes run flying 30s (30 m build-up, 30 m fly), a rep every 25 s or so.
 Once a workout is started (here, or on the dashboard's Workouts page) they run
 when it calls them; the last of the group tires in the second rep of each set.
@@ -77,6 +79,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--seed", type=argument(read_integer, SEED), default=None, help="simulator seed (default: different every time)")
     demo.add_argument("--workout", metavar="TEXT", help="start this workout at once for the first three athletes (workout notation)")
     demo.add_argument("--track", action="store_true", help=f"track reps on one gate (M1 on the line, 400 m lap); the workout defaults to {DEMO_TRACK_WORKOUT!r}")
+    demo.add_argument(
+        "--group", metavar="HOW", default=None,
+        help='with --track: the group runs each rep at once, "together" or in "waves 3 s apart" (queue order), leaving at the go',
+    )  # fmt: skip
     demo.add_argument("--fast-rests", type=float, default=1.0, metavar="N", help="make every workout rest N times shorter (6: 3:00 becomes 30 s), to watch a session go by")
     demo.add_argument("--nodes", action="store_true", help="time each gate through a simulated gate node (the firmware's logic) on a pseudo-terminal, as over USB")
     add_db_option(demo, DEMO_DB)
@@ -126,13 +132,19 @@ def demo_command(args: argparse.Namespace) -> int:
 
 def _demo_plan(args: argparse.Namespace, store: Store, athlete_ids: dict[str, int]) -> WorkoutPlan | None:
     """The workout of --workout / --track, for the first three athletes; None for the free-running demo."""
+    if args.group is not None and not args.track:
+        raise WorkoutError('--group runs track reps as a group: add --track, e.g. gatectl demo --track --group together.')
     if args.workout is None and not args.track:
         return None
     text = args.workout or DEMO_TRACK_WORKOUT
     known = next((w for w in LIBRARY if w.text == text), None)
     kind = known.kind if known else WorkoutKind.TRACK_REPS if args.track else WorkoutKind.MAX_VELOCITY
     athletes = group(store, [athlete_ids[a.name] for a in ROSTER[:DEMO_GROUP]])
-    plan = WorkoutPlan(text, kind, athletes, slug=known.slug if known else None, track=Track("M1", 400) if args.track else None)
+    waves = None if args.group is None else parse_waves(args.group)
+    plan = WorkoutPlan(
+        text, kind, athletes, slug=known.slug if known else None, track=Track("M1", 400) if args.track else None,
+        start=StartKind.GO if waves is not None else StartKind.ROLLING, waves_ns=waves,
+    )  # fmt: skip
     plan.runner()  # targets the group cannot run ("leaves no time") are told now too
     return plan
 

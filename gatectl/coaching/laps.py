@@ -33,16 +33,18 @@ record of edges and commands into exactly the reps timed live.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
 from typing import ClassVar
 
+from gatectl.coaching.group_laps import Entrant, GroupLaps, GroupSettings, assign
 from gatectl.coaching.paces import to_seconds
 from gatectl.coaching.quality import ON_TARGET_PER_400M_NS, TargetCheck, check_pace
 from gatectl.errors import LayoutError, WorkoutError
 from gatectl.jsonable import Wire
+from gatectl.limits import LAP_VELOCITY_MPS
 from gatectl.timing.detect import GateDetector
 from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method, RunStatus
 
@@ -50,8 +52,8 @@ from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, DetectionSettings,
 @dataclass(frozen=True, slots=True)
 class LapSettings:
     lap_m: float = 400.0
-    max_velocity_mps: float = 13.0  # a split quicker than this: a false trigger
-    min_velocity_mps: float = 1.5  # a split slower than this: the rep was abandoned
+    max_velocity_mps: float = LAP_VELOCITY_MPS.high  # a split quicker than this: a false trigger
+    min_velocity_mps: float = LAP_VELOCITY_MPS.low  # a split slower than this: the rep was abandoned
     on_target_per_400m_ns: int = ON_TARGET_PER_400M_NS  # ± for a rep to be on its target
 
     def __post_init__(self) -> None:
@@ -113,6 +115,8 @@ class LapRep:
     recovery_ns: int | None
     target_ns: int | None
     check: TargetCheck | None
+    athlete_id: int | None = None  # a group rep: whose the lap timing took it to be
+    ambiguous: bool = False  # a group rep: a crossing of it may have been another athlete's
 
     @property
     def time_ns(self) -> int | None:
@@ -163,7 +167,43 @@ class LapReport:
         return to_seconds(self.recovery_ns)
 
 
-LapEvent = LapStart | LapSplit | LapRep | Anomaly
+@dataclass(frozen=True, slots=True)
+class GroupEntry:
+    """An athlete of a group rep: when they leave (their wave's go), the rep, its target, the time expected."""
+
+    athlete_id: int
+    start_ns: int
+    distance_m: float
+    target_ns: int | None = None
+    expected_ns: int | None = None  # what the lap timing expects them to run (the target, or their rep before)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStart:
+    """A group rep has started: ``numbers`` are the athletes' reps, in the queue's order."""
+
+    entries: tuple[GroupEntry, ...]
+    numbers: tuple[int, ...]
+    recovery_ns: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupProgress:
+    """Whose each crossing of the group rep under way was taken to be, so far."""
+
+    numbers: tuple[int, ...]
+    laps: GroupLaps
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRevision:
+    """The coach's mark changed a finished group rep: its athletes' reps as they are now."""
+
+    reps: tuple[LapRep, ...]
+    laps: GroupLaps
+
+
+LapEvent = LapStart | LapSplit | LapRep | GroupStart | GroupProgress | GroupRevision | Anomaly
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +229,20 @@ class _Open:
         return self.marks[-1] if self.marks else self.started_ns
 
 
+@dataclass(slots=True)
+class _Group:
+    """A group rep: its athletes, the crossings it has had, the coach's marks."""
+
+    entries: tuple[GroupEntry, ...]
+    numbers: tuple[int, ...]
+    entrants: tuple[Entrant, ...]
+    recovery_ns: int | None
+    crossings: list[int] = field(default_factory=list)
+    marks: dict[int, int] = field(default_factory=dict)  # crossing t_ns → athlete id
+    laps: GroupLaps | None = None
+    stop: str | None = None  # why it was ended early (cancelled, the record ended), if it was
+
+
 class LapTimerState(StrEnum):
     """What the lap timer is doing: waiting, armed for a rolling start, or timing a rep."""
 
@@ -208,11 +262,14 @@ class LapTimer:
         self._now: int | None = None
         self._numbers = 0
         self._last_end: int | None = None
+        self._group: _Group | None = None  # the group rep under way
+        self._done: list[_Group] = []  # finished group reps: a mark may still change them
+        self._preset: dict[int, int] = {}  # marks known before the record is replayed (time_laps)
 
     @property
     def state(self) -> LapTimerState:
         """Running a rep, armed for a rolling start, or idle."""
-        if self._rep:
+        if self._rep or self._group:
             return LapTimerState.RUNNING
         return LapTimerState.ARMED if self._armed else LapTimerState.IDLE
 
@@ -238,7 +295,7 @@ class LapTimer:
 
     def arm(self, distance_m: float, target_ns: int | None = None) -> None:
         """The next crossing of the gate starts a rep of ``distance_m`` (whole laps only)."""
-        if self._rep is not None:
+        if self._rep is not None or self._group is not None:
             raise WorkoutError("A rep is already running: wait for it to end, or cancel it.")
         order = self._order(distance_m, target_ns)
         if order.splits_m[0] != self.settings.lap_m:
@@ -251,7 +308,7 @@ class LapTimer:
 
     def go(self, start_ns: int, distance_m: float, target_ns: int | None = None) -> list[LapEvent]:
         """A rep of ``distance_m`` starts at ``start_ns``, the end of the countdown (now or later)."""
-        if self._rep is not None:
+        if self._rep is not None or self._group is not None:
             raise WorkoutError("A rep is already running: wait for it to end, or cancel it.")
         if self._now is not None and start_ns < self._now:
             raise WorkoutError(
@@ -262,10 +319,75 @@ class LapTimer:
         self._armed = None
         return [self._start(StartKind.GO, start_ns, order)]
 
+    def go_group(self, entries: Sequence[GroupEntry]) -> list[LapEvent]:
+        """A group rep: each athlete leaves at their ``start_ns`` (together, or in waves), in the queue's order."""
+        if self._rep is not None or self._group is not None:
+            raise WorkoutError("A rep is already running: wait for it to end, or cancel it.")
+        if not entries:
+            raise WorkoutError("A group rep needs at least one athlete.")
+        first = min(e.start_ns for e in entries)
+        if self._now is not None and first < self._now:
+            raise WorkoutError(f"The go at {first} ns is before time already timed ({self._now} ns): give the instant the countdown ends.")
+        entrants = []
+        for e in entries:
+            self._order(e.distance_m, e.target_ns)  # refuses a bad distance or target
+            entrants.append(Entrant(e.athlete_id, e.start_ns, self.splits_m(e.distance_m), e.expected_ns))
+        numbers = tuple(range(self._numbers + 1, self._numbers + 1 + len(entries)))
+        self._numbers += len(entries)
+        recovery = None if self._last_end is None else first - self._last_end
+        self._armed = None
+        self._group = _Group(tuple(entries), numbers, tuple(entrants), recovery)
+        self._group.laps = self._assign(self._group, first)
+        return [GroupStart(tuple(entries), numbers, recovery)]
+
+    def preset_marks(self, marks: dict[int, int]) -> None:
+        """The coach's marks (crossing t_ns → athlete), known before a record is replayed: applied as crossings come."""
+        self._preset = dict(marks)
+
+    def check_mark(self, crossing_ns: int, athlete_id: int) -> _Group:
+        """The group rep whose crossing the coach marks; ``WorkoutError`` with why if the mark cannot apply."""
+        group = next((g for g in (self._group, *reversed(self._done)) if g is not None and crossing_ns in g.crossings), None)
+        if group is None:
+            raise WorkoutError("That crossing is not one of a group rep's: only a group rep's crossings can be marked.")
+        if athlete_id not in {e.athlete_id for e in group.entries}:
+            raise WorkoutError(f"Athlete {athlete_id} did not run in that group rep.")
+        now = self._now if self._now is not None else crossing_ns
+        trial = assign(group.entrants, group.crossings, now, self._group_settings(), {**group.marks, crossing_ns: athlete_id})
+        refused = next((why for t, why in trial.refused_marks if t == crossing_ns), None)
+        if refused is not None:
+            raise WorkoutError(refused)
+        return group
+
+    def mark(self, crossing_ns: int, athlete_id: int) -> list[LapEvent]:
+        """The coach says the crossing at ``crossing_ns`` was ``athlete_id``'s: the group rep it belongs to is assigned again."""
+        group = self.check_mark(crossing_ns, athlete_id)
+        group.marks[crossing_ns] = athlete_id
+        now = self._now if self._now is not None else crossing_ns
+        if group is self._group:
+            return self._progress_group(now)
+        before = group.laps
+        # A finished rep stays finished: whoever the mark leaves without a finish is incomplete.
+        group.laps = self._assign(group, now, group.stop or "the coach's mark gave their crossing to another athlete,")
+        if before is not None and group.laps.athletes == before.athletes and group.laps.calls == before.calls:
+            return []  # already so (a replayed record knew the mark from the start)
+        return [GroupRevision(self._group_reps(group, group.laps), group.laps)]
+
+    @property
+    def group_laps(self) -> GroupLaps | None:
+        """The group rep under way, as assigned so far."""
+        return None if self._group is None else self._group.laps
+
+    def group_reps(self) -> list[tuple[GroupStart, GroupLaps]]:
+        """Every group rep so far (the one under way last), as it started and as it is assigned now."""
+        reps = [*self._done, *([self._group] if self._group is not None else [])]
+        return [(GroupStart(g.entries, g.numbers, g.recovery_ns), g.laps) for g in reps if g.laps is not None]
+
     def cancel(self, now_ns: int, reason: str = "cancelled") -> list[LapEvent]:
         """Disarm a rolling start; a rep still running at ``now_ns`` ends incomplete with ``reason``."""
         self._armed = None
         events = self.advance(now_ns)
+        if self._group is not None:
+            return events + self._close_group(now_ns, reason)
         if self._rep is None:
             return events
         return events + [self._end(RunStatus.INCOMPLETE, f"{reason} waiting for {self._progress()}")]
@@ -275,6 +397,8 @@ class LapTimer:
         if crossing.gate != self.gate:
             return [Anomaly(crossing.gate, t, f"gate {crossing.gate} is not the lap gate {self.gate}: not timed")]
         events = self.advance(t)
+        if self._group is not None:
+            return events + self._feed_group(t)
         rep = self._rep
         if rep is None:
             if self._armed is None:
@@ -307,6 +431,11 @@ class LapTimer:
         """Time has reached ``now_ns``: a rep past its deadline is incomplete."""
         if self._now is None or now_ns > self._now:
             self._now = now_ns
+        group = self._group
+        if group is not None:
+            assert group.laps is not None  # assigned at the go
+            deadline = group.laps.deadline_ns
+            return [] if deadline is None or now_ns <= deadline else self._progress_group(now_ns)
         deadline = self.next_deadline_ns
         if deadline is None or now_ns <= deadline:
             return []
@@ -314,9 +443,74 @@ class LapTimer:
 
     def flush(self) -> list[LapEvent]:
         """The stream has ended: a running rep is incomplete."""
+        if self._group is not None:
+            return self._close_group(self._now or 0, "the record ended")
         if self._rep is None:
             return []
         return [self._end(RunStatus.INCOMPLETE, f"the record ended waiting for {self._progress()}")]
+
+    # -- group reps
+
+    def _group_settings(self) -> GroupSettings:
+        return GroupSettings(max_velocity_mps=self.settings.max_velocity_mps, min_velocity_mps=self.settings.min_velocity_mps)
+
+    def _assign(self, group: _Group, now_ns: int, stop: str | None = None) -> GroupLaps:
+        return assign(group.entrants, group.crossings, now_ns, self._group_settings(), group.marks, stop)
+
+    def _feed_group(self, t_ns: int) -> list[LapEvent]:
+        group = self._group
+        assert group is not None  # fed in a group rep only
+        if t_ns < min(e.start_ns for e in group.entries):
+            early = (min(e.start_ns for e in group.entries) - t_ns) / NS_PER_S
+            return [Anomaly(self.gate, t_ns, f"crossed {early:.2f} s before the go: a false start, not timed")]
+        group.crossings.append(t_ns)
+        if t_ns in self._preset:
+            group.marks[t_ns] = self._preset[t_ns]
+        return self._progress_group(t_ns)
+
+    def _progress_group(self, now_ns: int) -> list[LapEvent]:
+        group = self._group
+        assert group is not None  # a group rep is under way
+        group.laps = self._assign(group, now_ns)
+        events: list[LapEvent] = [GroupProgress(group.numbers, group.laps)]
+        return events + (self._finish_group(group) if group.laps.done else [])
+
+    def _close_group(self, now_ns: int, reason: str) -> list[LapEvent]:
+        group = self._group
+        assert group is not None  # a group rep is under way
+        group.stop = reason
+        group.laps = self._assign(group, now_ns, reason)
+        return [GroupProgress(group.numbers, group.laps), *self._finish_group(group)]
+
+    def _finish_group(self, group: _Group) -> list[LapEvent]:
+        """The group is done: each athlete's rep, what the gate saw that was nobody's, what it missed."""
+        laps = group.laps
+        assert laps is not None and laps.done  # finished once every athlete is
+        self._group = None
+        self._done.append(group)
+        self._last_end = max(a.ended_ns for a in laps.athletes)
+        names = {e.athlete_id: i for i, e in enumerate(group.entries)}
+        kept: list[LapEvent] = [Anomaly(self.gate, c.t_ns, c.reason) for c in laps.calls if c.athlete_id is None and c.reason]
+        for a in laps.athletes:
+            number = group.numbers[names[a.athlete_id]]
+            kept += [
+                Anomaly(self.gate, a.started_ns, f"rep {number}: no crossing for lap {k} of {len(a.marks_ns)}; the split after it covers both")
+                for k in a.missed
+            ]
+        return [*kept, *self._group_reps(group, laps)]
+
+    def _group_reps(self, group: _Group, laps: GroupLaps) -> tuple[LapRep, ...]:
+        reps = []
+        for entry, number, a in zip(group.entries, group.numbers, laps.athletes):
+            status = a.status or RunStatus.INCOMPLETE
+            check = None
+            if a.time_ns is not None and entry.target_ns is not None:
+                check = check_pace(a.time_ns, entry.target_ns, entry.distance_m, self.settings.on_target_per_400m_ns)
+            reps.append(LapRep(
+                number, StartKind.GO, entry.distance_m, a.started_ns, a.ended_ns, a.splits_ns, status, a.reason,
+                group.recovery_ns, entry.target_ns, check, entry.athlete_id, a.ambiguous,
+            ))  # fmt: skip
+        return tuple(reps)
 
     def _order(self, distance_m: float, target_ns: int | None) -> _Order:
         if target_ns is not None and target_ns <= 0:
@@ -391,6 +585,12 @@ class LapTiming:
     def go(self, start_ns: int, distance_m: float, target_ns: int | None = None) -> list[LapEvent]:
         return self.timer.go(start_ns, distance_m, target_ns)
 
+    def go_group(self, entries: Sequence[GroupEntry]) -> list[LapEvent]:
+        return self.timer.go_group(entries)
+
+    def mark(self, crossing_ns: int, athlete_id: int) -> list[LapEvent]:
+        return self.timer.mark(crossing_ns, athlete_id)
+
     def cancel(self, now_ns: int, reason: str = "cancelled") -> list[LapTimingEvent]:
         return self.advance(now_ns) + self.timer.cancel(self._settled(now_ns), reason)
 
@@ -447,6 +647,8 @@ class Command(StrEnum):
     GO = "go"  # a rep starts at the end of the countdown
     CANCEL = "cancel"  # disarm; a rep still running ends incomplete
     CLOSE = "close"  # the session closed: time had reached t_ns
+    GROUP_GO = "group-go"  # a group rep: each athlete leaves at their wave's go
+    MARK = "mark"  # the coach says whose a group rep's crossing was
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,6 +661,9 @@ class LapCommand:
     target_ns: int | None = None
     start_ns: int | None = None  # a go: the instant the countdown ends
     reason: str = "cancelled"
+    group: tuple[GroupEntry, ...] = ()  # a group go: who leaves when
+    crossing_ns: int | None = None  # a mark: the crossing, and whose it was
+    athlete_id: int | None = None
 
     def apply(self, timing: LapTiming) -> list[LapTimingEvent]:
         if self.kind is Command.ARM:
@@ -472,6 +677,12 @@ class LapCommand:
             return [*timing.go(self.start_ns, self.distance_m, self.target_ns)]
         if self.kind is Command.CANCEL:
             return timing.cancel(self.t_ns, self.reason)
+        if self.kind is Command.GROUP_GO:
+            return [*timing.go_group(self.group)]
+        if self.kind is Command.MARK:
+            if self.crossing_ns is None or self.athlete_id is None:
+                raise WorkoutError("A mark needs the crossing and the athlete.")
+            return [*timing.mark(self.crossing_ns, self.athlete_id)]
         return timing.advance(self.t_ns)
 
 
@@ -490,6 +701,8 @@ def time_laps(edges: Iterable[Edge], commands: Iterable[LapCommand], timing: Lap
     """
     beams = set(timing.detector.gate.beams)
     pending = sorted(commands, key=lambda c: c.t_ns)
+    # The coach's marks settle group reps from the first crossing: the reps come out as they stand now.
+    timing.timer.preset_marks({c.crossing_ns: c.athlete_id for c in pending if c.kind is Command.MARK and c.crossing_ns is not None and c.athlete_id is not None})
     events: list[LapTimingEvent] = []
     i = 0
     for beam, t_ns, broken in edges:  # Edge values, or rows shaped like them

@@ -359,14 +359,16 @@ class WorkoutRunner:
     ready_ns: tuple[int | None, ...]  # the coach said the athlete was ready, at
     started_ns: int | None = None
     ended_ns: int | None = None
-    on_course: int | None = None  # index of the athlete running
+    on_course: tuple[int, ...] = ()  # indices of the athletes running (a group rep: the group)
+    together: bool = False  # the group runs each rep together (track reps on one gate): called as one, rested as one
     cue: tuple[int, int, int | None] | None = None  # the signalled rest: athlete, rep, countdown end
     stage: _Stage = _Stage.NONE
     over: bool = False  # every rep is settled (a void reopens the workout) or the coach ended it
 
     @classmethod
     def create(
-        cls, workout: Workout, kind: WorkoutKind, athletes: Sequence[Athlete], options: CoachingOptions | None = None
+        cls, workout: Workout, kind: WorkoutKind, athletes: Sequence[Athlete], options: CoachingOptions | None = None, *,
+        together: bool = False,
     ) -> WorkoutRunner:
         options = options or CoachingOptions()
         if not athletes:
@@ -383,7 +385,7 @@ class WorkoutRunner:
         targets = tuple(tuple(target_for(kind, rep, a.races, options.clearly) for rep in plan) for a, plan in zip(athletes, plans))
         return cls(
             kind, tuple(athletes), tuple(plans), targets, comparison_groups(plans[0]), options,
-            tuple(() for _ in athletes), tuple(None for _ in athletes),
+            tuple(() for _ in athletes), tuple(None for _ in athletes), together=together,
         )  # fmt: skip
 
     # -- inputs from the coach
@@ -394,9 +396,12 @@ class WorkoutRunner:
         return replace(self, started_ns=now_ns)._signal(now_ns)
 
     def ready(self, athlete_id: int | None, now_ns: int) -> Step:
-        """The coach says the athlete has recovered: their rest ends now."""
+        """The coach says the athlete (a group running together: the whole group) has recovered: their rest ends now."""
         i = self._coach_target(athlete_id)
-        return replace(self, ready_ns=_put(self.ready_ns, i, now_ns))._signal(now_ns)
+        ready = self.ready_ns
+        for k in self._queue() if self.together and athlete_id is None else [i]:
+            ready = _put(ready, k, now_ns)
+        return replace(self, ready_ns=ready)._signal(now_ns)
 
     def skip(self, now_ns: int, athlete_id: int | None = None) -> Step:
         """The athlete's next rep (the next athlete's, by default) is recorded as skipped."""
@@ -432,7 +437,7 @@ class WorkoutRunner:
         """The coach ends the workout, for everyone; reps not run stay not run."""
         self._require_live()
         effects = () if self.over else (Effect(Cue.FINISHED, now_ns, None, "The workout is over."),)
-        return Step(replace(self, ended_ns=now_ns, on_course=None, over=True), effects)
+        return Step(replace(self, ended_ns=now_ns, on_course=(), over=True), effects)
 
     def tick(self, now_ns: int) -> Step:
         """Time has reached ``now_ns``: the beeps and calls that fell due."""
@@ -443,9 +448,10 @@ class WorkoutRunner:
     def run_started(self, now_ns: int, athlete_id: int | None = None) -> Step:
         """A run began (a crossing at the first gate, a lap rep's start): it is the next athlete's."""
         i = self._head() if athlete_id is None else self._index(athlete_id)
-        if not self._live() or i is None or self._next(i) is None:
+        if not self._live() or i is None or self._next(i) is None or i in self.on_course:
             return self._signal(now_ns)
-        return replace(self, on_course=i)._signal(now_ns)
+        # One at a time, the runner follows whoever started last; a group running together is on the course as one.
+        return replace(self, on_course=(*self.on_course, i) if self.together else (i,))._signal(now_ns)
 
     def run_finished(self, run_id: int, athlete_id: int | None, result: RunReport | LapRep, now_ns: int) -> Step:
         """A run ended: ``result`` is its ``results.report`` (or stored ``RunView``), or a ``LapRep``.
@@ -466,7 +472,7 @@ class WorkoutRunner:
             assert attempt.started_ns is not None  # every run has a start
             rest = None if last is None else attempt.started_ns - last
             attempt = replace(attempt, rest_ns=rest, check=self._check(i, attempt))
-        runner = replace(self, on_course=None)._with_attempts(i, self.attempts[i] + (attempt,))
+        runner = replace(self, on_course=tuple(k for k in self.on_course if k != i))._with_attempts(i, self.attempts[i] + (attempt,))
         recorded = runner.attempts[i][-1]
         effects = [runner._drop_off_effect(i, recorded, now_ns)] if recorded.drop_off else []
         return runner._signal(now_ns, effects)
@@ -502,15 +508,17 @@ class WorkoutRunner:
             status = Status.NOT_STARTED
         elif self.ended_ns is not None or not self._queue():
             status = Status.FINISHED
-        elif self.on_course is not None or head is None:
+        elif self.on_course or head is None:
             status = Status.RUNNING
+        elif self.together:  # the group is ready when everyone is: else as the first still resting
+            status = next((athletes[i].status for i in self._queue() if athletes[i].status is not Status.READY), Status.READY)
         else:
             status = athletes[head].status
         upcoming = None if head is None else athletes[head].next_rep
         return RunnerView(
             status, now_ns, self.kind,
             None if head is None else self.athletes[head].id,
-            None if self.on_course is None else self.athletes[self.on_course].id,
+            self.athletes[self.on_course[0]].id if self.on_course else None,
             None if upcoming is None else upcoming.set_no,
             None if upcoming is None else upcoming.rep_no,
             tuple(self.athletes[i].id for i in self._queue()),
@@ -580,13 +588,21 @@ class WorkoutRunner:
         return next((k for k in range(len(self.plans[i])) if k not in settled), None)
 
     def _last_end(self, i: int) -> int | None:
-        return max((a.ended_ns for a in self.attempts[i] if a.outcome in _RUNS and a.ended_ns is not None), default=None)
+        """When the athlete's last run ended; a group running together rests from its last finisher's end."""
+        rows = self.attempts if self.together else (self.attempts[i],)
+        return max((a.ended_ns for row in rows for a in row if a.outcome in _RUNS and a.ended_ns is not None), default=None)
+
+    def _ready_to_go(self, head: int, rest: _Rest, now_ns: int) -> bool:
+        """The next athlete's rest is over; a group running together: everyone's with reps left."""
+        if not self.together:
+            return rest.ready(now_ns)
+        return all(self._rest(i).ready(now_ns) for i in self._queue())
 
     def _queue(self) -> list[int]:
         """Athletes with reps left, in running order; whoever is on the course first."""
         def order(i: int) -> tuple[bool, int | None, bool, int, int]:
             last = self._last_end(i)
-            return (i != self.on_course, self._next(i), last is not None, last or 0, i)
+            return (i not in self.on_course, self._next(i), last is not None, last or 0, i)
 
         if self.ended_ns is not None:
             return []
@@ -594,7 +610,7 @@ class WorkoutRunner:
 
     def _head(self) -> int | None:
         """Who runs next: the first in the queue not on the course."""
-        return next((i for i in self._queue() if i != self.on_course), None)
+        return next((i for i in self._queue() if i not in self.on_course), None)
 
     def _rest(self, i: int) -> _Rest:
         """The rest before the athlete's next rep."""
@@ -639,7 +655,7 @@ class WorkoutRunner:
         return self._with_attempts(i, tuple(row))
 
     def _skip(self, i: int, indices: list[int]) -> WorkoutRunner:
-        if i == self.on_course:
+        if i in self.on_course:
             raise WorkoutError(f"{self.athletes[i].name} is running: wait for the run to end (then void it if it should not count).")
         plan = self.plans[i]
         skipped = tuple(Attempt(k, plan[k].set_no, plan[k].rep_no, plan[k].distance_m, Outcome.SKIPPED) for k in indices)
@@ -671,7 +687,7 @@ class WorkoutRunner:
                 seconds = self.options.warning_ns / NS_PER_S
                 effects.append(Effect(Cue.REST_WARNING, warn, athlete.id, f"{athlete.name}: {seconds:g} seconds"))
                 stage = _Stage.WARNED
-        if rest.ready(now_ns) and self.on_course is None and stage < _Stage.CALLED:
+        if self._ready_to_go(head, rest, now_ns) and not self.on_course and stage < _Stage.CALLED:
             effects.append(Effect(Cue.CALL, now_ns, athlete.id, self._call_message(head)))
             stage = _Stage.CALLED
         nxt = self._next(head)
@@ -682,8 +698,9 @@ class WorkoutRunner:
     def _call_message(self, i: int) -> str:
         rep = self._next_rep(i)
         assert rep is not None  # only the head of the queue is called, and it has a rep left
+        names = ", ".join(self.athletes[k].name for k in self._queue()) if self.together else self.athletes[i].name
         return (
-            f"{self.athletes[i].name}: your turn, set {rep.set_no} rep {rep.rep_no} of {rep.reps_in_set}, "
+            f"{names}: your turn, set {rep.set_no} rep {rep.rep_no} of {rep.reps_in_set}, "
             f"{rep.distance_m:g} m, {rep.target.text}"
         )
 
@@ -718,7 +735,7 @@ class WorkoutRunner:
             status = Status.FINISHED
         elif self.started_ns is None:
             status = Status.NOT_STARTED
-        elif self.on_course == i:
+        elif i in self.on_course:
             status = Status.RUNNING
         elif rest.ready(now_ns):
             status = Status.READY

@@ -70,6 +70,9 @@ class DaemonControl(Protocol):
     def workout_input(self, action: str, athlete_id: int | None = None) -> WorkoutState:
         """The coach's tap on the running workout; its page state after it."""
 
+    def workout_mark(self, crossing_ns: int, athlete_id: int) -> WorkoutState:
+        """The coach says whose a group rep's crossing was; the page state after it."""
+
     def run_voided(self, run_id: int) -> None:
         """A run was voided in the store: the workout runs its rep again."""
 

@@ -132,6 +132,10 @@ class Daemon:
         """The coach's tap (``WORKOUT_ACTIONS``), about the athlete or whoever runs next; the state after it."""
         return self.call(lambda: self._keeper.workout_input(action, athlete_id))
 
+    def workout_mark(self, crossing_ns: int, athlete_id: int) -> WorkoutState:
+        """The coach says whose a group rep's crossing was ("this was Ama"); the state after it."""
+        return self.call(lambda: self._keeper.workout_mark(crossing_ns, athlete_id))
+
     def run_voided(self, run_id: int) -> None:
         """A run was voided in the store: the workout runs its rep again."""
         self.call(lambda: self._keeper.run_voided(run_id))

@@ -16,10 +16,23 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, LapTimerState, LapTiming, StartKind
+from gatectl.coaching.laps import (
+    Command,
+    GroupEntry,
+    GroupProgress,
+    GroupRevision,
+    GroupStart,
+    LapCommand,
+    LapRep,
+    LapSplit,
+    LapStart,
+    LapTimerState,
+    LapTiming,
+    StartKind,
+)  # fmt: skip
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.quality import TargetStyle
-from gatectl.coaching.runner import Effect, RunnerView, Status, Step, WorkoutRunner
+from gatectl.coaching.runner import Effect, Outcome, RunnerView, Status, Step, WorkoutRunner
 from gatectl.daemon.events import EventBus
 from gatectl.daemon.sessions import Derived, Lineup, Session
 from gatectl.daemon.workout import DEFAULT_COUNTDOWN_NS, LiveWorkout, WorkoutPlan, WorkoutState, group, page_state, summary_rows
@@ -52,8 +65,11 @@ RUNNER_INPUTS: dict[str, Callable[[WorkoutRunner, dict[str, Any], Any], Step]] =
     **{name: _tap(name) for name in WORKOUT_STEPS},
     "start": lambda r, d, _: r.start(d["now"]),
     "tick": lambda r, d, _: r.tick(d["now"]),
-    "run-started": lambda r, d, _: r.run_started(d["now"]),
-    "run-finished": lambda r, d, result: r.run_finished(d["run"], d.get("owner"), result, d["now"]),
+    "run-started": lambda r, d, _: r.run_started(d["now"], d.get("who")),
+    # A group's rep is whose the lap timing (and the coach's marks) say, as stored now.
+    "run-finished": lambda r, d, result: r.run_finished(
+        d["run"], result.athlete_id if isinstance(result, LapRep) and result.athlete_id is not None else d.get("owner"), result, d["now"]
+    ),
     "run-voided": lambda r, d, _: r.run_voided(d["run"], d["now"]),
 }
 
@@ -159,7 +175,20 @@ class WorkoutDriver:
     def heard(self, event: Derived, armed: bool) -> None:
         """A crossing or lap event as the timing gave it: a rep may have started, or passed a split."""
         live, now = self.live, self._host.now_ns
-        if isinstance(event, LapStart):
+        if isinstance(event, GroupStart):
+            live.groups.append(event)
+            laps = self.session.timing.laps
+            if laps is not None and laps.timer.group_laps is not None:
+                live.group_laps[event.numbers[0]] = laps.timer.group_laps
+            for entry in event.entries:
+                self.step("run-started", now=now(), who=entry.athlete_id)
+        elif isinstance(event, (GroupProgress, GroupRevision)):
+            live.group_laps[event.numbers[0] if isinstance(event, GroupProgress) else event.reps[0].number] = event.laps
+            if isinstance(event, GroupRevision):
+                self.rebuild()
+            else:
+                self._host.bus.publish("workout", page_state(live, now(), timer=self._timer_state()))
+        elif isinstance(event, LapStart):
             live.lap, live.splits, live.armed_for = event, [], None
             self.step("run-started", now=now())
         elif isinstance(event, LapSplit):
@@ -177,7 +206,8 @@ class WorkoutDriver:
             live.lap, live.splits = None, []
         result = run if isinstance(run, LapRep) else store.run(run_id)
         owner = self.session.owners.get(run.number)
-        self.step("run-finished", result, run=run_id, owner=owner, now=self._host.now_ns())
+        group = {"group": True} if isinstance(run, LapRep) and run.athlete_id is not None else {}
+        self.step("run-finished", result, run=run_id, owner=owner, now=self._host.now_ns(), **group)
         for attempt in (a for row in live.runner.attempts for a in row if a.run_id == run_id):
             store.set_run_rep(run_id, attempt.set_no, attempt.rep_no)
 
@@ -192,7 +222,8 @@ class WorkoutDriver:
         live, timer, horizon = self.live, laps.timer, self._host.horizon_ns
         called = view.status is Status.READY and view.running is None
         upcoming = live.next_rep_target(view)
-        if called and upcoming is not None and live.plan.start is StartKind.ROLLING and timer.state is not LapTimerState.RUNNING:
+        rolling = live.plan.start is StartKind.ROLLING and live.plan.waves_ns is None  # a group leaves at the go
+        if called and upcoming is not None and rolling and timer.state is not LapTimerState.RUNNING:
             distance, target = upcoming
             if timer.splits_m(distance)[0] == timer.settings.lap_m and live.armed_for != upcoming:  # else a go starts it
                 target_ns = target.time_ns if target.style is TargetStyle.ON_PACE else None
@@ -212,14 +243,50 @@ class WorkoutDriver:
             raise WorkoutError("A rep is already running: wait for it to end.")
         if live.runner.view(now_ns).status is not Status.READY:  # still resting: the coach's go says they are ready
             self.step("ready", now=now_ns, who=None)
-        upcoming = live.next_rep_target(live.runner.view(now_ns))
+        view = live.runner.view(now_ns)
+        upcoming = live.next_rep_target(view)
         if upcoming is None:
             raise WorkoutError("Nobody is waiting to run.")
         distance, target = upcoming
         target_ns = target.time_ns if target.style is TargetStyle.ON_PACE else None
         start_ns = now_ns + live.plan.countdown_ns
-        self._host.lap_command(LapCommand(self._host.horizon_ns, Command.GO, distance, target_ns, start_ns=start_ns))
+        if live.plan.waves_ns is not None:
+            group = self._group_entries(view, start_ns, live.plan.waves_ns)
+            self._host.lap_command(LapCommand(self._host.horizon_ns, Command.GROUP_GO, group=group))
+        else:
+            self._host.lap_command(LapCommand(self._host.horizon_ns, Command.GO, distance, target_ns, start_ns=start_ns))
         live.armed_for = None
+
+    @staticmethod
+    def _group_entries(view: RunnerView, go_ns: int, waves_ns: int) -> tuple[GroupEntry, ...]:
+        """Everyone with a rep left, in the queue's order, a wave each ``waves_ns`` apart (0: together).
+
+        The lap timing expects each at their target, else at their last time over the distance.
+        """
+        by_id = {a.id: a for a in view.athletes}
+        entries = []
+        for k, athlete_id in enumerate(view.queue):
+            athlete = by_id[athlete_id]
+            rep = athlete.next_rep
+            assert rep is not None  # the queue holds athletes with reps left
+            target_ns = rep.target.time_ns if rep.target.style is TargetStyle.ON_PACE else None
+            before = [a.time_ns for a in athlete.attempts if a.outcome is Outcome.DONE and a.distance_m == rep.distance_m and a.time_ns]
+            expected = target_ns if target_ns is not None else (before[-1] if before else None)
+            entries.append(GroupEntry(athlete_id, go_ns + k * waves_ns, rep.distance_m, target_ns, expected))
+        return tuple(entries)
+
+    def mark(self, crossing_ns: int, athlete_id: int) -> None:
+        """The coach says whose a group rep's crossing was: kept, and the rep assigned again."""
+        laps = self.session.timing.laps
+        if laps is None or self.live.plan.waves_ns is None:
+            raise WorkoutError("Only a group's track reps have crossings to mark.")
+        laps.timer.check_mark(crossing_ns, athlete_id)  # refused before it is kept
+        self._host.lap_command(LapCommand(self._host.horizon_ns, Command.MARK, crossing_ns=crossing_ns, athlete_id=athlete_id))
+
+    def rebuild(self) -> None:
+        """The stored runs changed (a mark revised a group rep): the runner heard again from its inputs, as at a restart."""
+        self.live.runner = _replayed(self._host.store, self.session, self.live.plan.runner(self.live.rest_scale))
+        self.follow()
 
 
 def resume_workout(store: Store, session: Session, host: WorkoutHost) -> WorkoutDriver | None:
@@ -232,15 +299,15 @@ def resume_workout(store: Store, session: Session, host: WorkoutHost) -> Workout
         row["text"], WorkoutKind(row["kind"]), group(store, [a["id"] for a in row["athletes"]]), slug=row["slug"], track=session.track,
         start=StartKind(options["start"]) if options.get("start") else StartKind.ROLLING,
         countdown_ns=round(options["countdown_s"] * NS_PER_S) if options.get("countdown_s") else DEFAULT_COUNTDOWN_NS,
+        waves_ns=None if options.get("wave_s") is None else round(options["wave_s"] * NS_PER_S),
     )  # fmt: skip
     rest_scale = options.get("rest_scale", 1.0)
-    runner = plan.runner(rest_scale)  # parsed before: it ran
-    for event in store.session_events(session.id, "workout"):
-        name, data = event.pop("input"), {k: v for k, v in event.items() if k != "t_ns"}
-        result = _stored_result(store, data["run"], session) if name == "run-finished" else None
-        runner, _ = RUNNER_INPUTS[name](runner, data, result)
+    runner = _replayed(store, session, plan.runner(rest_scale))  # parsed before: it ran
     live = LiveWorkout(plan, session.id, runner, rest_scale)
     laps = session.timing.laps
+    for start, assigned in laps.timer.group_reps() if laps is not None else ():  # rebuilt from the record: the panel's too
+        live.groups.append(start)
+        live.group_laps[start.numbers[0]] = assigned
     if laps is not None and laps.timer.state is LapTimerState.ARMED:  # rebuilt armed from the lap commands: not armed again
         live.armed_for = live.next_rep_target(runner.view(host.now_ns()))
     driver = WorkoutDriver(live, session, host)
@@ -248,12 +315,21 @@ def resume_workout(store: Store, session: Session, host: WorkoutHost) -> Workout
     return driver
 
 
-def _stored_result(store: Store, run_id: int, session: Session) -> RunView | LapRep:
-    """A finished run as the runner heard it: the stored run, or for track reps the lap rep it was."""
+def _replayed(store: Store, session: Session, runner: WorkoutRunner) -> WorkoutRunner:
+    """``runner`` (fresh) given the session's workout inputs again, each finished run as it is stored now."""
+    for event in store.session_events(session.id, "workout"):
+        name, data = event.pop("input"), {k: v for k, v in event.items() if k != "t_ns"}
+        result = _stored_result(store, data["run"], session, group=data.get("group", False)) if name == "run-finished" else None
+        runner, _ = RUNNER_INPUTS[name](runner, data, result)
+    return runner
+
+
+def _stored_result(store: Store, run_id: int, session: Session, *, group: bool = False) -> RunView | LapRep:
+    """A finished run as the runner heard it: the stored run, or for track reps the lap rep it was (a group's: whose it is now)."""
     view = store.run(run_id)
     if session.track is None or (lap := view.lap) is None:
         return view
     return LapRep(
         view.number, lap.start, lap.distance_m, lap.started_ns, lap.started_ns + sum(lap.splits_ns), lap.splits_ns,
-        view.status, view.reason, None, lap.target_ns, None,
+        view.status, view.reason, None, lap.target_ns, None, view.athlete_id if group else None,
     )  # fmt: skip

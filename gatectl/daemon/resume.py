@@ -98,8 +98,8 @@ class Resumed:
                 self.ahead.crossings.discard((event.gate, event.t_ns))
             elif isinstance(event, Anomaly) and (key := (event.source, event.t_ns, event.reason)) in self.ahead.anomalies:
                 self.ahead.anomalies.discard(key)
-            elif isinstance(event, (Run, LapRep)) and self.ahead.runs.pop((event.started_ns, event.status.value), None) is not None:
-                pass
+            elif isinstance(event, (Run, LapRep)) and self.ahead.runs.get((event.started_ns, event.status.value)):
+                self.ahead.runs[(event.started_ns, event.status.value)].pop(0)
             else:
                 kept.append(event)
         return kept

@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gatectl.coaching.laps import LapRep, LapSplit, LapStart, LapTiming, Track
+from gatectl.coaching.laps import GroupProgress, GroupRevision, GroupStart, LapRep, LapSplit, LapStart, LapTiming, Track
 from gatectl.daemon.events import EventBus
 from gatectl.timing.model import Anomaly, Crossing, Edge, Gate, Layout, Run, RunStatus
 from gatectl.timing.pipeline import Timing
 
-Derived = Crossing | Anomaly | Run | LapStart | LapSplit | LapRep  # what a session's timing gives
+# What a session's timing gives; a group's track rep: its start, whose each crossing was, a mark's revision.
+Derived = Crossing | Anomaly | Run | LapStart | LapSplit | LapRep | GroupStart | GroupProgress | GroupRevision
 
 
 class SessionTiming(Protocol):
@@ -133,6 +134,9 @@ class Lineup:
             return
         if not self.armed:
             session.disarmed.add(run.number)
+            return
+        if isinstance(run, LapRep) and run.athlete_id is not None:  # a group's rep: the lap timing told whose
+            session.owners[run.number] = run.athlete_id
             return
         if self.queue:
             session.owners[run.number] = self.queue.pop(0)

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from gatectl.coaching.laps import Command, LapCommand, LapRep, LapSplit, LapStart, Track
+from gatectl.coaching.laps import Command, GroupProgress, GroupRevision, GroupStart, LapCommand, LapRep, LapSplit, LapStart, Track
 from gatectl.coaching.runner import WorkoutRunner
 from gatectl.daemon.control import DaemonSnapshot
 from gatectl.daemon.driver import WorkoutDriver, resume_workout
@@ -290,6 +290,13 @@ class Timekeeper:
             raise WorkoutError("No workout is running: start one on the Workouts page.")
         return self.driver.coach(action, athlete_id, self.now_ns())
 
+    def workout_mark(self, crossing_ns: int, athlete_id: int) -> WorkoutState:
+        """The coach says whose a group rep's crossing was."""
+        if self.driver is None:
+            raise WorkoutError("No workout is running: start one on the Workouts page.")
+        self.driver.mark(crossing_ns, athlete_id)
+        return self.driver.state(self.now_ns())
+
     def run_voided(self, run_id: int) -> None:
         if self.driver is not None:
             self.driver.run_voided(run_id)
@@ -330,7 +337,10 @@ class Timekeeper:
                 self.bus.publish("crossing", {"session": session.id, "gate": event.gate, "t_ns": event.t_ns, "method": event.method.value})
             elif isinstance(event, Anomaly):
                 self.bus.publish("anomaly", {"session": session.id, "source": event.source, "t_ns": event.t_ns, "reason": event.reason})
-            if driver is not None and isinstance(event, (Crossing, LapStart, LapSplit)):
+            elif isinstance(event, GroupRevision):  # the coach's mark: the group rep's rows as they are now, first
+                for run_id in store.revise_lap_reps(session.id, event.reps):
+                    self.bus.publish("run", store.run(run_id))
+            if driver is not None and isinstance(event, (Crossing, LapStart, LapSplit, GroupStart, GroupProgress, GroupRevision)):
                 driver.heard(event, self.lineup.armed)
         for run, run_id in zip(runs, run_ids):
             if driver is not None:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from gatectl.coaching.fit import check_fits
-from gatectl.coaching.laps import LapSplit, LapStart, LapTimerState, StartKind, Track
+from gatectl.coaching.group_laps import GroupLaps
+from gatectl.coaching.laps import GroupStart, LapSplit, LapStart, LapTimerState, StartKind, Track
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import parse_workout, scale_rests
 from gatectl.coaching.paces import to_seconds
@@ -57,13 +58,14 @@ class WorkoutPlan:
     track: Track | None = None
     start: StartKind = StartKind.ROLLING
     countdown_ns: int = DEFAULT_COUNTDOWN_NS  # a go: from the tap to the start
+    waves_ns: int | None = None  # track reps as a group: None one at a time, 0 together, else waves this far apart
 
     def runner(self, rest_scale: float = 1.0) -> WorkoutRunner:
         """The runner for this plan; ``rest_scale`` shortens every timed rest (the demo's fast rests)."""
         workout = parse_workout(self.text)
         if rest_scale != 1.0:
             workout = scale_rests(workout, rest_scale)
-        return WorkoutRunner.create(workout, self.kind, self.athletes)
+        return WorkoutRunner.create(workout, self.kind, self.athletes, together=self.waves_ns is not None)
 
     def check_fits(self, layout: Layout) -> None:
         """Refuse a workout timed through the gates whose reps are not a distance they time."""
@@ -74,7 +76,7 @@ class WorkoutPlan:
         """How it is timed, as stored with the workout and shown on the live page."""
         if self.track is None:
             return PlanTiming("line")
-        return PlanTiming("track", self.track.gate, self.track.lap_m, self.start, self.countdown_ns)
+        return PlanTiming("track", self.track.gate, self.track.lap_m, self.start, self.countdown_ns, self.waves_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +88,18 @@ class PlanTiming:
     lap_m: float | None = None
     start: StartKind | None = None
     countdown_ns: int | None = None  # a go: from the tap to the start
+    waves_ns: int | None = None  # a group: None one at a time, 0 together, else waves this far apart
 
-    WIRE: ClassVar[Wire] = Wire(hide=("countdown_ns",), show=("countdown_s",))
+    WIRE: ClassVar[Wire] = Wire(hide=("countdown_ns", "waves_ns"), show=("countdown_s", "wave_s"))
 
     @property
     def countdown_s(self) -> float | None:
         return to_seconds(self.countdown_ns)
+
+    @property
+    def wave_s(self) -> float | None:
+        """A group rep: the seconds between waves (0: together); None: one athlete at a time."""
+        return to_seconds(self.waves_ns)
 
 
 def group(store: Store, athlete_ids: Sequence[int]) -> tuple[Athlete, ...]:
@@ -116,6 +124,8 @@ class LiveWorkout:
     lap: LapStart | None = None  # track reps: the rep on the track, and its splits so far
     splits: list[LapSplit] = field(default_factory=list)
     armed_for: tuple[float, RepTarget] | None = None  # the rolling start the lap gate waits for
+    groups: list[GroupStart] = field(default_factory=list)  # a group's track reps, as they started
+    group_laps: dict[int, GroupLaps] = field(default_factory=dict)  # by a group rep's first number: whose each crossing was
 
     def next_rep_target(self, view: RunnerView) -> tuple[float, RepTarget] | None:
         """The distance and target of the next athlete's next rep, if anyone is waiting."""
@@ -216,6 +226,82 @@ class LapState:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupAthlete:
+    """One athlete in the group's rep: ``elapsed_ns`` below zero is the wait for their wave."""
+
+    id: int
+    name: str
+    elapsed_ns: int  # from their start to now (the page counts on from it), or to their finish
+    laps: int  # crossings of theirs so far
+    of: int
+    splits_ns: tuple[int, ...]
+    time_ns: int | None  # their rep's time, once their finish is seen
+    status: str  # running, complete, incomplete
+    ambiguous: bool
+
+    WIRE: ClassVar[Wire] = Wire(hide=("splits_ns", "time_ns"), show=("splits_s", "time_s"))
+
+    @property
+    def splits_s(self) -> tuple[float, ...]:
+        return tuple(s / NS_PER_S for s in self.splits_ns)
+
+    @property
+    def time_s(self) -> float | None:
+        return to_seconds(self.time_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """A crossing the gate could not give for sure: whose it was taken to be, and who else it may have been."""
+
+    crossing: str  # its instant in ns, as text: a browser's numbers cannot hold every nanosecond
+    rep: int  # the group's rep it was in: 1 for the first the group ran
+    at_ns: int  # from that rep's go
+    athlete: int | None  # whose it was taken to be
+    could_be: tuple[int, ...]  # everyone it may have been, the one it was taken to be first
+
+    WIRE: ClassVar[Wire] = Wire(hide=("at_ns",), show=("at_s",))
+
+    @property
+    def at_s(self) -> float:
+        return self.at_ns / NS_PER_S
+
+
+@dataclass(frozen=True, slots=True)
+class GroupState:
+    """The group's track rep under way (or the last one): every athlete's laps, and the crossings in doubt."""
+
+    number: int  # the first athlete's rep number: it changes with each group rep
+    athletes: tuple[GroupAthlete, ...]
+    doubts: tuple[Doubt, ...]  # of this rep and the group's earlier ones, until the coach settles them
+    done: bool
+
+
+def group_state(live: LiveWorkout, now_ns: int) -> GroupState | None:
+    """The group's last rep, and every crossing of its reps still in doubt."""
+    if not live.groups or (laps := live.group_laps.get(live.groups[-1].numbers[0])) is None:
+        return None
+    start = live.groups[-1]
+    names = {a.id: a.name for a in live.plan.athletes}
+    athletes = tuple(
+        GroupAthlete(
+            a.athlete_id, names.get(a.athlete_id, f"#{a.athlete_id}"),
+            (a.ended_ns if a.status is not None else now_ns) - a.started_ns,
+            len(a.seen_ns), len(a.marks_ns), a.splits_ns, a.time_ns,
+            "running" if a.status is None else a.status.value, a.ambiguous,
+        )
+        for a in laps.athletes
+    )  # fmt: skip
+    doubts = tuple(
+        Doubt(str(c.t_ns), k + 1, c.t_ns - min(e.start_ns for e in rep.entries), c.athlete_id,
+              tuple(i for i in (c.athlete_id, *c.ambiguous_with) if i is not None))
+        for k, rep in enumerate(live.groups) if (done := live.group_laps.get(rep.numbers[0])) is not None
+        for c in done.calls if c.ambiguous
+    )  # fmt: skip
+    return GroupState(start.numbers[0], athletes, doubts, laps.done)
+
+
+@dataclass(frozen=True, slots=True)
 class DropOffNote:
     set_no: int
     rep_no: int
@@ -263,6 +349,7 @@ class WorkoutState:
     lap: LapState | None
     effects: tuple[Effect, ...]
     finished: bool
+    group: GroupState | None  # track reps run as a group: the rep under way, or the last
     summary: tuple[SummaryRow, ...] | None  # once finished
 
     WIRE: ClassVar[Wire] = Wire(rename={"next_up": "next", "set_no": "set", "rep_no": "rep"}, inline=("timing",))
@@ -312,5 +399,6 @@ def page_state(live: LiveWorkout, now_ns: int, *, timer: LapTimerState | None = 
         ),
         effects=tuple(effects),
         finished=finished,
+        group=group_state(live, now_ns),
         summary=summary_rows(runner.summary()) if finished else None,
     )  # fmt: skip

@@ -153,7 +153,7 @@
     strip.textContent = "";
     S.runs.forEach(function (run) {
       var li = el("li", "rep " + run.status + (run.voided ? " voided" : "") + (run.id === shownId ? " current" : ""));
-      li.appendChild(el("div", "n", "#" + run.number + " " + (run.athlete || "—")));
+      li.appendChild(el("div", "n", "#" + run.number + " " + (run.athlete || "—") + (run.ambiguous ? " ?" : "")));  // ?: whose, in doubt
       if (run.lap && run.lap.time_s != null) {
         li.appendChild(el("div", "t", raceTime(run.lap.time_s)));
         var c = run.lap.check;
@@ -256,11 +256,15 @@
     renderSummary();
     if (!W) return;
     var head = W.next, runner = W.running != null ? member(W.running) : null, label = "", name = "", setrep = "";
+    var out = groupOut(W);
     if (W.finished) label = "Workout over";
+    else if (out) label = groupClock(W) < 0 ? "Go in" : "On the track";
     else if (W.lap) label = W.lap.elapsed_ns + heldNs() < 0 ? "Go in" : "On the track";
     else if (runner) label = "Running";
     else if (head) label = { resting: "Recovery · next", recovering: "Recovery · next", ready: W.needs_go ? "Ready for the go" : "Your turn" }[head.status] || head.status;
-    if (runner) name = runner.name;
+    if (out) name = W.group.athletes.map(function (a) { return a.name; }).join(" · ");
+    else if (W.wave_s != null && head && !W.finished) name = W.athletes.filter(function (a) { return a.next; }).map(function (a) { return a.name; }).join(" · ");  // a group goes as one
+    else if (runner) name = runner.name;
     else if (head && !W.finished) name = head.name;
     var who = runner || head;
     if (who && who.next && !W.finished) setrep = "Set " + who.next.set + "/" + who.next.sets + " · Rep " + who.next.rep + "/" + who.next.reps_in_set;
@@ -272,13 +276,13 @@
     if (who && who.next && !W.finished) {
       var rep = who.next;
       t.appendChild(el("span", "wk-aim", rep.distance_m + " m" + (rep.target.style === "on-pace" ? " at " : " · ") + rep.target.text));
-      if (rep.target.paces.length) t.appendChild(el("small", null, rep.target.paces.map(function (p) { return p.race + " pace " + withUnit(p.time_s); }).join(" · ")));
+      if (rep.target.paces.length && W.wave_s == null) t.appendChild(el("small", null, rep.target.paces.map(function (p) { return p.race + " pace " + withUnit(p.time_s); }).join(" · ")));  // a group: race paces differ by athlete
       var b = who.bests;  // 400 m pace is an easy bar for a flying sprint: their own bests are the real one
       if (W.kind === "max-velocity" && b) t.appendChild(el("small", "wk-bests", "Best today " + withUnit(b.session_s) + (b.set_s != null ? " · this set " + withUnit(b.set_s) : "")));
       if (W.armed) t.appendChild(el("small", "wk-armed", "The line is armed: the rep starts as they cross it"));
     }
     box.dataset.status = W.finished ? "finished" : W.lap || runner ? "running" : head ? head.status : "";
-    renderWarning(W); renderGroup(W); renderTaps(W);
+    renderWarning(W); renderGroup(W); renderDoubts(W); renderTaps(W);
     tickWorkout();
   }
 
@@ -288,7 +292,13 @@
     if (!W) return;
     var c = $("wk-clock"), head = W.next, ns = heldNs(), text = "", cls = "wk-clock";
     if (W.finished) text = "";
-    else if (W.lap) {
+    else if (groupOut(W)) {
+      var g = groupClock(W) / 1e9;
+      text = g < 0 ? String(Math.ceil(-g)) : raceTime(g);
+      cls += g < 0 ? " soon" : "";
+      $("wk-label").textContent = g < 0 ? "Go in" : "On the track";
+      goCountdown(W.group.number, g);
+    } else if (W.lap) {
       var e = (W.lap.elapsed_ns + ns) / 1e9;
       text = e < 0 ? String(Math.ceil(-e)) : raceTime(e);
       cls += e < 0 ? " soon" : "";
@@ -307,6 +317,10 @@
     c.hidden = !text;
     Array.prototype.forEach.call($("wk-group").querySelectorAll("[data-left]"), function (span) {
       span.textContent = rest(Math.max(0, Math.ceil((parseFloat(span.dataset.left) - ns) / 1e9)));
+    });
+    Array.prototype.forEach.call($("wk-group").querySelectorAll("[data-elapsed]"), function (span) {  // a group rep: each one's own clock
+      var e = (parseFloat(span.dataset.elapsed) + ns) / 1e9;
+      span.textContent = e < 0 ? "in " + Math.ceil(-e) : raceTime(e);
     });
   }
 
@@ -332,8 +346,13 @@
     box.hidden = !box.childNodes.length;
   }
 
+  // A group's track rep under way (its athletes still out, or waiting for their wave).
+  function groupOut(W) { return !!(W.group && !W.group.done); }
+  function groupClock(W) { return Math.max.apply(null, W.group.athletes.map(function (a) { return a.elapsed_ns; })) + heldNs(); }
+
   function renderGroup(W) {
-    var ol = $("wk-group");
+    var ol = $("wk-group"), out = groupOut(W), laps = {};
+    if (W.group) W.group.athletes.forEach(function (a) { laps[a.id] = a; });
     ol.textContent = "";
     W.athletes.forEach(function (a) {
       var li = el("li", "g-" + a.status + (W.next && a.id === W.next.id ? " g-next" : ""));
@@ -346,15 +365,59 @@
         state.appendChild(left);
       } else if (a.status === "recovering") state.textContent = a.jog_m ? a.jog_m + " m jog" : "recovering";
       li.appendChild(state);
+      var r = out ? laps[a.id] : null;
+      if (r) {  // on the track with the group: their laps so far and their own clock
+        state.textContent = r.status === "running" ? "lap " + Math.min(r.laps + 1, r.of) + "/" + r.of : r.status === "complete" ? "in" : "incomplete";
+        var clock = el("span", "g-last g-clock" + (r.ambiguous ? " g-doubt" : ""));
+        if (r.status === "running") clock.dataset.elapsed = r.elapsed_ns;
+        else clock.textContent = r.time_s != null ? raceTime(r.time_s) : "—";
+        if (r.ambiguous) clock.title = "The gate could not tell who crossed: see below";
+        li.appendChild(clock);
+        li.appendChild(el("span", "g-done", a.done + "/" + a.planned));
+        ol.appendChild(li);
+        return;
+      }
       var l = a.last;
       if (l && l.time_s != null) {
         var shown = l.distance_m > 100 ? raceTime(l.time_s) : secs(l.time_s);
         var judged = l.check && l.outcome === "done";  // a voided or repeated rep has no verdict
-        li.appendChild(el("span", "g-last" + (judged ? " verdict-" + l.check.verdict : ""), shown + (judged ? " " + diff(l.check.diff_s) : " " + l.outcome)));
+        var doubt = laps[a.id] && laps[a.id].ambiguous ? " ?" : "";  // the gate could not tell: the coach marks it below
+        li.appendChild(el("span", "g-last" + (judged ? " verdict-" + l.check.verdict : "") + (doubt ? " g-doubt" : ""), shown + (judged ? " " + diff(l.check.diff_s) : " " + l.outcome) + doubt));
       } else if (l) li.appendChild(el("span", "g-last", l.outcome));
       li.appendChild(el("span", "g-done", a.done + "/" + a.planned));
       ol.appendChild(li);
     });
+  }
+
+  // Crossings the gate could not give for sure: who it was taken to be, and a tap for each who it may have been.
+  function renderDoubts(W) {
+    var box = $("wk-doubts"), doubts = (W.group && W.group.doubts) || [];
+    box.textContent = "";
+    box.hidden = !doubts.length;
+    var names = {};
+    W.athletes.forEach(function (a) { names[a.id] = a.name; });
+    doubts.forEach(function (d) {
+      var p = el("p", "doubt");
+      var others = d.could_be.filter(function (i) { return i !== d.athlete; }).map(function (i) { return names[i]; });
+      var rep = W.group.doubts.some(function (x) { return x.rep !== d.rep; }) ? "Rep " + d.rep + ", " : "";
+      p.appendChild(el("span", null, (rep ? rep + "crossing" : "Crossing") + " at " + raceTime(d.at_s) + ": " + (names[d.athlete] || "nobody") + " or " + others.join(" or ") + "?"));
+      if (S.coach && !W.finished) {
+        var taps = el("span", "doubt-taps");
+        d.could_be.forEach(function (i) {
+          var b = el("button", null, names[i]);
+          b.type = "button";
+          b.title = "This was " + names[i];
+          b.addEventListener("click", function () { mark(d.crossing, i, b); });
+          taps.appendChild(b);
+        });
+        p.appendChild(taps);
+      }
+      box.appendChild(p);
+    });
+  }
+
+  function mark(crossing, athlete, button) {
+    send("/api/workout/mark", { crossing: crossing, athlete: athlete }, button);
   }
 
   function renderTaps(W) {
@@ -364,7 +427,7 @@
     if (box.hidden) return;
     var head = W.next;
     if (head && (head.status === "resting" || head.status === "recovering")) box.appendChild(tapButton("ready", "Ready", head.id, "primary"));
-    if (W.mode === "track" && head && !W.lap) box.appendChild(tapButton("go", "Go", null, "primary"));
+    if (W.mode === "track" && head && !W.lap && !groupOut(W)) box.appendChild(tapButton("go", "Go", null, "primary"));
     if (head) box.appendChild(tapButton("skip", "Skip", head.id));
     if (W.last) box.appendChild(tapButton("repeat", "Repeat " + W.last.name, W.last.athlete));
     box.appendChild(tapButton("end", "End", null, "danger"));
@@ -380,12 +443,16 @@
 
   function tap(action, athlete, button) {
     if (action === "end" && !window.confirm("End the workout for everyone?")) return;
+    send("/api/workout/" + action, athlete != null ? { athlete: athlete } : {}, button);
+  }
+
+  function send(url, body, button) {
     button.disabled = true;
     var error = $("wk-error");
-    fetch("/api/workout/" + action, {
+    fetch(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": S.csrf },
-      body: JSON.stringify(athlete != null ? { athlete: athlete } : {}),
+      body: JSON.stringify(body),
     }).then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) throw new Error(body.error || "The dashboard said no (" + r.status + ").");
