@@ -126,11 +126,12 @@ class Timekeeper:
                 return offset
         return last_ns + EPOCH_GAP_NS - raw_now
 
-    def write_raw(self, edges: Sequence[Edge]) -> None:
-        self.store.add_edges(self.session.id, edges)  # durable before anything is derived
+    def write_raw(self, edges: Sequence[Edge]) -> list[Edge]:
+        new = self.store.add_edges(self.session.id, edges, self._source.origins(edges))  # durable before anything is derived
+        self._source.edges_stored(edges)  # gate nodes: acknowledged once durable (written, and only then), repeats too
+        return new
 
     def follow(self, edges: Sequence[Edge], now_ns: int) -> None:
-        self._source.edges_stored(edges)  # gate nodes: acknowledged once durable (written, and only then)
         for edge in edges:
             self._check.edge(edge)
             beam = self._gates.edge(edge)
