@@ -11,6 +11,7 @@ b'ACK 0A1B2C3D 7*CDD1\\n'
 
 from __future__ import annotations
 
+import binascii
 import re
 from dataclasses import dataclass
 
@@ -103,12 +104,7 @@ def crc16(data: bytes) -> int:
     >>> hex(crc16(b"123456789"))
     '0x29b1'
     """
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
-    return crc
+    return binascii.crc_hqx(data, 0xFFFF)  # the same CRC in C: every line is checked, thousands a second in a replay
 
 
 def encode(message: HostMessage | NodeMessage) -> bytes:
