@@ -211,6 +211,16 @@ class NodeLink:
             out.append(encode(Sync(self._request)))
         return out
 
+    def next_due_ns(self, now_ns: int) -> int | None:
+        """When ``due`` next has a line to send unasked (now, if it has one); None: only once the node speaks."""
+        if self._outbox:
+            return now_ns
+        if self.refused:
+            return None
+        if self.hello is None or self._who_wanted:
+            return now_ns if self._who_sent_ns is None else max(now_ns, self._who_sent_ns + self.settings.who_every_ns)
+        return now_ns if self._next_sync_ns is None else max(now_ns, self._next_sync_ns)
+
     def stored(self, key: EdgeOrigin) -> None:
         """The edge is durably stored: tell the node (with the next ``due``)."""
         _, boot, seq = key
