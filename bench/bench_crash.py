@@ -2,11 +2,13 @@
 
 A real ``Daemon`` runs in a child process (``child``) on a database file, fed
 by a gate-node-like source: simulated flying 30s stamped on the monotonic
-clock, each edge handed over when the clock reaches it, and on every start
-the edges the database does not hold yet sent again (what a gate node does
-with edges not acknowledged). The child prints an acknowledgement for each
-edge when the daemon calls the source's ``edges_stored``, as a gate node's
-ACK: only once ``add_edges`` has returned (committed, synchronous=FULL).
+clock, each edge handed over when the clock reaches it with its origin (node
+id, boot, seq), and on every start every edge not acknowledged sent again, as
+a gate node does, including those a kill caught between the commit and the
+ACK: the database must know them by their origin. The child prints an
+acknowledgement for each edge when the daemon calls the source's
+``edges_stored``, as a gate node's ACK: only once ``add_edges`` has returned
+(committed, synchronous=FULL).
 
 The parent starts the child, kills it with SIGKILL at a random moment (most
 within ±5 ms of an edge, the rest anywhere), checks the database (every
@@ -14,7 +16,8 @@ acknowledged edge is there, ``PRAGMA integrity_check`` is ok), starts it
 again (it carries on with the same session), and so on. At the end the last
 child delivers the rest of the trace and stops cleanly, and the parent checks:
 
-* every acknowledged edge kept, none doubled; the raw log is the whole trace;
+* every acknowledged edge kept, none doubled (``resent_stored`` counts the edges
+  sent again that the database already held); the raw log is the whole trace;
 * integrity ok after every kill;
 * one session: every restart carried on with it;
 * the runs the daemon derived live, across all the kills, equal an
@@ -49,6 +52,7 @@ from gatectl.timing.pipeline import time_edges
 
 LAYOUT = Layout.flying(30, 30)
 NEAR_EDGE_NS = 5 * NS_PER_MS  # "within a few ms of an edge"
+NODE, BOOT = "C0FFEE0000000001", 0x2026  # the suite's node: its edges are numbered 1, 2, ... through the trace
 
 
 def trace(seed: int, start_ns: int, seconds: float) -> Simulation:
@@ -66,7 +70,7 @@ def whole_reps_before(sim: Simulation, t_ns: int) -> list[Edge]:
 
 
 class NodeSource:
-    """Edges handed over as the monotonic clock reaches them; on start, those the database lacks are sent again.
+    """Edges handed over as the monotonic clock reaches them; on start, every one not acknowledged is sent again.
 
     Its clock never passes an edge not yet handed over, so the daemon never
     decides anything past an edge still on its way (as ``ReplaySource``).
@@ -75,8 +79,9 @@ class NodeSource:
     name = "node"
     latency_ns = 20 * NS_PER_MS
 
-    def __init__(self, edges: list[Edge], stored: set[tuple[str, int]]) -> None:
-        self._edges = [e for e in edges if (e.beam, e.t_ns) not in stored]
+    def __init__(self, edges: list[Edge], acked: set[tuple[str, int]]) -> None:
+        self._origin = {e: (NODE, BOOT, seq) for seq, e in enumerate(edges, 1)}
+        self._edges = [e for e in edges if (e.beam, e.t_ns) not in acked]
         self._next = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -94,6 +99,9 @@ class NodeSource:
         now = time.monotonic_ns()
         i = self._next
         return min(now, self._edges[i].t_ns) if i < len(self._edges) else now
+
+    def origins(self, edges: list[Edge]) -> list[tuple[str, int, int] | None]:
+        return [self._origin.get(e) for e in edges]
 
     def edges_stored(self, edges: list[Edge]) -> None:
         """The daemon has them durably (as it tells a gate node): acknowledged to the parent."""
@@ -115,9 +123,8 @@ def child(args: argparse.Namespace) -> int:
 
     edges = [Edge(b, t, bool(k)) for b, t, k in json.loads(Path(args.trace).read_text())]
 
-    with Store(args.db) as store:
-        stored = {(b, t) for b, t in store.db.execute("select beam, t_ns from edges")}
-    source = NodeSource(edges, stored)
+    acked = {(b, t) for b, t in json.loads(Path(args.acked).read_text())}
+    source = NodeSource(edges, acked)
     daemon = Daemon(source, lambda: Store(args.db), LAYOUT, place="crash suite")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -134,8 +141,10 @@ def child(args: argparse.Namespace) -> int:
 
 class Child:
     def __init__(self, db: Path, trace_path: Path, acked: set[tuple[str, int]]) -> None:
+        acked_path = trace_path.with_name("acked.json")  # what the node heard ACK for: it sends the rest again
+        acked_path.write_text(json.dumps(sorted(acked)))
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "child", "--db", str(db), "--trace", str(trace_path)],
+            [sys.executable, __file__, "child", "--db", str(db), "--trace", str(trace_path), "--acked", str(acked_path)],
             stdout=subprocess.PIPE, text=True, bufsize=1,
         )  # fmt: skip
         self.acked = acked
@@ -178,15 +187,15 @@ def _stored_count(db: Path) -> int:
         conn.close()
 
 
-def check_after_kill(db: Path, acked: set[tuple[str, int]]) -> tuple[bool, int]:
-    """Integrity, and how many acknowledged edges are missing (should be none)."""
+def check_after_kill(db: Path, acked: set[tuple[str, int]]) -> tuple[bool, int, int]:
+    """Integrity, how many acknowledged edges are missing (should be none), how many stored are not acknowledged."""
     conn = sqlite3.connect(db)
     try:
         ok = conn.execute("pragma integrity_check").fetchone()[0] == "ok"
         stored = {(b, t) for b, t in conn.execute("select beam, t_ns from edges")}
     finally:
         conn.close()
-    return ok, len(acked - stored)
+    return ok, len(acked - stored), len(stored - acked)
 
 
 def run_suite(kills: int, seed: int, workdir: Path, log=print) -> dict:
@@ -198,7 +207,7 @@ def run_suite(kills: int, seed: int, workdir: Path, log=print) -> dict:
     edges = list(sim.edges)
     trace_path.write_text(json.dumps([[e.beam, e.t_ns, int(e.broken)] for e in edges]))
     acked: set[tuple[str, int]] = set()
-    figures = {"kills": 0, "near_edge": 0, "integrity_failures": 0, "acked_missing": 0, "sessions": set(), "restart_s": []}
+    figures = {"kills": 0, "near_edge": 0, "integrity_failures": 0, "acked_missing": 0, "resent_stored": 0, "sessions": set(), "restart_s": []}
     for n in range(kills):
         started = time.monotonic()
         child = Child(db, trace_path, acked)
@@ -216,9 +225,10 @@ def run_suite(kills: int, seed: int, workdir: Path, log=print) -> dict:
         time.sleep(max(0, target - time.monotonic_ns()) / NS_PER_S)
         child.kill()
         figures["kills"] += 1
-        ok, missing = check_after_kill(db, acked)
+        ok, missing, unacked = check_after_kill(db, acked)
         figures["integrity_failures"] += not ok
         figures["acked_missing"] += missing
+        figures["resent_stored"] += unacked  # the next start sends these again: the database must know them
         if n % 10 == 9:
             log(f"  {n + 1} kills: integrity {'ok' if ok else 'FAILED'}, {len(acked)} edges acknowledged, {missing} missing")
     # The last start: the reps under way finish (their edges sent again, then live), then a clean stop.
@@ -237,7 +247,7 @@ def run_suite(kills: int, seed: int, workdir: Path, log=print) -> dict:
 
 
 def _final_figures(db: Path, edges: list[Edge], acked: set[tuple[str, int]], figures: dict) -> dict:
-    ok, missing = check_after_kill(db, acked)
+    ok, missing, _ = check_after_kill(db, acked)
     with Store(db) as store:
         [session] = [s["id"] for s in store.sessions()] or [None]
         stored = store.edges(session)
@@ -274,6 +284,7 @@ def main() -> int:
     inner = commands.add_parser("child")
     inner.add_argument("--db", required=True)
     inner.add_argument("--trace", required=True)
+    inner.add_argument("--acked", required=True)
     args = parser.parse_args()
     if args.command == "child":
         return child(args)

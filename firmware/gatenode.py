@@ -166,6 +166,13 @@ class Node:
             self._next_beat = now + BEAT_US
             self.beat(now)
 
+    def next_due(self):
+        """The clock instant at which ``poll`` next has something to do unasked (a heartbeat, a repeat);
+        a new edge, or a line from the host, may bring it forward."""
+        if self.unacked and self._next_due - self._next_beat < 0:
+            return self._next_due
+        return self._next_beat
+
     def _resend(self, now):
         sent = 0
         next_due = now + RESEND_MAX_US

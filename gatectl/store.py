@@ -56,6 +56,7 @@ from gatectl.coaching.quality import check_pace
 from gatectl.errors import StoreError
 from gatectl.jsonable import jsonable
 from gatectl.limits import check_name
+from gatectl.sources import EdgeOrigin
 from gatectl.timing.corrections import (
     Change,
     Corrected,
@@ -262,6 +263,17 @@ def m006_run_sync(db: Database) -> None:
     db.table("runs").add_column("sync_ns", int)
 
 
+@migrations()
+def m007_edge_origin(db: Database) -> None:
+    """A gate node's edge keeps where it came from, (node id, boot, seq), in the same row: one the node
+    repeats because a crash took its ACK is known by the database itself. NULL for GPIO and simulated edges."""
+    edges = db.table("edges")
+    edges.add_column("node_id", str)
+    edges.add_column("node_boot", int)
+    edges.add_column("node_seq", int)
+    db.execute("create unique index edges_node_origin on edges (node_id, node_boot, node_seq) where node_id is not null")
+
+
 # Why a run ended incomplete when a restart cut it short (the daemon, and a recompute after it, say so).
 INTERRUPTED = "interrupted by a restart"
 
@@ -442,17 +454,37 @@ class Store:
 
     # The raw log --------------------------------------------------------------
 
-    def add_edges(self, session_id: int, edges: Sequence[Edge]) -> None:
-        """Append raw edges durably, in one transaction, before anything is derived.
+    def add_edges(self, session_id: int, edges: Sequence[Edge], origins: Sequence[EdgeOrigin | None] | None = None) -> list[Edge]:
+        """Append raw edges durably, in one transaction, before anything is derived; the new ones, in order.
 
-        When it returns they are on disk (see the module's settings); a
-        ``StoreUnavailable`` means none of them was written.
+        ``origins`` gives, edge by edge, where a gate node's edge came from
+        (node id, boot, seq; None for any other edge), kept in the same row.
+        An edge whose origin is already stored is the node's repeat (the ACK
+        was lost, to the link or to a crash between this commit and the ACK):
+        it is not stored again and not returned. When it returns the edges
+        are on disk (see the module's settings); a ``StoreUnavailable`` means
+        none of them was written.
         """
         with self._writing():
-            self.db.conn.executemany(
-                "insert into edges (session_id, beam, t_ns, broken) values (?, ?, ?, ?)",
-                [(session_id, e.beam, e.t_ns, int(e.broken)) for e in edges],
-            )
+            if origins is None or not any(origins):
+                self.db.conn.executemany(
+                    "insert into edges (session_id, beam, t_ns, broken) values (?, ?, ?, ?)",
+                    [(session_id, e.beam, e.t_ns, int(e.broken)) for e in edges],
+                )
+                return list(edges)
+            if len(origins) != len(edges):
+                raise ValueError(f"{len(edges)} edges with {len(origins)} origins")
+            new = []
+            for edge, origin in zip(edges, origins):
+                node_id, boot, seq = origin if origin is not None else (None, None, None)
+                inserted = self.db.conn.execute(
+                    "insert into edges (session_id, beam, t_ns, broken, node_id, node_boot, node_seq) values (?, ?, ?, ?, ?, ?, ?)"
+                    " on conflict do nothing",
+                    (session_id, edge.beam, edge.t_ns, int(edge.broken), node_id, boot, seq),
+                ).rowcount
+                if inserted:
+                    new.append(edge)
+            return new
 
     def edges(self, session_id: int) -> list[Edge]:
         return [Edge(beam, t_ns, broken == 1) for beam, t_ns, broken in self._edge_rows(session_id)]

@@ -23,10 +23,11 @@ FLY30 = Layout.flying(30, 30)
 class Recorder:
     """A LoopHandler that notes what it was given, in order, and on which thread."""
 
-    def __init__(self, fail_opening=False):
+    def __init__(self, fail_opening=False, stored_before=()):
         self.log = []
         self.threads = set()
         self.fail_opening = fail_opening
+        self.stored_before = set(stored_before)  # a gate node's repeats the database already holds
 
     def opened(self):
         if self.fail_opening:
@@ -36,6 +37,7 @@ class Recorder:
     def write_raw(self, edges):
         self.threads.add(threading.current_thread().name)
         self.log.append(("raw", list(edges)))
+        return [edge for edge in edges if edge not in self.stored_before]
 
     def follow(self, edges, now_ns):
         self.threads.add(threading.current_thread().name)
@@ -73,6 +75,22 @@ def test_the_loop_writes_raw_edges_first_and_derives_them_in_time_order_after_th
     loop.stop()
     assert handler.log[-1] == ("closing",)
     assert handler.threads == {"gatectl-daemon"}
+
+
+def test_a_repeat_the_database_already_holds_is_neither_followed_nor_derived():
+    repeat, new = Edge("M1", 10 * S + 20 * MS, True), Edge("M1", 10 * S + 40 * MS, False)
+    source, handler = FakeSource(10 * S), Recorder(stored_before=[repeat])
+    followed = []
+    handler.follow = lambda edges, now_ns: followed.extend(edges)
+    loop = TimingLoop(source, handler, LatencyHold(), tick_ns=MS)
+    loop.start()
+    source.emit(repeat, new)
+    source.advance_to(11 * S)
+    settle(loop)
+    loop.stop()
+    assert ("raw", [repeat, new]) in handler.log  # written (and so acknowledged) as it came
+    assert followed == [new]
+    assert [entry for entry in handler.log if entry[0] == "derive"] == [("derive", [new], 11 * S)]
 
 
 def test_calls_run_on_the_loop_thread_and_not_after_it_stopped():

@@ -19,7 +19,7 @@ from gatectl.daemon.daemon import Daemon
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.sim.sprinters import lap_edges, overlay
 from gatectl.store import INTERRUPTED, Store
-from gatectl.timing.model import NS_PER_S
+from gatectl.timing.model import NS_PER_S, Edge
 from gatectl.timing.pipeline import time_edges
 
 S = NS_PER_S
@@ -87,6 +87,35 @@ def test_a_restart_carries_on_with_the_session_and_the_run_under_way_finishes(li
     with Store(again.path) as store:
         assert store.sessions()[0]["id"] == session and len(store.sessions()) == 1
     assert_live_equals_recompute(again.path, session)  # nothing doubled, nothing missing
+
+
+def test_a_node_repeating_what_a_kill_between_commit_and_ack_left_makes_no_second_edge(live, tmp_path):
+    """Killed after the edges were committed, before the node heard their ACKs: it sends them all again."""
+    sim = reps(3, gap_ns=20 * S)
+    cut = mid_run(sim, 2)
+    before = [e for e in sim.edges if e.t_ns < cut]
+    origin = {e: ("E661410400000001", 7, seq) for seq, e in enumerate(sim.edges, 1)}
+    live.source.origins = lambda edges: [origin.get(e) for e in edges]
+    live.source.edges_stored = lambda edges: None  # the ACKs die with the process
+    live.play(before, then_ns=0)
+    session = live.daemon.snapshot().session_id
+    crash(live, tmp_path / "after.db")
+    again = restart(tmp_path / "after.db", cut)
+    repeats = [Edge(e.beam, e.t_ns + 37_000, e.broken) for e in before]  # placed again by the new run's clock sync
+    origin |= {repeat: origin[e] for repeat, e in zip(repeats, before)}
+    again.source.origins = lambda edges: [origin.get(e) for e in edges]
+    acked = []
+    again.source.edges_stored = acked.extend
+    again.source.emit(*repeats)  # at once, as a node repeats all it holds
+    again.play([e for e in sim.edges if e.t_ns >= cut])
+    again.daemon.stop()
+    assert sorted(acked) == sorted(repeats + [e for e in sim.edges if e.t_ns >= cut])  # the repeats acknowledged too
+    with Store(again.path) as store:
+        assert store.edges(session) == sorted(sim.edges, key=lambda e: e.t_ns)  # each edge once, as first stored
+    runs = runs_of(again.path, session)
+    expected = time_edges(sim.edges, FLY30).runs
+    assert [(r.status, r.crossings) for r in runs] == [(r.status, {c.gate: c.t_ns for c in r.crossings}) for r in expected]
+    assert_live_equals_recompute(again.path, session)
 
 
 def test_a_run_cut_short_by_the_restart_says_so_and_a_recompute_keeps_it(live, tmp_path):

@@ -145,6 +145,29 @@ def test_node_backs_off_its_repeats_and_repeats_at_once_for_a_host_that_asks():
     assert [line.split()[0] for line in out] == [b"HELLO", b"EDGE"]
 
 
+@pytest.mark.parametrize("drift_ppm", [-100, 0, 73.5])
+def test_a_simulated_node_wakes_exactly_when_its_main_loop_has_something_to_do(drift_ppm):
+    """``next_due``: the next heartbeat, or an edge's repeat; polled a ns earlier, the node says nothing."""
+    from gatectl.sim.node import SimulatedNode
+
+    node = SimulatedNode("AB", boot=1, drift_ppm=drift_ppm, boot_offset_ns=123_456_789_000)
+    node.poll(0)
+    assert [line.split()[0] for line in node.take_output()] == [b"BEAT"]
+    node.beam(0, True, 300_000_000)
+    node.poll(300_000_000)
+    node.take_output()
+    wakes = []
+    for _ in range(4):
+        at = node.next_poll_ns()
+        node.poll(at - 1)
+        assert node.take_output() == []
+        node.poll(at)
+        wakes.append((round(at / 1e6), sorted({line.split()[0] for line in node.take_output()})))
+    # The edge's repeat 0.4 s after it, the heartbeat a second after the last, the next repeat 0.8 s later...
+    assert [kinds for _, kinds in wakes] == [[b"EDGE"], [b"BEAT"], [b"EDGE"], [b"BEAT"]]
+    assert [ms for ms, _ in wakes] == pytest.approx([700, 1000, 1500, 2000], abs=1)
+
+
 def test_node_ignores_an_ack_from_another_boot_and_bad_host_lines():
     ticks = WrappingTicks()
     ring = gatenode.EdgeRing(8, array)

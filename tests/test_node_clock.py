@@ -100,3 +100,63 @@ def test_old_exchanges_leave_the_window():
     assert sorted(sync._bins) == [9, 10, 11, 12, 13]  # five 2-s bins before the open one (14)
     assert len(sync.samples) == 21  # the last 20 s place the offset
     assert sync.exchanges == 30
+
+
+def reference_map(samples: list[SyncSample], settings: SyncSettings) -> tuple[int, int, int, int]:
+    """The mapping after ``samples``, worked out again from all of them: (a2, num, den, uncertainty), at the newest.
+
+    An independent model of the documented method: each bin of ``window/bins`` placed halfway
+    between its tightest bounds at the rate found before it closed, a least-squares line through
+    the bins (the open one too), the offset placed by the exchanges of the last ``bounds_ns``.
+    """
+    width = settings.window_ns // settings.bins
+    rate = (1, 1)
+    bins: dict[int, tuple[int, int]] = {}
+
+    def between(group, num, den):
+        x0 = group[-1].t3_us * 1000
+        lower = max(s.t1_ns * den - (s.t2_us * 1000 - x0) * num for s in group)
+        upper = min(s.t4_ns * den - (s.t3_us * 1000 - x0) * num for s in group)
+        return x0, lower + upper, (abs(upper - lower) + den) // (2 * den)
+
+    def fit(points):
+        n = len(points)
+        sxx = n * sum(x * x for x, _ in points) - sum(x for x, _ in points) ** 2
+        sxy = n * sum(x * y for x, y in points) - sum(x for x, _ in points) * sum(y for _, y in points)
+        span = max(x for x, _ in points) - min(x for x, _ in points)
+        if n < 3 or span < settings.min_span_ns or abs(sxy - sxx) * 10**6 > 500 * sxx:
+            return 1, 1
+        return sxy, sxx
+
+    for i, sample in enumerate(samples):
+        key = sample.t4_ns // width
+        open_bin = [s for s in samples[: i + 1] if s.t4_ns // width == key]
+        previous = [s for s in samples[:i] if s.t4_ns // width == samples[i - 1].t4_ns // width] if i else []
+        if previous and previous[0].t4_ns // width != key:
+            x0, a2, _ = between(previous, *rate)
+            bins[previous[0].t4_ns // width] = (x0, a2 // (2 * rate[1]))
+            bins = {k: v for k, v in bins.items() if k >= key - settings.bins}
+        x0, a2, _ = between(open_bin, *rate)
+        rate = fit([*bins.values(), (x0, a2 // (2 * rate[1]))])
+        recent = [s for s in samples[: i + 1] if s.t4_ns >= sample.t4_ns - settings.bounds_ns]
+        _, a2, uncertainty = between(recent, *rate)
+    return a2, rate[0], rate[1], uncertainty
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32), st.floats(-120, 120), st.integers(0, 3 * MS))
+def test_the_running_fit_is_the_fit_over_every_exchange(seed, drift_ppm, jitter_ns):
+    """Kept sums and sliding bounds give the mapping the whole window's exchanges give."""
+    sync_settings = SyncSettings(window_ns=30 * S, bins=10, bounds_ns=5 * S, min_span_ns=5 * S)
+    sync, node, rng = ClockSync(sync_settings), Node(drift_ppm, seed * 1000), random.Random(seed)
+    added: list[SyncSample] = []
+    real_add = sync.add
+    sync.add = lambda sample: (real_add(sample), added.append(sample))  # type: ignore[method-assign]
+    exchanges(sync, node, rng, seconds=40, every_ns=250 * MS, base_ns=MS // 2, jitter_ns=jitter_ns)
+    m = sync.map
+    a2, num, den, uncertainty = reference_map(added, sync_settings)
+    assert (m.rate_num, m.rate_den) == (num, den)
+    # The bounds' exchanges are chosen at the rate the last bin closed with: the rate moved by a few
+    # ppb since, over a window of seconds, so the bounds by a few ns (1 µs: far inside any link's sync).
+    assert abs(m.uncertainty_ns - uncertainty) <= 1_000
+    assert abs(m.a2 // (2 * m.rate_den) - a2 // (2 * den)) <= 1_000

@@ -126,3 +126,18 @@ def test_an_edge_on_a_channel_without_a_beam_is_a_bad_line():
     now = synced(link)
     assert link.receive(edge(1, 5, channel=1), now) == []
     assert link.bad_lines == 1
+
+
+def test_next_due_says_when_the_link_next_has_a_line_to_send():
+    link = NodeLink(("M1",))
+    assert link.next_due_ns(5) == 5  # WHO, at once
+    assert sent(link, 5) == ["WHO"]
+    assert link.next_due_ns(6) == 5 + link.settings.who_every_ns
+    now = synced(link)
+    for _ in range(3):
+        due = link.next_due_ns(now)
+        assert "SYNC" not in " ".join(sent(link, due - 1)) and sent(link, due)[0].startswith("SYNC")
+        now = due
+    assert link.next_due_ns(now) == now + link.settings.sync_every_ns
+    link.stored((NODE, BOOT, 1))
+    assert link.next_due_ns(now) == now  # an ACK to send

@@ -27,7 +27,7 @@ NODE_MESSAGES = st.one_of(
         Hello, st.integers(0, 2**32 - 1), st.binary(min_size=1, max_size=16).map(lambda b: b.hex().upper()), BOOT,
         st.integers(1, 8), st.integers(0, 2**32 - 1), st.from_regex(r"[0-9A-Za-z._+-]{1,16}", fullmatch=True),
     ),
-    st.builds(NodeEdge, BOOT, U64, st.integers(0, 7), st.booleans(), U64),
+    st.builds(NodeEdge, BOOT, st.integers(0, 2**63 - 1), st.integers(0, 7), st.booleans(), U64),
     st.builds(Beat, BOOT, U64, st.integers(0, 255), U64, st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), U64, U64),
     st.builds(lambda boot, request, t2, dt: TimeReply(boot, request, t2, t2 + dt), BOOT, st.integers(0, 2**31 - 1), st.integers(0, 2**63), st.integers(0, 2**63 - 1)),
 )  # fmt: skip
@@ -68,6 +68,7 @@ def test_garbage_raises_only_protocol_error(data):
     "body, reason",
     [
         ("EDGE 0A1B2C3D 01 0 1 1000", "seq must be a whole number"),
+        (f"EDGE 0A1B2C3D {2**63} 0 1 1000", "seq must be"),  # the database keeps it in a signed 64-bit integer
         ("EDGE 0A1B2C3D 1 0 2 1000", "state must be 0 or 1"),
         ("EDGE 0A1B2C3D 1 8 1 1000", "channel must be"),
         ("EDGE 0a1b2c3d 1 0 1 1000", "boot must be 8 upper-case hex digits"),

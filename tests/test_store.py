@@ -46,10 +46,10 @@ def add_runs(db, session_id, *runs):
 def test_migrations_applied_once(db_path):
     with Store(db_path) as store:
         names = [r["name"] for r in store.db["_sqlite_migrations"].rows]
-        assert names == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume", "m005_corrections", "m006_run_sync"]
+        assert names == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume", "m005_corrections", "m006_run_sync", "m007_edge_origin"]
         store.start_session(FLY30)
     with Store(db_path) as store:  # reopening applies nothing and keeps the data
-        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume", "m005_corrections", "m006_run_sync"]
+        assert [r["name"] for r in store.db["_sqlite_migrations"].rows] == ["m001_initial", "m002_workouts", "m003_ambiguous_runs", "m004_resume", "m005_corrections", "m006_run_sync", "m007_edge_origin"]
         assert len(store.sessions()) == 1
         assert {"athletes", "race_times", "sessions", "edges", "crossings", "runs", "anomalies", "settings", "corrections"} <= set(store.db.table_names())
 

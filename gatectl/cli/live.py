@@ -171,13 +171,11 @@ def _source(config: Config):
         return ReplaySource(edges, speed=config.replay_speed)
     from gatectl.sources.gpio import GpioSource
     from gatectl.sources.mixed import MixedSource
-    from gatectl.sources.nodes.journal import StoredJournal
     from gatectl.sources.nodes.serial import SerialSource
 
     sources: list = [GpioSource(config.wiring)] if config.wiring else []
-    if config.nodes:  # the journal beside the database: a restarted daemon knows what the nodes repeat
-        journal = StoredJournal(config.database.with_name(config.database.name + "-nodes.journal"))
-        sources.append(SerialSource(config.nodes, journal=journal))
+    if config.nodes:
+        sources.append(SerialSource(config.nodes))
     return sources[0] if len(sources) == 1 else MixedSource(sources)
 
 

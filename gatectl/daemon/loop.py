@@ -82,11 +82,13 @@ class LoopHandler(Protocol):
     def opened(self) -> None:
         """Before ``start`` returns: open the store and the first session (an error is raised to ``start``)."""
 
-    def write_raw(self, edges: Sequence[Edge]) -> None:
-        """Keep the edges durably, as they came, all or none (``StoreUnavailable``); nothing is derived from them yet."""
+    def write_raw(self, edges: Sequence[Edge]) -> Sequence[Edge]:
+        """Keep the edges durably, as they came, all or none (``StoreUnavailable``), then acknowledge them to the
+        source (gate nodes); nothing is derived from them yet. Returns those new to the raw log: a gate node's
+        repeat of an edge already stored (a crash took its ACK) is acknowledged again, and left out."""
 
     def follow(self, edges: Sequence[Edge], now_ns: int) -> None:
-        """Edges just written durably: acknowledge them to the source (gate nodes), follow their beams (the gate lights)."""
+        """Edges just written durably, new to the raw log: follow their beams (the gate lights)."""
 
     def catch_up(self) -> None:
         """Store what was derived but refused by the store (``StoreUnavailable`` if it still is)."""
@@ -325,7 +327,7 @@ class TimingLoop:
             self.faults.clear("store")
 
     def _write(self, now: int | None) -> None:
-        """Write the waiting edges durably (before anything is derived), hold them for timing; the gates follow them.
+        """Write the waiting edges durably (before anything is derived), hold the new ones for timing; the gates follow them.
 
         An edge the store cannot take at all (a broken source's) is told and
         left out, edge by edge, so it cannot hold the others back. A refusal
@@ -334,16 +336,15 @@ class TimingLoop:
         written: list[Edge] = []
         refused: StoreUnavailable | None = None
         try:
-            self._handler.write_raw(self._unwritten)
-            written, self._unwritten = self._unwritten, []
+            written = list(self._handler.write_raw(self._unwritten))
+            self._unwritten = []
         except StoreUnavailable as exc:
             refused = exc
         except Exception:
             while self._unwritten and refused is None:
                 edge = self._unwritten[0]
                 try:
-                    self._handler.write_raw([edge])
-                    written.append(edge)
+                    written += self._handler.write_raw([edge])
                 except StoreUnavailable as exc:
                     refused = exc  # this one and the rest wait for the store
                     break

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from gatectl.coaching.laps import LapCommand, LapRep, time_laps
 from gatectl.daemon.sessions import Derived, SessionTiming
-from gatectl.sources import EdgeSource, Emit
+from gatectl.sources import EdgeOrigin, EdgeSource, Emit
 from gatectl.store import INTERRUPTED, StoredAhead
 from gatectl.timing.model import NS_PER_S, Anomaly, Crossing, Edge, Run, RunStatus
 
@@ -68,8 +68,16 @@ class EpochShift:
         """The edges are durable: a source that waits for it (gate nodes) hears of them as it sent them."""
         stored = getattr(self.source, "edges_stored", None)
         if stored is not None:
-            offset = self.offset_ns
-            stored(edges if offset == 0 else [Edge(e.beam, e.t_ns - offset, e.broken) for e in edges])
+            stored(self._as_sent(edges))
+
+    def origins(self, edges: Sequence[Edge]) -> list[EdgeOrigin | None]:
+        """Where each edge came from, if the source says (gate nodes); else None for each."""
+        told = getattr(self.source, "origins", None)
+        return [None] * len(edges) if told is None else told(self._as_sent(edges))
+
+    def _as_sent(self, edges: Sequence[Edge]) -> Sequence[Edge]:
+        offset = self.offset_ns
+        return edges if offset == 0 else [Edge(e.beam, e.t_ns - offset, e.broken) for e in edges]
 
 
 def rebuild(timing: SessionTiming, edges: Sequence[Edge], commands: Sequence[LapCommand]) -> list[Derived]:

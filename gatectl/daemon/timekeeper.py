@@ -134,16 +134,17 @@ class Timekeeper:
                 return offset
         return last_ns + EPOCH_GAP_NS - raw_now
 
-    def write_raw(self, edges: Sequence[Edge]) -> None:
+    def write_raw(self, edges: Sequence[Edge]) -> list[Edge]:
         # Each node beam's sync uncertainty as this batch is written (its edges were mapped a tick ago at most).
         changes = sync_changes(edges, beam_clocks(self._source.source), self._sync_logged)
         if changes:
             self.store.add_sync(self.session.id, changes)
             self._sync_logged.update({c.beam: (c.clock, c.uncertainty_ns) for c in changes})
-        self.store.add_edges(self.session.id, edges)  # durable before anything is derived
+        new = self.store.add_edges(self.session.id, edges, self._source.origins(edges))  # durable before anything is derived
+        self._source.edges_stored(edges)  # gate nodes: acknowledged once durable (written, and only then), repeats too
+        return new
 
     def follow(self, edges: Sequence[Edge], now_ns: int) -> None:
-        self._source.edges_stored(edges)  # gate nodes: acknowledged once durable (written, and only then)
         for edge in edges:
             self._check.edge(edge)
             beam = self._gates.edge(edge)

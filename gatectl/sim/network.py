@@ -5,10 +5,11 @@ firmware's logic) whose crystal is off by up to ``drift_ppm`` and which booted
 at a random moment; breaks the beams at the trace's instants; carries every
 line over a ``LinkModel`` (delay, jitter, bursts, loss, garbling) and through a
 pseudo-terminal into the ``SerialSource``, which reads it as it would a USB
-port. Simulated time moves only when both ends have dealt with everything
-due, so a run is exact and repeatable for a seed, and a two-hour trace takes
-seconds. Edges the source delivers are "stored" at once, so the nodes get
-their ACKs on the source's next pass, as from the daemon.
+port. Simulated time jumps from one thing due to the next (a beam, a line
+arriving, a node's heartbeat or repeat, the host's next SYNC) and moves only
+when both ends have dealt with everything due, so a run is exact and
+repeatable for a seed. Edges the source delivers are "stored" at once, and
+the nodes get their ACKs ``STORE_NS`` later, as from the daemon.
 
 >>> from gatectl.timing.model import Edge, Layout
 >>> edges = [Edge("M1", 0, True), Edge("M1", 60_000_000, False)]
@@ -35,7 +36,7 @@ from gatectl.sources.nodes.link import LinkSettings
 from gatectl.sources.nodes.serial import NodePort, SerialSource
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
-POLL_NS = 50 * NS_PER_MS  # the node's main loop and the host's pass, as often as the simulation looks
+STORE_NS = 20 * NS_PER_MS  # from an edge's arrival to its ACK: the daemon's turn and commit
 WARMUP_NS = 60 * NS_PER_S  # the nodes are up and syncing this long before the trace's first edge
 SETTLE_NS = 60 * NS_PER_S  # after the last edge: time for repeats to get through
 WAIT_S = 5.0  # real seconds to wait for a pseudo-terminal to pass bytes on
@@ -171,38 +172,59 @@ def replay_via_nodes(
     received: list[Edge] = []
     events: list[tuple[int, int, str, int, object]] = []
     counter = 0
+    # The one pending wake-up of each node's main loop and of each port's pass: an event whose
+    # token is no longer the current one was superseded by an earlier wake-up and is dropped.
+    node_token, port_token = [0] * len(gates), [0] * len(gates)
+    node_wake: list[int | None] = [None] * len(gates)
+    port_wake: list[int | None] = [None] * len(gates)
 
     def schedule(at: int, kind: str, index: int, payload: object = None) -> None:
         nonlocal counter
         counter += 1
         heapq.heappush(events, (at, counter, kind, index, payload))
 
+    def wake_node(i: int) -> None:
+        """The node's main loop runs again when it next has something to do (a heartbeat, a repeat)."""
+        at = max(nodes[i].next_poll_ns(), sim_now[0])
+        if node_wake[i] != at and at <= end:
+            node_token[i] += 1
+            node_wake[i] = at
+            schedule(at, "poll", i, node_token[i])
+
+    def wake_port(i: int, at: int | None) -> None:
+        """The host's pass over the port runs at ``at`` (the link's next SYNC or WHO, or an ACK) unless one comes sooner."""
+        if at is None or at > end:
+            return
+        pending = port_wake[i]
+        if pending is not None and pending <= at:
+            return
+        port_token[i] += 1
+        port_wake[i] = at
+        schedule(at, "host", i, port_token[i])
+
     channel_of = {beam: (i, c) for i, gate in enumerate(gates) for c, beam in enumerate(gate.beams)}
     for edge in ordered:
         if edge.beam not in channel_of:
             raise SourceError(f"Beam {edge.beam!r} is not in the layout {layout.describe()}.")
         schedule(edge.t_ns, "beam", channel_of[edge.beam][0], edge)
-    for i in range(len(gates)):
-        schedule(start, "poll", i)
-    schedule(start, "host", -1)
 
-    def node_output(i: int) -> None:
+    def node_ran(i: int) -> None:
         for line in nodes[i].take_output():
             carried = ups[i].carry(line, sim_now[0])
             if carried is not None:
                 schedule(carried[0], "to_host", i, carried[1])
+        wake_node(i)
 
     def host_pass(i: int) -> None:
-        port = source.ports[i]
+        port, link = source.ports[i], source.ports[i].link
         stored_before = len(received)
-        deadline = time.monotonic() + WAIT_S
         while True:
             source.service(port)
             if port.bytes_read == ptys[i].written:
                 break
-            if time.monotonic() > deadline:
+            if not select.select([port.device.fileno()], [], [], WAIT_S)[0]:  # asleep, so the kernel can pass them on
                 raise SourceError("The pseudo-terminal did not pass the node's lines on.")
-        source.edges_stored(received[stored_before:])
+        source.edges_stored(received[stored_before:])  # ACKs queued: sent by the pass STORE_NS later, as the daemon's
         while ptys[i].taken < port.bytes_written:
             data = os.read(ptys[i].master, port.bytes_written - ptys[i].taken)
             ptys[i].taken += len(data)
@@ -210,11 +232,15 @@ def replay_via_nodes(
                 carried = downs[i].carry(line, sim_now[0])
                 if carried is not None:
                     schedule(carried[0], "to_node", i, carried[1])
+        now = sim_now[0]
+        wake_port(i, now + STORE_NS if len(received) > stored_before else link.next_due_ns(now))
 
     source.connect(received.append)
     try:
-        for node in nodes:
+        for i, node in enumerate(nodes):
             node.hello(start)
+            node_ran(i)
+            wake_port(i, start)
         while events:
             at, _, kind, i, payload = heapq.heappop(events)
             sim_now[0] = at
@@ -222,27 +248,25 @@ def replay_via_nodes(
                 assert isinstance(payload, Edge)
                 nodes[i].beam(channel_of[payload.beam][1], payload.broken, at)
                 nodes[i].poll(at)
-                node_output(i)
+                node_ran(i)
             elif kind == "poll":
-                nodes[i].poll(at)
-                node_output(i)
-                if at < end:
-                    schedule(at + POLL_NS, "poll", i)
+                if payload == node_token[i]:
+                    node_wake[i] = None
+                    nodes[i].poll(at)
+                    node_ran(i)
             elif kind == "to_node":
                 assert isinstance(payload, bytes)
                 nodes[i].receive(payload, at)
                 nodes[i].poll(at)
-                node_output(i)
+                node_ran(i)
             elif kind == "to_host":
                 assert isinstance(payload, bytes)
                 os.write(ptys[i].master, payload)
                 ptys[i].written += len(payload)
                 host_pass(i)
-            else:  # the host's regular pass over every port
-                for j in range(len(gates)):
-                    host_pass(j)
-                if at < end:
-                    schedule(at + POLL_NS, "host", -1)
+            elif payload == port_token[i]:  # the host's pass over a port, when something is due
+                port_wake[i] = None
+                host_pass(i)
         status = source.status()
     finally:
         source.stop()

@@ -72,6 +72,15 @@ class SimulatedNode:
         """The node's ticks counter (µs since its boot, unwrapped) at a host instant."""
         return (host_ns + self.boot_offset_ns) * (1_000_000_000 + self.drift_ppb) // 1_000_000_000_000
 
+    def host_ns(self, node_us: int) -> int:
+        """The first host instant at which the node's ticks counter reads ``node_us``."""
+        host = -(-node_us * 1_000_000_000_000 // (1_000_000_000 + self.drift_ppb)) - self.boot_offset_ns
+        return host if self.node_us(host) >= node_us else host + 1
+
+    def next_poll_ns(self) -> int:
+        """The host instant at which the node's main loop next has something to do unasked (``Node.next_due``)."""
+        return self.host_ns(self.node.next_due() + self.node_zero_us)
+
     def clock_us(self, host_ns: int) -> int:
         """What the node's 64-bit clock reads at a host instant."""
         return self.node_us(host_ns) - self.node_zero_us

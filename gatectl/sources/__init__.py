@@ -10,7 +10,10 @@ passed without an edge (to close a detection window or time out a run).
 daemon waits that long before deciding anything about an instant.
 
 A source may also have ``edges_stored(edges)``: the daemon calls it once
-edges are durably in the database (gate nodes acknowledge them only then).
+edges are durably in the database (gate nodes acknowledge them only then);
+and ``origins(edges)``: where each edge came from (``EdgeOrigin`` for a gate
+node's, else None), stored with it in the same transaction, so the database
+knows an edge the node sends again after a crash took its acknowledgement.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Protocol
 from gatectl.timing.model import Edge
 
 Emit = Callable[[Edge], None]
+EdgeOrigin = tuple[str, int, int]  # a gate node's edge: its node id, boot and seq (firmware/PROTOCOL.md)
 
 
 class EdgeSource(Protocol):

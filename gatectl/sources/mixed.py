@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from gatectl.sources import EdgeSource, Emit
+from gatectl.sources import EdgeOrigin, EdgeSource, Emit
 from gatectl.timing.model import Edge
 
 
@@ -44,3 +44,12 @@ class MixedSource:
             stored = getattr(source, "edges_stored", None)
             if stored is not None:
                 stored(batch)
+
+    def origins(self, edges: Sequence[Edge]) -> list[EdgeOrigin | None]:
+        """Where each edge came from, as the source that delivered it says; None from one that does not say."""
+        out: list[EdgeOrigin | None] = [None] * len(edges)
+        for source in self.sources:
+            told = getattr(source, "origins", None)
+            if told is not None:
+                out = [mine or theirs for mine, theirs in zip(out, told(edges))]
+        return out

@@ -29,6 +29,7 @@ its fastest, which the same firmware on the same kind of link is alike for).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from gatectl.timing.model import NS_PER_S
@@ -81,16 +82,28 @@ class SyncSettings:
 
 
 class ClockSync:
-    """The mapping from one node's clock (one boot) to the host's, refined by every exchange."""
+    """The mapping from one node's clock (one boot) to the host's, refined by every exchange.
+
+    An exchange costs the same however many the windows hold: the closed bins'
+    sums are kept, and so are the exchanges that may set the tightest bounds
+    (sliding maxima and minima at the rate the last bin closed with; the rate
+    moves by far less between two bins than the link's jitter).
+    """
 
     def __init__(self, settings: SyncSettings | None = None) -> None:
         self.settings = settings or SyncSettings()
-        self.samples: list[SyncSample] = []  # the open bin's and the last ``bounds_ns``, in t4 order
+        self.samples: list[SyncSample] = []  # the last ``bounds_ns``, in t4 order
         self.map: ClockMap | None = None
         self.exchanges = 0
         self._width = max(self.settings.window_ns // self.settings.bins, 1)
         self._bins: dict[int, tuple[int, int]] = {}  # closed bins: bin → (node ns, host ns) placed
+        self._sums = (0, 0, 0, 0, 0)  # the closed bins': count, Σx, Σy, Σx², Σxy
         self._open: list[SyncSample] = []  # the exchanges of the newest bin
+        # The exchanges that may yet set the tightest bound, with their bounds at ``_kept_rate``:
+        # lower bounds decreasing (the first is the tightest), upper bounds increasing.
+        self._kept_rate = (1, 1)
+        self._lower: deque[tuple[int, SyncSample]] = deque()
+        self._upper: deque[tuple[int, SyncSample]] = deque()
 
     def add(self, sample: SyncSample) -> None:
         """Take one exchange; one that cannot be right (negative or huge round trip, time going back) is ignored."""
@@ -103,12 +116,7 @@ class ClockSync:
         num, den = (self.map.rate_num, self.map.rate_den) if self.map is not None else (1, 1)
         key = sample.t4_ns // self._width
         if self._open and self._open[0].t4_ns // self._width != key:  # the open bin is complete
-            placed = _between_bounds(self._open, num, den)
-            self._bins[self._open[0].t4_ns // self._width] = (placed.x0, placed.a2 // (2 * den))
-            self._open = []
-            oldest = key - self.settings.bins
-            for old in [k for k in self._bins if k < oldest]:
-                del self._bins[old]
+            self._close_bin(key, num, den)
         self._open.append(sample)
         self.samples.append(sample)
         start = sample.t4_ns - self.settings.bounds_ns
@@ -116,25 +124,63 @@ class ClockSync:
         while self.samples[drop].t4_ns < start:
             drop += 1
         del self.samples[:drop]
+        self._keep(sample)
+        for kept in (self._lower, self._upper):
+            while kept[0][1].t4_ns < start:
+                kept.popleft()
         num, den = self._rate(num, den)
-        self.map = self._place(num, den)
+        x0 = sample.t3_us * NS_PER_US
+        low, high = self._lower[0][1], self._upper[0][1]
+        lower = low.t1_ns * den - (low.t2_us * NS_PER_US - x0) * num
+        upper = high.t4_ns * den - (high.t3_us * NS_PER_US - x0) * num
+        self.map = ClockMap(x0, lower + upper, num, den, (abs(upper - lower) + den) // (2 * den))
+
+    def _close_bin(self, key: int, num: int, den: int) -> None:
+        placed = _between_bounds(self._open, num, den)
+        self._bins[self._open[0].t4_ns // self._width] = point = (placed.x0, placed.a2 // (2 * den))
+        self._count(point, 1)
+        self._open = []
+        oldest = key - self.settings.bins
+        for old in [k for k in self._bins if k < oldest]:
+            self._count(self._bins.pop(old), -1)
+        self._kept_rate = (num, den)  # every bound moves with the rate: set them again
+        self._lower.clear()
+        self._upper.clear()
+        for kept in self.samples:
+            self._keep(kept)
+
+    def _count(self, point: tuple[int, int], sign: int) -> None:
+        x, y = point
+        n, sx, sy, sxx, sxy = self._sums
+        self._sums = (n + sign, sx + sign * x, sy + sign * y, sxx + sign * x * x, sxy + sign * x * y)
+
+    def _keep(self, sample: SyncSample) -> None:
+        """Keep ``sample``'s bounds, dropping those it makes loose for good."""
+        num, den = self._kept_rate
+        # Scaled by den, without x0: host(x) = (A + (x − x0)·num) / den, and A must satisfy every exchange.
+        lower = sample.t1_ns * den - sample.t2_us * NS_PER_US * num
+        upper = sample.t4_ns * den - sample.t3_us * NS_PER_US * num
+        while self._lower and self._lower[-1][0] <= lower:
+            self._lower.pop()
+        self._lower.append((lower, sample))
+        while self._upper and self._upper[-1][0] >= upper:
+            self._upper.pop()
+        self._upper.append((upper, sample))
 
     def _rate(self, num: int, den: int) -> tuple[int, int]:
-        """The host's ns per node ns, as a fraction: a line through the bins' placements."""
+        """The host's ns per node ns, as a fraction: a line through the bins' placements (the open one's too)."""
         placed = _between_bounds(self._open, num, den)
-        points = [*self._bins.values(), (placed.x0, placed.a2 // (2 * den))]
-        n = len(points)
-        sum_x = sum(x for x, _ in points)
-        sum_y = sum(y for _, y in points)
-        sxx = n * sum(x * x for x, _ in points) - sum_x * sum_x
-        sxy = n * sum(x * y for x, y in points) - sum_x * sum_y
-        span = max(x for x, _ in points) - min(x for x, _ in points)
-        if n < 3 or span < self.settings.min_span_ns or abs(sxy - sxx) * PPM > MAX_DRIFT_PPM * sxx:
+        x, y = placed.x0, placed.a2 // (2 * den)
+        n, sum_x, sum_y, sum_xx, sum_xy = self._sums
+        n, sum_x, sum_y, sum_xx, sum_xy = n + 1, sum_x + x, sum_y + y, sum_xx + x * x, sum_xy + x * y
+        if n < 3:
+            return 1, 1
+        sxx = n * sum_xx - sum_x * sum_x
+        sxy = n * sum_xy - sum_x * sum_y
+        span = x - next(iter(self._bins.values()))[0]  # the bins are in time order, the open one last
+        if span < self.settings.min_span_ns or abs(sxy - sxx) * PPM > MAX_DRIFT_PPM * sxx:
             return 1, 1
         return sxy, sxx
-
-    def _place(self, num: int, den: int) -> ClockMap:
-        return _between_bounds(self.samples, num, den)
 
     def to_host_ns(self, node_us: int) -> int | None:
         return None if self.map is None else self.map.to_host_ns(node_us)

@@ -7,7 +7,9 @@ the node's edges into ``Edge`` values on the host's clock, each once:
 * a line that fails its checksum or its grammar is counted and logged, never raised;
 * an edge is known by (node, boot, seq): a repeat of one already delivered is
   dropped; ``stored`` queues its ACK, and a repeat of a stored edge (its ACK was
-  lost) is acknowledged again;
+  lost) is acknowledged again. A repeat to a restarted host is delivered again
+  with its origin: the database knows it (``Store.add_edges``), and the daemon
+  acknowledges it without timing it twice;
 * an edge waits until the clock sync has enough exchanges to place it;
 * ``delivered_through_ns``: the host instant before which this node has no edge
   left to deliver, from its last heartbeat (see PROTOCOL.md).
@@ -16,9 +18,10 @@ the node's edges into ``Edge`` values on the host's clock, each once:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from gatectl.sources import EdgeOrigin
 from gatectl.sources.nodes.clock import ClockSync, SyncSample, SyncSettings
 from gatectl.sources.nodes.protocol import (
     PROTOCOL_VERSION,
@@ -37,8 +40,6 @@ from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
 
 log = logging.getLogger(__name__)
 
-EdgeKey = tuple[str, int, int]  # node id, boot, seq
-
 
 @dataclass(frozen=True, slots=True)
 class LinkSettings:
@@ -51,7 +52,7 @@ class LinkSettings:
 @dataclass(frozen=True, slots=True)
 class Delivery:
     edge: Edge
-    key: EdgeKey
+    key: EdgeOrigin
 
 
 class SeqSet:
@@ -60,13 +61,6 @@ class SeqSet:
     def __init__(self) -> None:
         self.through = 0
         self.above: set[int] = set()
-
-    def merge(self, other: SeqSet) -> None:
-        self.through = max(self.through, other.through)
-        self.above = {seq for seq in self.above | other.above if seq > self.through}
-        while self.through + 1 in self.above:
-            self.through += 1
-            self.above.discard(self.through)
 
     def has(self, seq: int) -> bool:
         return seq <= self.through or seq in self.above
@@ -91,7 +85,6 @@ class NodeLink:
         *,
         node_id: str | None = None,
         settings: LinkSettings | None = None,
-        stored_before: Callable[[str], dict[int, SeqSet]] | None = None,
     ) -> None:
         self.beams = tuple(beams)
         self.expected_node = node_id
@@ -108,7 +101,6 @@ class NodeLink:
         self._seen: dict[int, SeqSet] = {}  # delivered, by boot
         self._stored: dict[int, SeqSet] = {}  # acknowledged, by boot
         self._outbox: list[bytes] = []
-        self._stored_before = stored_before  # node id → what an earlier run of the host stored, by boot
         self._held: list[NodeEdge] = []  # waiting for the clock sync
         self._sent: dict[int, int] = {}  # request -> t1
         self._request = 0
@@ -159,10 +151,6 @@ class NodeLink:
         if self.refused:
             log.error("node on %s %s", self.name, self.refused)
             return []
-        if self._stored_before is not None:  # repeats of edges stored before a restart are not new
-            for boot, stored in self._stored_before(hello.node_id).items():
-                self._seen.setdefault(boot, SeqSet()).merge(stored)
-                self._stored.setdefault(boot, SeqSet()).merge(stored)
         if self._boot != hello.boot:
             # A new boot numbers its edges from 1 and counts on a new clock.
             if self._held:
@@ -225,7 +213,17 @@ class NodeLink:
             out.append(encode(Sync(self._request)))
         return out
 
-    def stored(self, key: EdgeKey) -> None:
+    def next_due_ns(self, now_ns: int) -> int | None:
+        """When ``due`` next has a line to send unasked (now, if it has one); None: only once the node speaks."""
+        if self._outbox:
+            return now_ns
+        if self.refused:
+            return None
+        if self.hello is None or self._who_wanted:
+            return now_ns if self._who_sent_ns is None else max(now_ns, self._who_sent_ns + self.settings.who_every_ns)
+        return now_ns if self._next_sync_ns is None else max(now_ns, self._next_sync_ns)
+
+    def stored(self, key: EdgeOrigin) -> None:
         """The edge is durably stored: tell the node (with the next ``due``)."""
         _, boot, seq = key
         self._stored.setdefault(boot, SeqSet()).add(seq)

@@ -9,8 +9,10 @@ is due. A port that fails is closed and opened again once a second.
 
 Acknowledgements wait for the daemon: it calls ``edges_stored`` once edges are
 durably in the database, and only then does the node hear ACK. An edge the
-node repeats meanwhile is not delivered twice; with a ``StoredJournal``, nor
-is one it repeats to the next run of the host.
+node repeats meanwhile is not delivered twice. The daemon stores each edge
+with its ``origins`` (node id, boot, seq), so one the node repeats to the next
+run of the host (a crash came between the commit and the ACK) is known by
+the database, acknowledged, and not stored or timed twice.
 
 ``now_ns`` is the host's monotonic clock held back to what every node has
 delivered (``NodeLink.delivered_through_ns``), so the daemon never decides an
@@ -29,9 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatectl.errors import SourceError
-from gatectl.sources import Emit
-from gatectl.sources.nodes.journal import StoredJournal
-from gatectl.sources.nodes.link import EdgeKey, LinkSettings, NodeLink
+from gatectl.sources import EdgeOrigin, Emit
+from gatectl.sources.nodes.link import LinkSettings, NodeLink
 from gatectl.sources.nodes.protocol import MAX_LINE
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge
 
@@ -157,7 +158,6 @@ class SerialSource:
         latency_ns: int = DEFAULT_LATENCY_NS,
         max_hold_ns: int = DEFAULT_MAX_HOLD_NS,
         opener: Callable[[str, int], Any] = open_port,
-        journal: StoredJournal | None = None,
     ) -> None:
         beams = [beam for node in nodes for beam in node.beams]
         if len(set(beams)) != len(beams):
@@ -165,13 +165,9 @@ class SerialSource:
         self.latency_ns = latency_ns
         self.max_hold_ns = max_hold_ns
         self._clock = clock
-        self.journal = journal
-        stored_before = journal.stored_before if journal is not None else None
-        self.ports = [
-            _Port(node, NodeLink(node.beams, node_id=node.node_id, settings=settings, stored_before=stored_before), opener) for node in nodes
-        ]
+        self.ports = [_Port(node, NodeLink(node.beams, node_id=node.node_id, settings=settings), opener) for node in nodes]
         self._emit: Emit | None = None
-        self._awaiting: dict[Edge, list[tuple[_Port, EdgeKey]]] = {}
+        self._awaiting: dict[Edge, list[tuple[_Port, EdgeOrigin]]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -218,13 +214,21 @@ class SerialSource:
         self._last_now = held
         return held
 
-    def edges_stored(self, edges: Iterable[Edge]) -> None:
-        """The daemon has these edges durably: the journal notes them, then the nodes hear ACK."""
+    def origins(self, edges: Sequence[Edge]) -> list[EdgeOrigin | None]:
+        """Each delivered edge's (node id, boot, seq), stored with it; None for an edge not from here."""
+        taken: dict[Edge, int] = {}  # the same value twice in a batch: its deliveries in turn
+        out: list[EdgeOrigin | None] = []
         with self._lock:
-            stored = [entry for edge in edges for entry in self._awaiting.pop(edge, [])]
-            if self.journal is not None:
-                self.journal.add(key for _, key in stored)
-            for port, key in stored:
+            for edge in edges:
+                entries, i = self._awaiting.get(edge, []), taken.get(edge, 0)
+                taken[edge] = i + 1
+                out.append(entries[i][1] if i < len(entries) else None)
+        return out
+
+    def edges_stored(self, edges: Iterable[Edge]) -> None:
+        """The daemon has these edges durably (or had them already): the nodes hear ACK."""
+        with self._lock:
+            for port, key in [entry for edge in edges for entry in self._awaiting.pop(edge, [])]:
                 port.link.stored(key)
 
     # The loop, a thread a port ------------------------------------------------------------
