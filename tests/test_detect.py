@@ -340,6 +340,18 @@ def test_dual_hand_bridged_to_the_torso_is_not_the_crossing():
     assert crossing_times(edges, "dual") == at_a(6)
 
 
+def test_dual_sliver_of_overlap_ahead_of_the_torso_is_not_the_crossing():
+    # The upper beam's limb break overlaps the lower beam's torso for 0.5 ms, 2 ms before the
+    # torso reaches the upper beam: a sliver, short beside the torso, not the body's front.
+    edges = breaks("Aa", (0, 30)) + breaks("Ab", (0, 0.5), (2.5, 30))
+    assert crossing_times(edges, "dual") == at_a(2.5)
+
+
+def test_single_beam_glitch_short_piece_goes_with_the_next():
+    # On one beam, a piece shorter than a glitch still goes with the raw break after it.
+    assert crossing_times(breaks("A", (0, 0.5), (2.5, 30))) == at_a(0)
+
+
 def test_torso_split_by_flicker_is_timed_at_its_first_piece():
     # Flicker splits the torso: its first piece (8 ms) is long beside the second (20 ms).
     assert crossing_times(breaks("A", (0, 8), (10, 30))) == at_a(0)

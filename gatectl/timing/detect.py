@@ -15,7 +15,8 @@ the gate has been clear for the re-arm time. Within a passage:
   it that is at least 3/20 as long as its longest raw break: a hand or knee
   passing a few cm ahead of the torso is bridged to it, yet short beside it;
 * ``dual`` does the same on the moments when *both* stacked beams are broken,
-  which a knee or a swinging hand rarely achieves.
+  which a knee or a swinging hand rarely achieves; there a raw break shorter
+  than a glitch is not joined to the next (a limb's sliver of overlap).
 
 The detector is a state machine driven by edges (``feed``) and by the passing
 of time on the source's clock (``advance``); ``flush`` ends the stream. It
@@ -48,10 +49,10 @@ class _Break:
     end: int | None  # None while still broken
     gaps: list[int] | None = None  # the bridged gaps' ends and starts, alternating: set when the first is bridged
 
-    def torso_start(self, cap: int, glitch_ns: int) -> int:
+    def torso_start(self, cap: int, join_ns: int) -> int:
         """The start of the first raw break that is long beside the longest, judged as they
         stood at ``cap``: the torso's front, not a limb bridged to it. A raw break shorter
-        than a glitch is no limb: it goes with the raw break after it."""
+        than ``join_ns`` is no limb: it goes with the raw break after it."""
         if self.gaps is None:
             return self.start
         bounds = [self.start, *self.gaps, cap if self.end is None else min(self.end, cap)]
@@ -61,7 +62,7 @@ class _Break:
         carried: int | None = None
         for k, (own_start, length) in enumerate(raw):
             start = own_start if carried is None else carried
-            carried = start if length < glitch_ns and k + 1 < len(raw) else None
+            carried = start if length < join_ns and k + 1 < len(raw) else None
             if carried is None:
                 pieces.append((start, length))
         share, whole = _TORSO_SHARE
@@ -219,7 +220,10 @@ class GateDetector:
             return []
         if final or now >= anchor + s.window_ns:
             # Judged as the break stood when the window closed, so that live and batch agree.
-            return self._cross(best.torso_start(min(now, anchor + s.window_ns), s.glitch_ns))
+            # Both beams broken for less than a glitch is a sliver where a limb in one beam
+            # overlaps a body in the other, not the body's front: it is a raw break like any other.
+            join_ns = s.glitch_ns if self._single_beam else 0
+            return self._cross(best.torso_start(min(now, anchor + s.window_ns), join_ns))
         return []
 
     def _cross(self, t_ns: int) -> list[Event]:
