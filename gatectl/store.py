@@ -452,8 +452,10 @@ class Store:
         """
         layout = self.layout(session_id)
         kept: dict[tuple, dict] = {}
-        for row in self.db["runs"].rows_where("session_id = ?", [session_id], order_by="id"):
-            kept.setdefault((row["started_ns"], row["status"]), row)
+        old_runs = self.db.execute(f"select started_ns, status, {', '.join(_KEPT)} from runs where session_id = ? order by id", [session_id])
+        for started_ns, status, *decided in old_runs:  # a plain cursor: a session may have tens of thousands
+            if (started_ns, status) not in kept:
+                kept[started_ns, status] = dict(zip(_KEPT, decided))
         track = self.track(session_id)
         edges = cast("list[Edge]", self._edge_rows(session_id))  # rows shaped like Edge: the core unpacks edges as tuples
         result: TimingResult | LapResult
@@ -473,7 +475,7 @@ class Store:
             # Runs keeping their id go in first, so a new run's fresh id cannot take one of theirs.
             rows.sort(key=lambda row: row[0] is None)
             self.db.conn.executemany(_INSERT_RUN, rows)
-        return {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(runs), "anomalies": len(result.anomalies)}
+        return {"edges": len(edges), "crossings": len(result.crossings), "runs": len(runs), "anomalies": len(result.anomalies)}
 
     def reconcile(self, session_id: int, events: Iterable[object]) -> StoredAhead:
         """At a restart: store what a rebuild from the raw log derived and the store lacks (the daemon died
@@ -718,6 +720,10 @@ def _row_id(table: Table) -> int:
     """The id of the row ``table`` just inserted: sqlite-utils sets it on every insert that is not ignored."""
     assert isinstance(table.last_pk, int)
     return table.last_pk
+
+
+# What a recompute carries over from a run to the run rebuilt in its place (``_run_values`` reads them).
+_KEPT = ("id", "reason", "athlete_id", "voided", "void_reason", "set_no", "rep_no")
 
 
 def _run_values(session_id: int, run: Run | LapRep, kept: dict | None = None) -> tuple:
