@@ -593,8 +593,9 @@ class Store:
         """
         layout = self.layout(session_id)
         kept: dict[tuple, list[dict]] = {}  # a group rep's athletes share a start: one row each
-        for row in self.db["runs"].rows_where("session_id = ? and corrected = 0", [session_id], order_by="id"):
-            kept.setdefault((row["started_ns"], row["status"]), []).append(row)
+        old_runs = self.db.execute(f"select started_ns, status, {', '.join(_KEPT)} from runs where session_id = ? and corrected = 0 order by id", [session_id])
+        for started_ns, status, *decided in old_runs:  # a plain cursor: a session may have tens of thousands
+            kept.setdefault((started_ns, status), []).append(dict(zip(_KEPT, decided)))
         track = self.track(session_id)
         edges = cast("list[Edge]", self._edge_rows(session_id))  # rows shaped like Edge: the core unpacks edges as tuples
         result: TimingResult | LapResult
@@ -620,7 +621,7 @@ class Store:
             rows.sort(key=lambda row: row[0] is None)
             self.db.conn.executemany(_INSERT_RUN, rows)
             corrected = self._apply_corrections(session_id) if track is None else None
-        counts = {"edges": self.edge_count(session_id), "crossings": len(result.crossings), "runs": len(runs), "anomalies": len(result.anomalies)}
+        counts = {"edges": len(edges), "crossings": len(result.crossings), "runs": len(runs), "anomalies": len(result.anomalies)}
         if corrected is not None and corrected.verdicts:
             counts["corrections"] = len(corrected.verdicts)
             counts["not_applied"] = sum(1 for v in corrected.verdicts if not v.applied and v.undone_by is None)
@@ -1044,6 +1045,10 @@ def _row_id(table: Table) -> int:
     """The id of the row ``table`` just inserted: sqlite-utils sets it on every insert that is not ignored."""
     assert isinstance(table.last_pk, int)
     return table.last_pk
+
+
+# What a recompute carries over from a run to the run rebuilt in its place (``_run_values`` reads them).
+_KEPT = ("id", "reason", "athlete_id", "voided", "void_reason", "set_no", "rep_no")
 
 
 def _kept_row(kept: dict[tuple, list[dict]], run: Run | LapRep) -> dict | None:

@@ -111,6 +111,8 @@ class GateDetector:
         return None
 
     def feed(self, edge: Edge) -> list[Event]:
+        # A recompute calls this a million times: one call per edge, and none to the helpers
+        # when the edge closes nothing (their conditions are inlined, so they are cheap to test).
         beam, t_ns, broken = edge
         levels = self._beam_broken
         level = levels.get(beam)
@@ -119,33 +121,53 @@ class GateDetector:
         last = self._beam_last_ns.get(beam)
         if last is not None and t_ns < last:
             return [Anomaly(beam, t_ns, f"edge arrived out of order ({t_ns} after {last}): ignored")]
-        if self._now is not None and t_ns < self._now:
+        now = self._now
+        if now is not None and t_ns < now:
             # Time has already passed this instant: decisions and the watermark rest on that.
-            return [Anomaly(beam, t_ns, f"edge arrived out of order ({t_ns} after {self._now}): ignored")]
+            return [Anomaly(beam, t_ns, f"edge arrived out of order ({t_ns} after {now}): ignored")]
         if broken == level:
             if last is None and not broken:
                 self._beam_last_ns[beam] = t_ns  # a first 'clear' only confirms the start state
                 return []
             state = "broken" if broken else "clear"
             return [Anomaly(beam, t_ns, f"beam reported {state} twice in a row (an edge was missed): ignored")]
-        events = self.advance(t_ns) if self._breaks else []
-        if self._now is None or t_ns > self._now:
-            self._now = t_ns
+        breaks = self._breaks
+        if breaks and (now is None or t_ns > now) and (
+            (not self._decided and (self._window_ends is None or t_ns >= self._window_ends))
+            or (not self._broken and t_ns - self._clear_since >= self.settings.rearm_ns)
+        ):
+            events = self.advance(t_ns)  # time passing up to the edge closes something: advance()'s tests, inlined
+            breaks = self._breaks  # a new passage, if it ended the last
+        else:
+            events = []
+        self._now = t_ns
         self._beam_last_ns[beam] = t_ns
         levels[beam] = broken
         if not self._single_beam:
             broken = all(levels.values())
-        if self._breaks or broken:
+        if breaks or broken:
             self._edges.append(edge)
         if broken != self._broken:
             self._broken = broken
-            self._gate_changed(t_ns, broken)
-        if self._breaks and self._may_decide(t_ns):
-            events += self._decide()
+            if not broken:
+                brk = breaks[-1]
+                brk.end = self._clear_since = t_ns
+                if t_ns - brk.start < self.settings.glitch_ns:
+                    self._short_break = True  # a glitch, unless a flicker later extends it
+            elif breaks and (brk := breaks[-1]).end is not None and t_ns - brk.end < self.settings.bridge_ns:
+                if brk.gaps is None:
+                    brk.gaps = [brk.end, t_ns]
+                else:
+                    brk.gaps += (brk.end, t_ns)
+                brk.end = None  # a flicker: the same break goes on
+            else:
+                breaks.append(_Break(t_ns, None))
+        if breaks and not self._decided and (self._window_ends is None or t_ns >= self._window_ends):
+            events += self._decide()  # the edge may settle the passage: _may_decide(), inlined
         return events
 
     def _may_decide(self, now_ns: int) -> bool:
-        """Undecided, and not inside a window that is still open (the hot path's shortcut)."""
+        """Undecided, and not inside a window that is still open."""
         return not self._decided and (self._window_ends is None or now_ns >= self._window_ends)
 
     def advance(self, now_ns: int) -> list[Event]:
@@ -168,24 +190,6 @@ class GateDetector:
             return self._decide(final=True) + self._glitches()
         rearmed = self._clear_since + self.settings.rearm_ns
         return self.advance(rearmed if self._now is None else max(self._now, rearmed))
-
-    def _gate_changed(self, t_ns: int, broken: bool) -> None:
-        if broken:
-            last = self._breaks[-1] if self._breaks else None
-            if last is not None and last.end is not None and t_ns - last.end < self.settings.bridge_ns:
-                if last.gaps is None:
-                    last.gaps = [last.end, t_ns]
-                else:
-                    last.gaps += (last.end, t_ns)
-                last.end = None  # a flicker: the same break goes on
-            else:
-                self._breaks.append(_Break(t_ns, None))
-        else:
-            last = self._breaks[-1]
-            last.end = t_ns
-            self._clear_since = t_ns
-            if t_ns - last.start < self.settings.glitch_ns:
-                self._short_break = True  # a glitch, unless a flicker later extends it
 
     def _decide(self, final: bool = False) -> list[Event]:
         now = self._now
@@ -241,7 +245,9 @@ class GateDetector:
         ]
 
     def _end_passage(self) -> list[Event]:
-        events = self._decide(final=True) + self._glitches()
+        events = [] if self._decided else self._decide(final=True)
+        if self._short_break:
+            events += self._glitches()
         self._breaks, self._edges, self._decided, self._window_ends = [], [], False, None
         self._short_break = False
         return events
