@@ -15,7 +15,7 @@ import re
 import time
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, DEMO_PIN, SHOTS, SIZES, get_json, log_in, running, shoot, wait_until, watch
+from browser import DEMO_PIN, SHOTS, SIZES, chromium_browser, get_json, log_in, running, shoot, wait_until, watch
 from helpers import free_port
 
 pytestmark = pytest.mark.browser
@@ -33,12 +33,8 @@ def demo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(demo):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def latest_complete(base: str) -> dict | None:

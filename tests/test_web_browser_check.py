@@ -8,7 +8,7 @@ go to tests/screenshots/ (git-ignored) for people to look at.
 from __future__ import annotations
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, SIZES, running, shoot, wait_until, watch
+from browser import SIZES, chromium_browser, running, shoot, wait_until, watch
 from helpers import free_port
 
 pytestmark = pytest.mark.browser
@@ -58,12 +58,8 @@ def service(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(service):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def test_the_check_page_ticks_gates_off_as_bodies_pass(service, browser):

@@ -11,7 +11,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, SIZES, log_in, running, shoot, wait_until, watch
+from browser import SIZES, chromium_browser, live_page_at, log_in, running, shoot, wait_until, watch
 from helpers import free_port
 
 from gatectl.coaching.paces import format_duration_ns
@@ -34,12 +34,8 @@ def demo(tmp_path, *extra: str):
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +51,8 @@ def track(tmp_path_factory):
 
 
 def live_page(chromium, base: str, size: str, scheme: str = "dark"):
-    width, height = SIZES[size]
-    context = chromium.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
-    page = context.new_page()
-    seen = watch(page, base)
-    log_in(page, base)
-    page.goto(base + "/")
-    page.wait_for_selector("#conn.on", timeout=10_000)
+    """The coach on the live page at ``size``, once a result is on it."""
+    context, page, seen = live_page_at(chromium, base, size, scheme)
     page.wait_for_selector("#result:not([hidden])", timeout=120_000)
     return context, page, seen
 
