@@ -777,6 +777,13 @@ class Store:
         """The runs shown now whose history names the correction (the ones it made or changed, or that an undo gave back)."""
         return self._run_rows("r.session_id = ? and exists (select 1 from json_each(r.history) where value = ?)", [session_id, correction_id])
 
+    def carried(self, run_id: int) -> RunView | None:
+        """The run shown now that is run ``run_id`` or carries it on after the coach's corrections (the first, if
+        a split made two); None if none does (merged into another, or set aside)."""
+        rows = self._run_rows("(r.id = ? or r.source_id = ? or r.source_id = (select source_id from runs where id = ?))", [run_id, run_id, run_id])
+        real = [r for r in rows if r.status is not RunStatus.REJECTED] or rows
+        return min(real, key=lambda r: (min(r.crossings.values(), default=0), r.id)) if real else None
+
     def is_corrected(self, run_id: int) -> bool:
         """Whether corrections made the run (rather than assembly)."""
         row = self.db.execute("select corrected from runs where id = ?", [run_id]).fetchone()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from gatectl.daemon.driver import follow_corrections
 from gatectl.daemon.events import publish_corrected
 from gatectl.errors import StoreError
 from gatectl.jsonable import Wire
@@ -211,6 +212,7 @@ def _apply(store: Store, session_id: int, change: Change) -> int:
     bus = current_link().bus
     if bus is not None:
         publish_corrected(bus, session_id, correction_id, store.runs_of_correction(session_id, correction_id))
+    follow_corrections(store, session_id, None)  # its workout's stored summary
     return correction_id
 
 
