@@ -286,7 +286,7 @@ class WorkoutDriver:
 
     def rebuild(self) -> None:
         """The stored runs changed (a mark revised a group rep, the coach corrected a run): the runner heard again
-    from its inputs, as at a restart."""
+        from its inputs, as at a restart."""
         self.live.runner = _replayed(self._host.store, self.session.id, self.session.track, self.live.plan.runner(self.live.rest_scale))
         self.follow()
 
