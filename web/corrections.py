@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from flask import flash, redirect, url_for
+from flask.typing import ResponseReturnValue
+
 from gatectl.daemon.driver import follow_corrections
 from gatectl.daemon.events import publish_corrected
 from gatectl.errors import StoreError
@@ -185,6 +188,17 @@ def correct_run(store: Store, run_id: int, data: Mapping[str, Any]) -> RunCorrec
     _apply(store, run.session, change)
     after = [found for g, t in sorted(held, key=lambda c: c[1]) if (found := store.run_with_crossing(run.session, g, t)) is not None]
     return run_corrections(store, _shown(after).id)
+
+
+def run_form(run_id: int, **_: object) -> str:
+    """Where a run's forms are on a page (Control's, History's): its card."""
+    return f"run-{run_id}"
+
+
+def corrected(panel: RunCorrections, endpoint: str, **args: Any) -> ResponseReturnValue:
+    """Back to the page (``endpoint`` with ``args``) with the corrected run open, its latest correction said."""
+    flash(f"Run {panel.run.number}: {panel.history[-1].sentence}." if panel.history else f"Run {panel.run.number} corrected.")
+    return redirect(url_for(endpoint, **args, open=panel.run.id, _anchor=run_form(panel.run.id)))
 
 
 def _shown(runs: list[RunView]) -> RunView:
