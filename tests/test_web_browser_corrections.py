@@ -46,13 +46,19 @@ def newest_complete(base: str, page) -> dict:
     return runs[0]
 
 
-@pytest.mark.parametrize("size", ["phone", "hdmi"])
-def test_drop_a_crossing_see_the_history_and_undo_it(demo, browser, size):
+def coach_page(demo, browser, size):
+    """The coach logged in at ``size`` (SIZES): the page, what it asked for, and the demo's newest complete run."""
     width, height = SIZES[size]
     page = browser.new_page(viewport={"width": width, "height": height})
     seen = watch(page, demo)
     log_in(page, demo)
-    run = newest_complete(demo, page)
+    return page, seen, newest_complete(demo, page)
+
+
+@pytest.mark.parametrize("size", ["phone", "hdmi"])
+def test_drop_a_crossing_see_the_history_and_undo_it(demo, browser, size):
+    page, seen, run = coach_page(demo, browser, size)
+    width = SIZES[size][0]
     page.goto(f"{demo}/control?open={run['id']}#run-{run['id']}")
     panel = page.locator(f"#fix-{run['id']}")
     assert panel.get_attribute("open") is not None
@@ -92,11 +98,8 @@ def fits(page, width: int) -> None:
 
 @pytest.mark.parametrize("size", ["phone", "hdmi"])
 def test_reassign_on_control_is_a_correction_with_its_undo(demo, browser, size):
-    width, height = SIZES[size]
-    page = browser.new_page(viewport={"width": width, "height": height})
-    seen = watch(page, demo)
-    log_in(page, demo)
-    run = newest_complete(demo, page)
+    page, seen, run = coach_page(demo, browser, size)
+    width = SIZES[size][0]
     athletes = get_json(f"{demo}/api/athletes")["athletes"]
     other = next(a for a in athletes if a["name"] != run["athlete"])
     page.goto(f"{demo}/control#run-{run['id']}")
@@ -109,6 +112,7 @@ def test_reassign_on_control_is_a_correction_with_its_undo(demo, browser, size):
     assert re.search(rf"athlete set to {re.escape(other['name'])} by the coach at \d\d:\d\d", history), history
     fixed = get_json(f"{demo}/api/runs/{opened.get_attribute('id').removeprefix('fix-')}")
     assert fixed["athlete"] == other["name"] and fixed["crossings"] == run["crossings"]
+    fits(page, width)
     shoot(page, f"corrections-reassigned-{size}", full_page=False)
     entries = "document.querySelectorAll('details.corrections[open] .history li').length"
     before = page.evaluate(entries)
@@ -122,11 +126,8 @@ def test_reassign_on_control_is_a_correction_with_its_undo(demo, browser, size):
 
 @pytest.mark.parametrize("size", ["phone", "hdmi"])
 def test_correct_a_run_from_history_in_place_with_its_history_shown(demo, browser, size):
-    width, height = SIZES[size]
-    page = browser.new_page(viewport={"width": width, "height": height})
-    seen = watch(page, demo)
-    log_in(page, demo)
-    run = newest_complete(demo, page)
+    page, seen, run = coach_page(demo, browser, size)
+    width = SIZES[size][0]
     session = f"{demo}/history/sessions/{run['session']}"
     page.goto(session)
     fits(page, width)
@@ -150,7 +151,7 @@ def test_correct_a_run_from_history_in_place_with_its_history_shown(demo, browse
     assert opened.locator("table.crossings").first.locator("tbody th").all_inner_texts() == ["M2", "M3"]
     fits(page, width)
     shoot(page, f"history-dropped-{size}", full_page=False)
-    viewer = browser.new_page(viewport={"width": width, "height": height})  # not the coach: the history, no buttons
+    viewer = browser.new_page(viewport={"width": width, "height": SIZES[size][1]})  # not the coach: the history, no buttons
     viewer.goto(session)
     assert re.search(r"M1 crossing removed by the coach at \d\d:\d\d", viewer.locator("#corrections").inner_text())
     assert viewer.locator("#corrections button").count() == 0
