@@ -778,11 +778,19 @@ class Store:
         return self._run_rows("r.session_id = ? and exists (select 1 from json_each(r.history) where value = ?)", [session_id, correction_id])
 
     def carried(self, run_id: int) -> RunView | None:
-        """The run shown now that is run ``run_id`` or carries it on after the coach's corrections (the first, if
-        a split made two); None if none does (merged into another, or set aside)."""
-        rows = self._run_rows("(r.id = ? or r.source_id = ? or r.source_id = (select source_id from runs where id = ?))", [run_id, run_id, run_id])
-        real = [r for r in rows if r.status is not RunStatus.REJECTED] or rows
-        return min(real, key=lambda r: (min(r.crossings.values(), default=0), r.id)) if real else None
+        """The run shown now that carries run ``run_id`` on after the coach's corrections (itself, if none changed
+        it): of the runs now holding its crossings, a complete one, else the first; None if there is no such run."""
+        row = self.db.execute("select session_id, crossings, replaced from runs where id = ?", [run_id]).fetchone()
+        if row is None:
+            return None
+        if not row[2]:
+            return self._run_rows("r.id = ?", [run_id])[0]  # shown as it is (a lap rep too: it has no crossings)
+        holding = (self.run_with_crossing(row[0], gate, t_ns) for gate, t_ns in json.loads(row[1]).items())
+        return min(
+            (r for r in holding if r is not None),
+            key=lambda r: (r.status is RunStatus.REJECTED, r.status is not RunStatus.COMPLETE, min(r.crossings.values(), default=0), r.id),
+            default=None,
+        )
 
     def is_corrected(self, run_id: int) -> bool:
         """Whether corrections made the run (rather than assembly)."""

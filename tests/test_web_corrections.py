@@ -241,7 +241,7 @@ def test_history_corrects_a_run_of_an_older_session_and_shows_its_history_to_eve
     page = f"/history/sessions/{flying}"
     assert 'id="corrections"' not in coach.get(page).get_data(as_text=True)  # nothing corrected, nothing opened
     html = coach.get(page).get_data(as_text=True)
-    assert f'href="{page}?open={run["id"]}#run-{run["id"]}" aria-label="Correct run {run["number"]}"' in html  # in the table's first column
+    assert f'href="{page}?open={run["id"]}#run-{run["id"]}" class="fixlink" aria-label="Correct run {run["number"]}"' in html  # in the table's first column
     card = coach.get(f"{page}?open={run['id']}").get_data(as_text=True)
     card = card[card.index(f'id="run-{run["id"]}" data-key') :]
     assert re.search(r"<details[^>]*class=\"corrections\"[^>]* open", card)
