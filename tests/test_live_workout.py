@@ -14,7 +14,7 @@ from gatectl.errors import LayoutError, WorkoutError
 from gatectl.jsonable import jsonable
 from gatectl.sim.sprinters import Sprinter, lap_edges, overlay, simulate
 from gatectl.store import Store
-from gatectl.timing.corrections import DropCrossing, Undo
+from gatectl.timing.corrections import DropCrossing, SetAthlete, Undo
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 S, MS = NS_PER_S, NS_PER_MS
@@ -371,3 +371,17 @@ def test_the_workout_summary_follows_the_coach_s_corrections(live):
         store.correct(session_id, DropCrossing(m2), "coach", at)
         follow_corrections(store, session_id, None)
     assert stored() == (0, [])
+
+
+def test_a_rep_the_coach_gives_to_another_athlete_counts_for_them(live):
+    state = live.daemon.start_workout(plan(live, "2 x 30m. 1:00 Rec between reps", names=("Ana", "Ben")))
+    ana, ben = (a.id for a in state.athletes)
+    run = sprint(live, "Ben", 8.8, 1)  # Ana was called, Ben ran
+    assert [a.done for a in live.daemon.snapshot().workout.athletes] == [1, 0]
+    with live.store() as store:
+        m1 = store.crossing_ref(state.session, "M1", run.crossings["M1"])
+    live.daemon.correct(state.session, SetAthlete(m1, ben, "Ben"), "coach", datetime(2026, 12, 2, 10, 42, tzinfo=UTC))
+    ana_now, ben_now = live.daemon.snapshot().workout.athletes
+    assert (ana_now.done, ben_now.done, ben_now.last.time_s) == (0, 1, run.fly.time_s)
+    with live.store() as store:
+        assert [(row["id"], row["done"]) for row in store.workout(state.session)["summary"]] == [(ana, 0), (ben, 1)]

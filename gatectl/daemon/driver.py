@@ -339,7 +339,7 @@ def _stored_plan(store: Store, row: dict[str, Any], track: Track | None) -> tupl
 
 def _replayed(store: Store, session_id: int, track: Track | None, runner: WorkoutRunner) -> WorkoutRunner:
     """``runner`` (fresh) given the session's workout inputs again, each finished run as it is stored now: a run the
-    coach corrected, as the run that carries it on (its id too); a run corrected away (merged into another) is not heard."""
+    coach corrected, as the run that carries it on (its id, and who ran it); a run corrected away is not heard."""
     for event in store.session_events(session_id, "workout"):
         name, data = event.pop("input"), {k: v for k, v in event.items() if k != "t_ns"}
         result = None
@@ -350,6 +350,8 @@ def _replayed(store: Store, session_id: int, track: Track | None, runner: Workou
             data["run"] = run.id
             if name == "run-finished":
                 result = _stored_result(run, track, group=data.get("group", False))
+                if track is None:
+                    data["owner"] = run.athlete_id  # whose it is now: the coach may have said another athlete ran it
         runner, _ = RUNNER_INPUTS[name](runner, data, result)
     return runner
 
