@@ -778,6 +778,21 @@ class Store:
         """The runs shown now whose history names the correction (the ones it made or changed, or that an undo gave back)."""
         return self._run_rows("r.session_id = ? and exists (select 1 from json_each(r.history) where value = ?)", [session_id, correction_id])
 
+    def carried(self, run_id: int) -> RunView | None:
+        """The run shown now that carries run ``run_id`` on after the coach's corrections (itself, if none changed
+        it): of the runs now holding its crossings, a complete one, else the first; None if there is no such run."""
+        row = self.db.execute("select session_id, crossings, replaced from runs where id = ?", [run_id]).fetchone()
+        if row is None:
+            return None
+        if not row[2]:
+            return self._run_rows("r.id = ?", [run_id])[0]  # shown as it is (a lap rep too: it has no crossings)
+        holding = (self.run_with_crossing(row[0], gate, t_ns) for gate, t_ns in json.loads(row[1]).items())
+        return min(
+            (r for r in holding if r is not None),
+            key=lambda r: (r.status is RunStatus.REJECTED, r.status is not RunStatus.COMPLETE, min(r.crossings.values(), default=0), r.id),
+            default=None,
+        )
+
     def is_corrected(self, run_id: int) -> bool:
         """Whether corrections made the run (rather than assembly)."""
         row = self.db.execute("select corrected from runs where id = ?", [run_id]).fetchone()

@@ -1,16 +1,20 @@
 """Workouts on the daemon: the runner driven by simulated crossings, a fake clock and the coach's taps."""
 
+from datetime import UTC, datetime
+
 import pytest
 from helpers import LIMBS, LINE_GATE, TRACK, Live, assert_live_equals_recompute, laps
 
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.runner import Athlete
+from gatectl.daemon.driver import follow_corrections
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.errors import LayoutError, WorkoutError
 from gatectl.jsonable import jsonable
 from gatectl.sim.sprinters import Sprinter, lap_edges, overlay, simulate
 from gatectl.store import Store
+from gatectl.timing.corrections import DropCrossing, SetAthlete, Undo
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
 
 S, MS = NS_PER_S, NS_PER_MS
@@ -333,3 +337,51 @@ def test_a_groups_side_by_side_finish_is_marked_by_the_coach_and_stays_marked(li
     live.daemon.new_session()
     kept = assert_live_equals_recompute(live.path, session)  # the mark is applied again
     assert {r.athlete: round(r.lap.time_s) for r in kept["runs"]} == {"Ben": 80, "Ana": 80}
+
+
+def test_the_workout_summary_follows_the_coach_s_corrections(live):
+    """A rep's run corrected: the live page's workout and the stored summary take the corrected run; an undo gives
+    the rep back; a correction of a session no longer live brings its stored summary up to date too."""
+    at = datetime(2026, 12, 2, 10, 42, tzinfo=UTC)
+    state = live.daemon.start_workout(plan(live, "2 x 30m. 1:00 Rec between reps", names=("Ana",)))
+    session_id = state.session
+    run = sprint(live, "Ana", 9.4, 1)
+    ana = live.daemon.snapshot().workout.athletes[0]
+    assert (ana.done, ana.last.run_id, ana.last.time_s) == (1, run.id, run.fly.time_s)
+
+    def stored():
+        with live.store() as store:
+            (row,) = store.workout(session_id)["summary"]
+            return row["done"], [d["reps"] for d in row["distances"]]
+
+    assert stored() == (1, [1])
+    with live.store() as store:
+        m2 = store.crossing_ref(session_id, "M2", run.crossings["M2"])
+    dropped = live.daemon.correct(session_id, DropCrossing(m2), "coach", at)  # no fly zone: the rep is not timed
+    ana = live.daemon.snapshot().workout.athletes[0]
+    assert (ana.done, ana.last.outcome, ana.next_rep.rep_no) == (0, "incomplete", 1)
+    assert live.events("workout")[-1].athletes[0].done == 0  # the live page was told
+    assert stored() == (0, [])
+    live.daemon.correct(session_id, Undo(dropped), "coach", at)
+    ana = live.daemon.snapshot().workout.athletes[0]
+    assert (ana.done, ana.last.time_s) == (1, run.fly.time_s)
+    assert stored() == (1, [1])
+    live.daemon.new_session()  # the workout ends with its session; corrected later, from History
+    with live.store() as store:
+        store.correct(session_id, DropCrossing(m2), "coach", at)
+        follow_corrections(store, session_id, None)
+    assert stored() == (0, [])
+
+
+def test_a_rep_the_coach_gives_to_another_athlete_counts_for_them(live):
+    state = live.daemon.start_workout(plan(live, "2 x 30m. 1:00 Rec between reps", names=("Ana", "Ben")))
+    ana, ben = (a.id for a in state.athletes)
+    run = sprint(live, "Ben", 8.8, 1)  # Ana was called, Ben ran
+    assert [a.done for a in live.daemon.snapshot().workout.athletes] == [1, 0]
+    with live.store() as store:
+        m1 = store.crossing_ref(state.session, "M1", run.crossings["M1"])
+    live.daemon.correct(state.session, SetAthlete(m1, ben, "Ben"), "coach", datetime(2026, 12, 2, 10, 42, tzinfo=UTC))
+    ana_now, ben_now = live.daemon.snapshot().workout.athletes
+    assert (ana_now.done, ben_now.done, ben_now.last.time_s) == (0, 1, run.fly.time_s)
+    with live.store() as store:
+        assert [(row["id"], row["done"]) for row in store.workout(state.session)["summary"]] == [(ana, 0), (ben, 1)]

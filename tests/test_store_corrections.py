@@ -197,3 +197,18 @@ def test_a_corrected_run_carries_the_clock_sync_of_its_crossings(db):
     assert dict(after.sync.gates) == {"M2": 200 * US, "M3": 400 * US} and after.sync.uncertainty_ns == 600 * US and after.sync.flagged
     db.recompute(session_id)
     assert db.runs(session_id=session_id, statuses=["complete"])[0].sync == after.sync
+
+
+def test_the_run_that_carries_a_run_on_after_corrections(db):
+    """``carried``: what a workout hears of a run it heard before the coach corrected it."""
+    session_id = session_of(db, ("M1", 10), ("M2", 13.75), ("M3", 17.5), ("M1", 40), ("M2", 43.75), ("M3", 47.5))
+    first, second = sorted(db.runs(session_id=session_id, statuses=["complete"]), key=lambda r: r.number)
+    assert db.carried(first.id) == first  # never corrected: itself
+    split_id, _ = db.correct(session_id, SplitRun(ref(db, session_id, "M2", 13.75)), "coach", AT)
+    split = db.carried(first.id)
+    assert (split.status.value, split.crossings) == ("complete", {"M2": first.crossings["M2"], "M3": first.crossings["M3"]})  # the half that is timed
+    assert db.carried(split.id) == split  # a corrected run: itself, under its id
+    db.correct(session_id, Undo(split_id), "coach", AT)
+    assert db.carried(first.id) == first
+    assert db.carried(second.id) == second
+    assert db.carried(999) is None

@@ -278,18 +278,27 @@ def test_control_actions_need_gates(history_app):
 
 
 def test_void_unvoid_and_reassign_reach_live_viewers(coach, daemon, gates, db_path):
+    """A reassign of a run through the gates is a set-athlete correction: the run carries on under its new id,
+    live viewers are told (``corrected``, then the run), and the void stays with it."""
     run = run_once(gates, daemon)
     sub = daemon.bus.subscribe()
     voided = post(coach, f"/api/runs/{run['id']}/void", {"reason": " false start "}).get_json()
     assert voided["voided"] is True and voided["void_reason"] == "false start"
     ben = athlete_id(db_path, "Ben Okafor")
-    assert post(coach, f"/api/runs/{run['id']}/assign", {"athlete": ben}).get_json()["athlete"] == "Ben Okafor"
-    assert post(coach, f"/api/runs/{run['id']}/assign", {"athlete": None}).get_json()["athlete_id"] is None
-    assert post(coach, f"/api/runs/{run['id']}/unvoid").get_json()["voided"] is False
-    published = [sub.get(timeout=1) for _ in range(4)]
+    to_ben = post(coach, f"/api/runs/{run['id']}/assign", {"athlete": ben}).get_json()
+    assert to_ben["athlete"] == "Ben Okafor"
+    nobody = post(coach, f"/api/runs/{to_ben['id']}/assign", {"athlete": None}).get_json()
+    assert nobody["athlete_id"] is None
+    assert post(coach, f"/api/runs/{nobody['id']}/unvoid").get_json()["voided"] is False
+    published = []
+    while (event := sub.get(timeout=1)) is not None:
+        published.append(event)
     sub.close()
-    assert [(e.kind, e.data.id) for e in published] == [("run", run["id"])] * 4
-    assert [e.data.voided for e in published] == [True, True, True, False]
+    assert [e.kind for e in published] == ["run", "corrected", "run", "corrected", "run", "run"]
+    runs = [e.data for e in published if e.kind == "run"]
+    assert [r.id for r in runs] == [run["id"], to_ben["id"], nobody["id"], nobody["id"]]
+    assert [r.voided for r in runs] == [True, True, True, False]
+    assert [r.athlete for r in runs] == [run["athlete"], "Ben Okafor", None, None]
 
 
 @pytest.mark.parametrize(

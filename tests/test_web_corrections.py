@@ -121,6 +121,9 @@ def test_a_correction_that_no_longer_applies_is_listed_with_the_session(coach, f
     (entry,) = coach.get(f"/api/sessions/{flying}/corrections").get_json()["corrections"]
     assert entry["applied"] is False and entry["note"].startswith("There is no longer the M1 crossing at")
     assert error(coach.get("/api/sessions/999/corrections"), 404) == "There is no session 999."
+    html = coach.get(f"/history/sessions/{flying}").get_data(as_text=True)  # History shows it, with its reason
+    stale = html[html.index('id="stale"') :]
+    assert re.search(r"M1 crossing removed by the coach at \d\d:\d\d <small>— There is no longer the M1 crossing at", stale)
 
 
 @pytest.mark.parametrize(
@@ -175,8 +178,34 @@ def test_control_opens_a_run_with_its_crossings_and_buttons(coach, flying):
     html = coach.get(f"/control?open={run['id']}").get_data(as_text=True)
     card = html[html.index(f'id="run-{run["id"]}"') :]
     assert re.search(r"<details[^>]*class=\"corrections\"[^>]* open", card)
-    for words in ("M1", ">0.000 s", "+3.500 s", "+6.600 s", "Drop", "Split here", "Attach", "−1.500 s", "Set athlete"):
+    for words in ("M1", ">0.000 s", "+3.500 s", "+6.600 s", "Drop", "Split here", "Attach", "−1.500 s", "Reassign"):
         assert words in card, words
+    card = card[: card.index("</li>")]
+    # One athlete control, one meaning: Reassign is the set-athlete correction (no second selector in the panel).
+    assert card.count("<select") == 1 and "Set athlete" not in card
+    assert re.search(rf'action="/control/runs/{run["id"]}/correct"[^>]*>\s*<input[^>]*csrf_token[^>]*><input type="hidden" name="kind" value="set-athlete">', card)
+
+
+def test_control_reassign_is_a_set_athlete_correction_with_history_and_undo(coach, flying, db_path):
+    (run,) = complete(coach, flying)
+    ana = athlete_id(db_path, "Ana Silva")
+    response = form(coach, f"/control/runs/{run['id']}/correct", kind="set-athlete", athlete=str(ana))
+    (fixed,) = complete(coach, flying)
+    assert fixed["athlete"] == "Ana Silva" and response.headers["Location"].endswith(f"/control?open={fixed['id']}#run-{fixed['id']}")
+    (entry,) = opened(coach, fixed["id"])["history"]
+    assert entry["text"] == "athlete set to Ana Silva"
+    html = coach.get(response.headers["Location"]).get_data(as_text=True)
+    assert re.search(r"athlete set to Ana Silva by the coach at \d\d:\d\d", html) and 'aria-label="Undo: athlete set to Ana Silva"' in html
+    form(coach, f"/control/runs/{fixed['id']}/undo/{entry['id']}")
+    assert complete(coach, flying)[0]["athlete"] == run["athlete"]
+
+
+def test_the_api_assign_is_an_alias_of_the_set_athlete_correction(coach, flying, db_path):
+    (run,) = complete(coach, flying)
+    ana = athlete_id(db_path, "Ana Silva")
+    assigned = post(coach, f"/api/runs/{run['id']}/assign", {"athlete": ana}).get_json()
+    assert assigned["athlete"] == "Ana Silva"
+    assert [(h["kind"], h["text"]) for h in opened(coach, assigned["id"])["history"]] == [("set-athlete", "athlete set to Ana Silva")]
 
 
 def test_control_drop_and_undo_with_forms(coach, flying):
@@ -201,3 +230,36 @@ def test_control_refusal_is_next_to_the_run_never_an_error_page(coach, flying):
     html = response.get_data(as_text=True)
     assert "<h1>Control</h1>" in html and html.index('id="error-run-') > html.index(f'id="run-{run["id"]}"')
     page_error(form(coach, f"/control/runs/{run['id']}/undo/999"), 404, "There is no correction 999.")
+
+
+# History's session page ----------------------------------------------------------------------------
+
+
+def test_history_corrects_a_run_of_an_older_session_and_shows_its_history_to_everybody(coach, client, flying, daemon):
+    (run,) = complete(coach, flying)
+    daemon.new_session()  # the session is no longer live: corrected from History, by the store
+    page = f"/history/sessions/{flying}"
+    assert 'id="corrections"' not in coach.get(page).get_data(as_text=True)  # nothing corrected, nothing opened
+    html = coach.get(page).get_data(as_text=True)
+    assert f'href="{page}?open={run["id"]}#run-{run["id"]}" class="fixlink" aria-label="Correct run {run["number"]}"' in html  # in the table's first column
+    card = coach.get(f"{page}?open={run['id']}").get_data(as_text=True)
+    card = card[card.index(f'id="run-{run["id"]}" data-key') :]
+    assert re.search(r"<details[^>]*class=\"corrections\"[^>]* open", card)
+    for words in ("Drop", "Split here", "Attach", "Reassign", "−1.500 s"):  # the same panel as Control's
+        assert words in card, words
+    m1 = opened(coach, run["id"])["crossings"][0]["key"]
+    response = form(coach, f"{page}/runs/{run['id']}/correct", kind="drop-crossing", crossing=m1)
+    (fixed,) = complete(coach, flying)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"{page}?open={fixed['id']}#run-{fixed['id']}")
+    refused = form(coach, f"{page}/runs/{fixed['id']}/correct", kind="drop-crossing", crossing="M1@5")
+    page_error(refused, 400, "is not in run")  # next to the run, on History
+    assert "<h1>Session" in refused.get_data(as_text=True)
+    viewer = client.get(page).get_data(as_text=True)  # not the coach: the history, no buttons
+    assert re.search(r"M1 crossing removed by the coach at \d\d:\d\d", viewer)
+    assert "Drop" not in viewer and "Undo" not in viewer and "Correct run" not in viewer
+    correction_id = opened(coach, fixed["id"])["history"][0]["id"]
+    response = form(coach, f"{page}/runs/{fixed['id']}/undo/{correction_id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"{page}?open={run['id']}#run-{run['id']}")
+    assert complete(coach, flying)[0]["crossings"] == run["crossings"]
+    assert "(undone)" in client.get(page).get_data(as_text=True)
+

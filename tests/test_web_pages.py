@@ -131,8 +131,13 @@ def test_control_forms(coach, gates, daemon, db_path):
     assert response.headers["Location"] == f"/control#run-{run['id']}"  # back at the run just fixed, not the top of the page
     assert "voided: false start" in coach.get("/control").get_data(as_text=True)
     form(coach, f"/control/runs/{run['id']}/unvoid")
-    form(coach, f"/control/runs/{run['id']}/assign", athlete="")
-    assert coach.get(f"/api/runs/{run['id']}").get_json()["athlete"] is None
+    response = form(coach, f"/control/runs/{run['id']}/correct", kind="set-athlete", athlete="")  # Reassign, as the page sends it
+    fixed = int(response.headers["Location"].rsplit("#run-", 1)[1])  # the run carried on by the correction, open
+    assert coach.get(f"/api/runs/{fixed}").get_json()["athlete"] is None
+    response = form(coach, f"/control/runs/{fixed}/assign", athlete=str(ana))  # the old address: the same correction
+    again = int(response.headers["Location"].rsplit("#run-", 1)[1])
+    assert coach.get(f"/api/runs/{again}").get_json()["athlete"] == "Ana Silva"
+    assert [h["kind"] for h in coach.get(f"/api/runs/{again}/crossings").get_json()["history"]] == ["set-athlete", "set-athlete"]
     form(coach, "/control/clock", epoch_ms="1780000000000", tz_minutes="60")
     assert "Date set from this device: 2026-05-28" in coach.get("/control").get_data(as_text=True)
     old = daemon.snapshot().session_id

@@ -177,13 +177,14 @@ def unvoid_run(store: Store, run_id: int) -> RunView:
 
 
 def assign_run(store: Store, run_id: int, data: Mapping[str, Any]) -> RunView:
-    """Who ran the run; a run the coach's corrections made says so with one more correction (set-athlete)."""
+    """Who ran the run. A run through the gates says so with a set-athlete correction (kept, in its history, undone
+    like any other); a lap rep (track reps on one gate take no corrections) is assigned directly."""
+    run = store.run(run_id)
+    if store.track(run.session) is None:
+        return corrections.correct_run(store, run_id, {**data, "kind": "set-athlete"}).run
     athlete_id = integer(data, "athlete", "Athlete", required=False)
-    store.run(run_id)
     if athlete_id is not None:
         _athlete(store, athlete_id, "athlete")
-    if store.is_corrected(run_id):
-        return corrections.correct_run(store, run_id, {"kind": "set-athlete", "athlete": athlete_id}).run
     store.assign_run(run_id, athlete_id)
     run = store.run(run_id)
     publish_run(run)

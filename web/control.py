@@ -109,49 +109,39 @@ def set_clock():
     return _back(f"Date set from this device: {result['now'].replace('T', ' ')} (system clock: {result['system_clock']}).")
 
 
-def _run_form(run_id: int, **_: object) -> str:
-    return f"run-{run_id}"
-
-
 @bp.post("/runs/<int:run_id>/void")
 @coach_required
-@back_to_form(_page, _run_form)
+@back_to_form(_page, corrections.run_form)
 def void(run_id: int):
     run = actions.void_run(get_store(), run_id, payload())
-    return _back(f"Run {run.number} voided: {run.void_reason}.", _run_form(run_id))
+    return _back(f"Run {run.number} voided: {run.void_reason}.", corrections.run_form(run_id))
 
 
 @bp.post("/runs/<int:run_id>/unvoid")
 @coach_required
-@back_to_form(_page, _run_form)
+@back_to_form(_page, corrections.run_form)
 def unvoid(run_id: int):
     run = actions.unvoid_run(get_store(), run_id)
-    return _back(f"Run {run.number} counts again.", _run_form(run_id))
+    return _back(f"Run {run.number} counts again.", corrections.run_form(run_id))
 
 
 @bp.post("/runs/<int:run_id>/correct")
 @coach_required
-@back_to_form(_page, _run_form)
+@back_to_form(_page, corrections.run_form)
 def correct(run_id: int):
-    return _corrected(corrections.correct_run(get_store(), run_id, payload()))
+    return corrections.corrected(corrections.correct_run(get_store(), run_id, payload()), "control.index")
 
 
 @bp.post("/runs/<int:run_id>/undo/<int:correction_id>")
 @coach_required
-@back_to_form(_page, _run_form)
+@back_to_form(_page, corrections.run_form)
 def undo(run_id: int, correction_id: int):
-    return _corrected(corrections.undo(get_store(), correction_id))
-
-
-def _corrected(panel: corrections.RunCorrections):
-    """Back to Control with the corrected run open, its latest correction said."""
-    flash(f"Run {panel.run.number}: {panel.history[-1].sentence}." if panel.history else f"Run {panel.run.number} corrected.")
-    return redirect(url_for("control.index", open=panel.run.id, _anchor=_run_form(panel.run.id)))
+    return corrections.corrected(corrections.undo(get_store(), correction_id), "control.index")
 
 
 @bp.post("/runs/<int:run_id>/assign")
 @coach_required
-@back_to_form(_page, _run_form)
+@back_to_form(_page, corrections.run_form)
 def assign(run_id: int):
-    run = actions.assign_run(get_store(), run_id, payload())
-    return _back(f"Run {run.number} is now {run.athlete or 'unassigned'}'s.", _run_form(run_id))
+    run = actions.assign_run(get_store(), run_id, payload())  # a run through the gates: a set-athlete correction, under a new id
+    return _back(f"Run {run.number} is now {run.athlete or 'unassigned'}'s.", corrections.run_form(run.id))

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from flask import flash, redirect, url_for
+from flask.typing import ResponseReturnValue
+
+from gatectl.daemon.driver import follow_corrections
 from gatectl.daemon.events import publish_corrected
 from gatectl.errors import StoreError
 from gatectl.jsonable import Wire
@@ -186,6 +190,17 @@ def correct_run(store: Store, run_id: int, data: Mapping[str, Any]) -> RunCorrec
     return run_corrections(store, _shown(after).id)
 
 
+def run_form(run_id: int, **_: object) -> str:
+    """Where a run's forms are on a page (Control's, History's): its card."""
+    return f"run-{run_id}"
+
+
+def corrected(panel: RunCorrections, endpoint: str, **args: Any) -> ResponseReturnValue:
+    """Back to the page (``endpoint`` with ``args``) with the corrected run open, its latest correction said."""
+    flash(f"Run {panel.run.number}: {panel.history[-1].sentence}." if panel.history else f"Run {panel.run.number} corrected.")
+    return redirect(url_for(endpoint, **args, open=panel.run.id, _anchor=run_form(panel.run.id)))
+
+
 def _shown(runs: list[RunView]) -> RunView:
     """The run to show after a correction: the first that is a run, else the first crossing set aside."""
     shown = next((r for r in runs if r.status is not RunStatus.REJECTED), runs[0] if runs else None)
@@ -211,6 +226,7 @@ def _apply(store: Store, session_id: int, change: Change) -> int:
     bus = current_link().bus
     if bus is not None:
         publish_corrected(bus, session_id, correction_id, store.runs_of_correction(session_id, correction_id))
+    follow_corrections(store, session_id, None)  # its workout's stored summary
     return correction_id
 
 

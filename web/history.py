@@ -9,12 +9,16 @@ from datetime import date, timedelta
 from flask import Blueprint, render_template, request
 
 from gatectl.coaching.paces import pace_velocity
+from gatectl.errors import GatectlError
 from gatectl.timing.results import Fly, RunView
 
+from . import corrections
+from .auth import coach_required
 from .charts import Point, RefLine, line_chart
 from .db import get_store
 from .format import minutes
-from .forms import boolean, integer
+from .forms import boolean, integer, payload
+from .refused import back_to_form
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 
@@ -81,6 +85,11 @@ def _progress_chart(athlete: dict, runs: list[RunView], sessions: dict[int, dict
 
 @bp.get("/sessions/<int:session_id>")
 def session(session_id: int):
+    return _session_page(session_id)
+
+
+def _session_page(session_id: int, form=None, error: GatectlError | None = None, error_at: str | None = None, **_: object) -> str:
+    """The session's page; after a refused correction, with the sentence at the run (``error_at``)."""
     store = get_store()
     session = store.session(session_id)
     athlete_id = integer(request.args, "athlete", "athlete", required=False)
@@ -97,6 +106,12 @@ def session(session_id: int):
         points = [Point(str(i), _velocity(r), _note(i, r), hollow=r.voided) for i, r in enumerate(reps, start=1)]
         what = "lap rep" if session["lap_gate"] else "fly"
         charts.append(line_chart(points, _pace_lines(store.paces(who)), title=f"{name}: {what} velocity of each rep"))
+    every = store.runs(session_id=session_id)
+    open_run = request.args.get("open", type=int)  # the run the coach opened to correct (not a number: none)
+    if error_at is not None and error_at.startswith("run-"):
+        open_run = int(error_at[4:])
+    shown = [r for r in runs if r.status != "rejected" and (r.id == open_run or store.run_history(r.id))]
+    ever = corrections.session_corrections(store, session_id)
     return render_template(
         "history/session.html",
         session=session,
@@ -108,7 +123,29 @@ def session(session_id: int):
         show_all=show_all,
         anomalies=len(store.anomalies(session_id)),
         workout=store.workout(session_id),
+        fixed=shown,
+        panels={r.id: corrections.run_corrections(store, r.id, every) for r in shown},
+        open_run=open_run,
+        stale=[h for h in ever if not h.applied and h.undone_by is None and h.note],  # no longer apply: in no run's history
+        correctable=store.track(session_id) is None,
+        form=form if form is not None else {},
+        error=error,
+        error_at=error_at,
     )
+
+
+@bp.post("/sessions/<int:session_id>/runs/<int:run_id>/correct")
+@coach_required
+@back_to_form(_session_page, corrections.run_form)
+def correct(session_id: int, run_id: int):
+    return corrections.corrected(corrections.correct_run(get_store(), run_id, payload()), "history.session", session_id=session_id)
+
+
+@bp.post("/sessions/<int:session_id>/runs/<int:run_id>/undo/<int:correction_id>")
+@coach_required
+@back_to_form(_session_page, corrections.run_form)
+def undo(session_id: int, run_id: int, correction_id: int):
+    return corrections.corrected(corrections.undo(get_store(), correction_id), "history.session", session_id=session_id)
 
 
 def _timed(run: RunView) -> tuple[float, float] | None:

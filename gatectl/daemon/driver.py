@@ -29,6 +29,7 @@ from gatectl.coaching.laps import (
     LapTimerState,
     LapTiming,
     StartKind,
+    Track,
 )  # fmt: skip
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.quality import TargetStyle
@@ -284,8 +285,9 @@ class WorkoutDriver:
         self._host.lap_command(LapCommand(self._host.horizon_ns, Command.MARK, crossing_ns=crossing_ns, athlete_id=athlete_id))
 
     def rebuild(self) -> None:
-        """The stored runs changed (a mark revised a group rep): the runner heard again from its inputs, as at a restart."""
-        self.live.runner = _replayed(self._host.store, self.session, self.live.plan.runner(self.live.rest_scale))
+        """The stored runs changed (a mark revised a group rep, the coach corrected a run): the runner heard again
+        from its inputs, as at a restart."""
+        self.live.runner = _replayed(self._host.store, self.session.id, self.session.track, self.live.plan.runner(self.live.rest_scale))
         self.follow()
 
 
@@ -294,15 +296,8 @@ def resume_workout(store: Store, session: Session, host: WorkoutHost) -> Workout
     row = store.workout(session.id)
     if row is None or row["ended"]:
         return None
-    options = row["options"]
-    plan = WorkoutPlan(
-        row["text"], WorkoutKind(row["kind"]), group(store, [a["id"] for a in row["athletes"]]), slug=row["slug"], track=session.track,
-        start=StartKind(options["start"]) if options.get("start") else StartKind.ROLLING,
-        countdown_ns=round(options["countdown_s"] * NS_PER_S) if options.get("countdown_s") else DEFAULT_COUNTDOWN_NS,
-        waves_ns=None if options.get("wave_s") is None else round(options["wave_s"] * NS_PER_S),
-    )  # fmt: skip
-    rest_scale = options.get("rest_scale", 1.0)
-    runner = _replayed(store, session, plan.runner(rest_scale))  # parsed before: it ran
+    plan, rest_scale = _stored_plan(store, row, session.track)
+    runner = _replayed(store, session.id, session.track, plan.runner(rest_scale))  # parsed before: it ran
     live = LiveWorkout(plan, session.id, runner, rest_scale)
     laps = session.timing.laps
     for start, assigned in laps.timer.group_reps() if laps is not None else ():  # rebuilt from the record: the panel's too
@@ -315,19 +310,55 @@ def resume_workout(store: Store, session: Session, host: WorkoutHost) -> Workout
     return driver
 
 
-def _replayed(store: Store, session: Session, runner: WorkoutRunner) -> WorkoutRunner:
-    """``runner`` (fresh) given the session's workout inputs again, each finished run as it is stored now."""
-    for event in store.session_events(session.id, "workout"):
+def follow_corrections(store: Store, session_id: int, driver: WorkoutDriver | None) -> None:
+    """The coach corrected the session's runs: its workout's summary follows, the stored one and, if ``driver``
+    runs it, the live page's (the runner hears its inputs again, each run as the corrections left it)."""
+    if driver is not None and driver.live.session_id == session_id:
+        driver.rebuild()
+        return
+    row = store.workout(session_id)
+    if row is None:
+        return
+    track = store.track(session_id)
+    plan, rest_scale = _stored_plan(store, row, track)
+    runner = _replayed(store, session_id, track, plan.runner(rest_scale))
+    store.update_workout(session_id, summary_rows(runner.summary()), ended=row["ended"])
+
+
+def _stored_plan(store: Store, row: dict[str, Any], track: Track | None) -> tuple[WorkoutPlan, float]:
+    """The plan of a stored workout (``Store.workout``) and its rest scale."""
+    options = row["options"]
+    plan = WorkoutPlan(
+        row["text"], WorkoutKind(row["kind"]), group(store, [a["id"] for a in row["athletes"]]), slug=row["slug"], track=track,
+        start=StartKind(options["start"]) if options.get("start") else StartKind.ROLLING,
+        countdown_ns=round(options["countdown_s"] * NS_PER_S) if options.get("countdown_s") else DEFAULT_COUNTDOWN_NS,
+        waves_ns=None if options.get("wave_s") is None else round(options["wave_s"] * NS_PER_S),
+    )  # fmt: skip
+    return plan, options.get("rest_scale", 1.0)
+
+
+def _replayed(store: Store, session_id: int, track: Track | None, runner: WorkoutRunner) -> WorkoutRunner:
+    """``runner`` (fresh) given the session's workout inputs again, each finished run as it is stored now: a run the
+    coach corrected, as the run that carries it on (its id, and who ran it); a run corrected away is not heard."""
+    for event in store.session_events(session_id, "workout"):
         name, data = event.pop("input"), {k: v for k, v in event.items() if k != "t_ns"}
-        result = _stored_result(store, data["run"], session, group=data.get("group", False)) if name == "run-finished" else None
+        result = None
+        if "run" in data:
+            run = store.carried(data["run"])
+            if run is None:
+                continue
+            data["run"] = run.id
+            if name == "run-finished":
+                result = _stored_result(run, track, group=data.get("group", False))
+                if track is None:
+                    data["owner"] = run.athlete_id  # whose it is now: the coach may have said another athlete ran it
         runner, _ = RUNNER_INPUTS[name](runner, data, result)
     return runner
 
 
-def _stored_result(store: Store, run_id: int, session: Session, *, group: bool = False) -> RunView | LapRep:
+def _stored_result(view: RunView, track: Track | None, *, group: bool = False) -> RunView | LapRep:
     """A finished run as the runner heard it: the stored run, or for track reps the lap rep it was (a group's: whose it is now)."""
-    view = store.run(run_id)
-    if session.track is None or (lap := view.lap) is None:
+    if track is None or (lap := view.lap) is None:
         return view
     return LapRep(
         view.number, lap.start, lap.distance_m, lap.started_ns, lap.started_ns + sum(lap.splits_ns), lap.splits_ns,

@@ -15,11 +15,11 @@
     document.getElementById("tz_minutes").value = String(-now.getTimezoneOffset());
   });
 
-  // A correction (drop, attach, split, merge, athlete, undo) is sent without leaving the page: the runs
+  // A correction (drop, attach, split, merge, athlete, undo), on Control or History, is sent without leaving the page: the runs
   // come back in place, the corrected run open, a refusal next to it.
   document.addEventListener("submit", function (e) {
     var f = e.target, runs = document.getElementById("runs");
-    if (!runs || !f.closest || !f.closest("details.corrections") || !window.fetch || !window.DOMParser) return;
+    if (!runs || !f.closest || !f.closest("details.corrections, #runs .history") || !window.fetch || !window.DOMParser) return;
     e.preventDefault();
     fetch(f.action, { method: "POST", body: new FormData(f), credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html"), theirs = doc.getElementById("runs"), said = doc.querySelector(".flash");
