@@ -118,6 +118,33 @@ def test_an_overtake_the_gate_cannot_tell_from_pace_noise_is_doubted_then_marked
     assert athlete(marked, BEN).marks_ns == s(78, 156, 234)
 
 
+# ---- A whole rep swapped: the targets misled the first lap ----------------------------------------
+
+# Ama aims at 236 s and runs 240 (80 s laps); Ben aims at 242 and runs 236.1 (78.7 s laps). Together,
+# each lap of one fits the other's target as well as their own: every lap after the first fits either.
+MISLED = group(s(0, 0), THREE_LAPS, expected_s=(236, 242))
+MISLED_CROSSINGS = sorted(s(80, 160, 240) + s(78.7, 157.4, 236.1))
+
+
+def test_a_rep_swapped_whole_because_the_targets_misled_is_in_doubt_not_shown_as_theirs():
+    laps = assign(MISLED, MISLED_CROSSINGS, 400 * S)
+    ama, ben = athlete(laps, AMA), athlete(laps, BEN)
+    # Before: Ama was shown Ben's 236.1 s and Ben Ama's 240.0 s, neither in doubt.
+    assert (ama.time_ns == round(240 * S) and ben.time_ns == round(236.1 * S)) or (ama.ambiguous and ben.ambiguous)
+    assert ama.ambiguous and ben.ambiguous
+    # One question for the pair, on the first crossing of each: Ama or Ben?
+    assert {c.t_ns for c in laps.ambiguous} == set(s(78.7, 80))
+    assert {(c.athlete_id, *c.ambiguous_with) for c in laps.ambiguous} == {(AMA, BEN), (BEN, AMA)}
+
+
+@pytest.mark.parametrize("mark", [{80 * S: AMA}, {round(78.7 * S): BEN}])
+def test_one_mark_on_the_crossing_in_doubt_settles_a_swapped_pair_for_the_whole_rep(mark):
+    laps = assign(MISLED, MISLED_CROSSINGS, 400 * S, marks=mark)
+    assert athlete(laps, AMA).marks_ns == s(80, 160, 240)
+    assert athlete(laps, BEN).marks_ns == s(78.7, 157.4, 236.1)
+    assert not laps.ambiguous and not any(a.ambiguous for a in laps.athletes)
+
+
 # ---- Missed and stray crossings -----------------------------------------------------------------
 
 
@@ -285,6 +312,9 @@ def test_bad_groups_are_refused_with_a_sentence(entrants, crossings, match):
         (lambda: GroupSettings(tolerance=Fraction(0)), "tolerance"),
         (lambda: GroupSettings(side_by_side_ns=-1), "side_by_side_ns"),
         (lambda: GroupSettings(doubt_ns=0.5), "doubt_ns"),
+        (lambda: GroupSettings(lap_spread=Fraction(0)), "lap_spread"),
+        (lambda: GroupSettings(target_spread=Fraction(1)), "target_spread"),
+        (lambda: GroupSettings(swap_doubt=Fraction(-1)), "swap_doubt"),
         (lambda: GroupSettings(min_velocity_mps=20.0), "velocities"),
     ],
 )

@@ -15,18 +15,26 @@ track through the one gate on the line. The gate sees crossings, not people;
   expected time (a missed lap counts as far off), looking one crossing ahead,
   then who was expected first, then the queue; so a faster athlete who
   overtakes is followed by pace, not by order;
+* **the whole rep**: each athlete's crossings are then judged together, their
+  pace against their target (``target_spread``) and each lap against the one
+  before (``lap_spread``); where two athletes' reps swapped from a lap on are
+  likelier, they are swapped (a target misled the first lap, and every lap
+  after fitted the mistake);
 * **the coach**: a crossing the coach marked ("this was Ama") is that athlete's.
 
 Where the gate cannot tell, the crossing is marked **ambiguous** rather than
 guessed at silently: two crossings close together (within ``side_by_side_ns``)
 that each fit the other athlete too (running side by side); two crossings that,
 swapped, would be about as near the athletes' expected times (within
-``doubt_ns`` in all: an overtake, or not?); or an athlete's missing crossing
-that another athlete's crossing would fit about as well (two bodies through the
-beam as one). The coach's mark settles it. What one gate cannot see is not
-guessed away either: a stray crossing inside an athlete's window is taken as
-theirs, and two athletes whose targets misled the first lap can be swapped for
-the whole rep (``bench/bench_group_laps.py`` measures how often).
+``doubt_ns`` in all: an overtake, or not?); two athletes' reps that, swapped
+from a lap on, would be about as likely (within ``swap_doubt`` spreads: the
+first crossing of each is in doubt); or an athlete's missing crossing that
+another athlete's crossing would fit about as well (two bodies through the beam
+as one). The coach's mark settles it: a swap never takes a marked crossing from
+its athlete, so one mark on a swapped pair's crossing settles the pair for the
+rep. What one gate cannot see is not guessed away either: a stray crossing
+inside an athlete's window is taken as theirs (``bench/bench_group_laps.py``
+measures how often a time is wrong without a doubt said).
 
 Nothing is lost: a crossing that fits nobody is kept as a **stray** with the
 reason; a lap an athlete ran without a crossing of their own is a **missed**
@@ -45,10 +53,10 @@ and how far time has got: replaying a record gives exactly what was shown live.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from itertools import pairwise
+from itertools import combinations, pairwise
 from typing import NamedTuple
 
 from gatectl.errors import WorkoutError
@@ -65,10 +73,20 @@ class GroupSettings:
     doubt_ns: int = NS_PER_S  # another assignment off the expected times by no more than this in all: in doubt (bench_group_laps)
     max_velocity_mps: float = LAP_VELOCITY_MPS.high
     min_velocity_mps: float = LAP_VELOCITY_MPS.low
+    # The whole rep (``_swaps``): a target may be this far off what is run, a lap this far off the one before ...
+    target_spread: Fraction = Fraction(3, 100)
+    lap_spread: Fraction = Fraction(11, 1000)
+    # ... and two athletes' reps swapped from a lap on, off by no more than this many spreads in all: in doubt (bench_group_laps).
+    swap_doubt: Fraction = Fraction(2)
 
     def __post_init__(self) -> None:
         if not 0 < self.tolerance < 1:
             raise WorkoutError(f"The lap tolerance must be a fraction above 0 and below 1, not {self.tolerance}.")
+        for name in ("target_spread", "lap_spread"):
+            if not 0 < getattr(self, name) < 1:
+                raise WorkoutError(f"{name} must be a fraction above 0 and below 1, not {getattr(self, name)}.")
+        if not 0 <= self.swap_doubt <= 100:
+            raise WorkoutError(f"swap_doubt must be a number of spreads from 0 to 100, not {self.swap_doubt}.")
         for name in ("side_by_side_ns", "doubt_ns"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -378,6 +396,28 @@ def assign(
         raise WorkoutError("Each athlete can be in a group rep once only.")
     if list(crossings) != sorted(crossings):
         raise WorkoutError("The crossings of a group rep must be in time order.")
+    lanes, calls, refused = _follow(entrants, crossings, settings, marks, {})
+    reps = [list(lane.marks) for lane in lanes]
+    swaps = list(_swaps(lanes, reps, marks, settings))
+    for _ in range(len(entrants)):  # each pass gives the coach's marks their athlete, or lowers the group's cost; a few are enough
+        swap = min(swaps, key=lambda swap: (-swap.settles, swap.change), default=None)
+        if swap is None or (swap.settles == 0 and swap.change >= 0):
+            break
+        a, b, lap = reps[swap.a], reps[swap.b], swap.lap
+        reps[swap.a], reps[swap.b] = a[:lap] + b[lap:], b[:lap] + a[lap:]
+        swaps = list(_swaps(lanes, reps, marks, settings))
+    if any(rep != lane.marks for rep, lane in zip(reps, lanes)):  # the whole rep says otherwise: follow the crossings so
+        forced = {t: rank for rank, rep in enumerate(reps) for t in rep if t is not None}
+        lanes, calls, refused = _follow(entrants, crossings, settings, marks, forced)
+        swaps = list(_swaps(lanes, [lane.marks for lane in lanes], marks, settings))
+    athletes = tuple(_result(lane, now_ns, settings, stop) for lane in lanes)
+    return _with_ambiguity(calls, lanes, athletes, settings, refused, _swap_doubts(lanes, swaps, settings))
+
+
+def _follow(
+    entrants: Sequence[Entrant], crossings: Sequence[int], settings: GroupSettings, marks: Mapping[int, int], forced: Mapping[int, int]
+) -> tuple[list[_Lane], list[CrossingCall], tuple[tuple[int, str], ...]]:
+    """Crossing by crossing, the likeliest athlete for each; the coach's ``marks`` and the ``forced`` calls (rank) first."""
     origin = min(e.started_ns for e in entrants)
     lanes = [_Lane.of(e) for e in entrants]
     rank_of = {e.athlete_id: rank for rank, e in enumerate(entrants)}
@@ -404,15 +444,96 @@ def assign(
                 take(marked, split, t)
                 calls.append(CrossingCall(t, marks[t], split + 1, marked=True))
                 continue
+        elif t in forced and (split := _marked_split(lanes[forced[t]], t, settings)) is not None:
+            take(forced[t], split, t)
+            calls.append(CrossingCall(t, entrants[forced[t]].athlete_id, split + 1))
+            continue
         if not options:
             calls.append(CrossingCall(t, None, None, reason=_stray(lanes, t, origin, settings)))
             continue
-        then = crossings[k + 1] if k + 1 < len(crossings) and crossings[k + 1] not in marks else None
+        then = crossings[k + 1] if k + 1 < len(crossings) and crossings[k + 1] not in marks and crossings[k + 1] not in forced else None
         chosen = _choose(lanes, options, t, then, settings)
         take(chosen.rank, chosen.split, t)
         calls.append(CrossingCall(t, entrants[chosen.rank].athlete_id, chosen.split + 1))
-    athletes = tuple(_result(lane, now_ns, settings, stop) for lane in lanes)
-    return _with_ambiguity(calls, lanes, athletes, settings, tuple(refused))
+    return lanes, calls, tuple(refused)
+
+
+# ---- The whole rep: a swap one gate cannot rule out ---------------------------------------------
+
+MILLI = 1000  # a rep's cost is in thousandths of a spread
+
+
+class _Swap(NamedTuple):
+    """Athletes ``a`` and ``b`` (ranks) swapping their crossings from ``lap`` (0-based) on, and what that does to the cost."""
+
+    a: int
+    b: int
+    lap: int
+    change: int  # thousandths of a spread: below 0, the swapped reps are likelier
+    settles: int  # the coach's marks it gives their athlete (a crossing taken before the mark came)
+
+
+def _rep_cost(lane: _Lane, marks: Sequence[int | None], settings: GroupSettings) -> int | None:
+    """How unlikely ``marks`` are as the athlete's rep, in thousandths of a spread; None: a lap no one runs.
+
+    The pace so far against the target (``target_spread``), and each stretch
+    between crossings against the one before (``lap_spread``): a rep swapped
+    between two athletes who left together keeps every lap's consistency, and
+    only the targets tell it; one swapped between waves breaks it at the swap.
+    """
+    fastest, slowest = round(settings.max_velocity_mps * 1000), round(settings.min_velocity_mps * 1000)
+    stretches, last_ns, last_mm = [], lane.entrant.started_ns, 0
+    for split, t in enumerate(marks):
+        if t is None:
+            continue
+        ns, mm = t - last_ns, lane.to_mm[split] - last_mm
+        if not mm * NS_PER_S // fastest <= ns <= mm * NS_PER_S // slowest or ns <= 0:
+            return None
+        stretches.append((ns, mm))
+        last_ns, last_mm = t, lane.to_mm[split]
+    lap, target = settings.lap_spread, settings.target_spread
+    cost = sum(abs(ns2 * mm1 - ns1 * mm2) * MILLI * lap.denominator // (ns1 * mm2 * lap.numerator) for (ns1, mm1), (ns2, mm2) in pairwise(stretches))
+    if lane.entrant.expected_ns is not None and stretches:
+        expected, total = lane.entrant.expected_ns, lane.to_mm[-1]
+        cost += abs((last_ns - lane.entrant.started_ns) * total - expected * last_mm) * MILLI * target.denominator // (expected * last_mm * target.numerator)
+    return cost
+
+
+def _swaps(lanes: Sequence[_Lane], reps: Sequence[list[int | None]], marks: Mapping[int, int], settings: GroupSettings) -> Iterator[_Swap]:
+    """Every way two athletes' ``reps`` (crossings by split) can be swapped from a lap on, no crossing the coach marked taken from its athlete, with its change in cost."""
+    costs = [_rep_cost(lane, rep, settings) for lane, rep in zip(lanes, reps)]
+    for i, j in combinations(range(len(lanes)), 2):
+        a, b, rep_a, rep_b, cost_a, cost_b = lanes[i], lanes[j], reps[i], reps[j], costs[i], costs[j]
+        if cost_a is None or cost_b is None:
+            continue
+        for lap in range(min(len(rep_a), len(rep_b)) + 1):
+            tail_a, tail_b = rep_a[lap:], rep_b[lap:]
+            if not tail_a and not tail_b:
+                break
+            if lap + len(tail_b) > len(a.to_mm) or lap + len(tail_a) > len(b.to_mm):
+                continue
+            marked = [(marks[t], who) for tail, who in ((tail_a, b), (tail_b, a)) for t in tail if t is not None and t in marks]
+            if any(athlete_id != who.entrant.athlete_id for athlete_id, who in marked):
+                continue
+            swapped_a, swapped_b = _rep_cost(a, rep_a[:lap] + tail_b, settings), _rep_cost(b, rep_b[:lap] + tail_a, settings)
+            if swapped_a is not None and swapped_b is not None:
+                yield _Swap(i, j, lap, swapped_a + swapped_b - cost_a - cost_b, len(marked))
+
+
+def _swap_doubts(lanes: Sequence[_Lane], swaps: Sequence[_Swap], settings: GroupSettings) -> dict[int, set[int]]:
+    """The first crossing of each rep that could be swapped about as plausibly (``swap_doubt``) → the other athlete.
+
+    One mark of the coach on either settles the pair: no swap moves a marked crossing.
+    """
+    doubt = settings.swap_doubt.numerator * MILLI // settings.swap_doubt.denominator
+    doubts: dict[int, set[int]] = {}
+    for swap in swaps:
+        if swap.change <= doubt and not swap.settles:
+            for one, other in ((swap.a, swap.b), (swap.b, swap.a)):
+                first = next((t for t in lanes[one].marks[swap.lap :] if t is not None), None)
+                if first is not None:
+                    doubts.setdefault(first, set()).add(lanes[other].entrant.athlete_id)
+    return doubts
 
 
 def _stray(lanes: list[_Lane], t_ns: int, origin_ns: int, settings: GroupSettings) -> str:
@@ -464,11 +585,15 @@ def _result(lane: _Lane, now_ns: int, settings: GroupSettings, stop: str | None)
 
 
 def _with_ambiguity(
-    calls: list[CrossingCall], lanes: list[_Lane], athletes: tuple[AthleteLaps, ...], settings: GroupSettings, refused: tuple[tuple[int, str], ...]
+    calls: list[CrossingCall],
+    lanes: list[_Lane],
+    athletes: tuple[AthleteLaps, ...],
+    settings: GroupSettings,
+    refused: tuple[tuple[int, str], ...],
+    doubts: dict[int, set[int]],
 ) -> GroupLaps:
-    """Mark what the gate cannot tell: side-by-side crossings that fit either athlete, and a crossing that may hide another's."""
+    """Mark what the gate cannot tell: ``doubts`` of the whole rep, side-by-side crossings that fit either athlete, and a crossing that may hide another's."""
     by_id = {lane.entrant.athlete_id: lane for lane in lanes}
-    doubts: dict[int, set[int]] = {}  # crossing t_ns → other athletes it may have been
 
     def fitted(athlete_id: int, t_ns: int) -> bool:
         return any(t_ns in fitting for fitting in by_id[athlete_id].fits.values())
