@@ -139,12 +139,6 @@ def serve_in_thread(app) -> str:
 @contextmanager
 def chromium_page(base: str, width: int, height: int, color_scheme: str = "light"):
     """Debian's chromium with one page of that size, watched (``watch``): yields (page, seen), then closes."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": width, "height": height}, color_scheme=color_scheme).new_page()
-            yield page, watch(page, base)
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_context(viewport={"width": width, "height": height}, color_scheme=color_scheme).new_page()
+        yield page, watch(page, base)

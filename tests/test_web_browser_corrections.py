@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, SIZES, get_json, log_in, running, shoot, wait_until, watch
+from browser import SIZES, chromium_browser, get_json, log_in, running, shoot, wait_until, watch
 from helpers import free_port
 
 pytestmark = pytest.mark.browser
@@ -27,12 +27,8 @@ def demo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(demo):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def newest_complete(base: str, page) -> dict:
