@@ -1,7 +1,8 @@
 """One node's conversation, without I/O: lines in, edges and lines out.
 
 ``NodeLink`` reads every line the node sends (``receive``), says which lines to
-send it (``due``: WHO until the node has said HELLO, SYNC exchanges) and turns
+send it (``due``: WHO until the node has said HELLO, SYNC exchanges, as often
+as the clock's offset window needs them) and turns
 the node's edges into ``Edge`` values on the host's clock, each once:
 
 * a line that fails its checksum or its grammar is counted and logged, never raised;
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class LinkSettings:
     sync_every_ns: int = 100 * NS_PER_MS  # a USB link carries this easily; a 9600-baud radio wants 250 ms or more
+    window_exchanges: int = 200  # SYNC then comes less often, so that the clock's offset window holds about this many
     min_samples: int = 8  # edges wait for this many exchanges before they are placed
     who_every_ns: int = 1 * NS_PER_S
     sync: SyncSettings = field(default_factory=SyncSettings)
@@ -205,13 +207,18 @@ class NodeLink:
             if self.hello is None:
                 return out
         elif self._next_sync_ns is None or now_ns >= self._next_sync_ns:
-            self._next_sync_ns = now_ns + self.settings.sync_every_ns
+            self._next_sync_ns = now_ns + self.sync_every_ns
             self._request = (self._request + 1) % (1 << 31)
             self._sent[self._request] = now_ns
             if len(self._sent) > 64:  # answers that never came
                 del self._sent[min(self._sent)]
             out.append(encode(Sync(self._request)))
         return out
+
+    @property
+    def sync_every_ns(self) -> int:
+        """How often to ask for an exchange: as the settings say, less often once the offset window is longer."""
+        return max(self.settings.sync_every_ns, self.sync.window_ns // self.settings.window_exchanges)
 
     def next_due_ns(self, now_ns: int) -> int | None:
         """When ``due`` next has a line to send unasked (now, if it has one); None: only once the node speaks."""
