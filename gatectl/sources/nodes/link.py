@@ -255,7 +255,7 @@ class NodeLink:
         return self._through_ns
 
     def status(self, now_ns: int) -> dict:
-        beat = self.last_beat
+        beat, placing = self.last_beat, self.sync.samples
         return {
             "node": self.hello.node_id if self.hello else None,
             "beams": list(self.beams),
@@ -264,7 +264,7 @@ class NodeLink:
             "synced": self.hello is not None and self.sync.map is not None and self.sync.exchanges >= self.settings.min_samples,
             "sync_uncertainty_us": None if self.sync.uncertainty_ns is None else self.sync.uncertainty_ns / 1000,
             # The shortest of the last exchanges (the ones that place the clock): what the link can do at its best.
-            "round_trip_ms": min(s.round_trip_ns for s in self.sync.samples) / NS_PER_MS if self.sync.samples else None,
+            "round_trip_ms": min(s.round_trip_ns for s in placing) / NS_PER_MS if placing else None,
             "drift_ppm": None if self.sync.map is None else self.sync.map.drift_ppb / 1000,
             "unacked": beat.unacked if beat else None,
             "buffer": beat.ring_fill if beat else None,
