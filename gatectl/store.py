@@ -70,7 +70,7 @@ from gatectl.timing.corrections import (
 from gatectl.timing.model import Anomaly, Crossing, DetectionSettings, Edge, Layout, Run, RunStatus
 from gatectl.timing.pipeline import TimingResult, time_edges
 from gatectl.timing.results import RunSync, RunView, report
-from gatectl.timing.sync import DEFAULT_LIMIT_NS, BeamSync, SyncLog, run_sync
+from gatectl.timing.sync import DEFAULT_LIMIT_NS, BeamSync, SyncLog, crossed, run_sync
 
 migrations = Migrations("gatectl")
 
@@ -516,8 +516,7 @@ class Store:
         """A run's sync bounds from the log (``log``, or the entries it needs read now); None for a lap rep or an older session."""
         if limit_ns is None or isinstance(run, LapRep):
             return None
-        crossings = {c.gate: c.t_ns for c in run.crossings}
-        beams = {gate: layout.gate(gate).beams for gate in crossings}
+        crossings, beams = crossed(run, layout)
         if log is None:  # only the entries it needs: SyncLog.at answers the same from them as from the whole log
             log = SyncLog(entry for gate, t_ns in crossings.items() for beam in beams[gate] for entry in self._sync_entries(session_id, beam, t_ns))
         return run_sync(crossings, beams, log, limit_ns)

@@ -46,6 +46,28 @@ def test_through_lossy_drifting_nodes_the_runs_are_the_plain_replays(trace, caps
             assert abs(a["crossings"][gate] - b["crossings"][gate]) <= 200_000
 
 
+def test_each_run_through_nodes_carries_its_clock_sync_bound(trace, capsys):
+    """As the daemon stores it: the run's bound covers what sync did to its times; a plain replay has none (no nodes)."""
+    layout = Layout.parse(FLYING)
+    path = trace([e for i in range(3) for e in sprint(layout, 20_000 * i, 9.5)])
+    plain = runs(capsys, path, "--layout", FLYING)
+    nodes = runs(capsys, path, "--layout", FLYING, "--via-nodes", "--seed", "3")
+    assert [r["sync"] for r in plain] == [None] * 3
+    for a, b in zip(plain, nodes):
+        sync = b["sync"]
+        gates = sync["gates"]
+        assert set(gates) == {"M1", "M2", "M3"} and min(gates.values()) > 0  # each gate on its own node
+        assert sync["uncertainty_ns"] == max(gates[x] + gates[y] for x, y in [("M1", "M2"), ("M2", "M3"), ("M1", "M3")])
+        # Half the shortest round trip a node: 0.5 ms a gate on these USB-like links (0.5 ms each way at best), so
+        # about 1 ms a run, against the 1 ms the daemon allows by default: what the daemon would store and flag.
+        assert 0 < sync["uncertainty_ns"] < 2 * sync["limit_ns"] == 2_000_000
+        assert sync["uncertainty_us"] == sync["uncertainty_ns"] / 1000
+        assert sync["flagged"] == (sync["uncertainty_ns"] > sync["limit_ns"]) == (sync["why"] is not None)
+        for x, y in [("M1", "M2"), ("M2", "M3"), ("M1", "M3")]:  # every time between two crossings is within it
+            moved = (b["crossings"][y] - b["crossings"][x]) - (a["crossings"][y] - a["crossings"][x])
+            assert abs(moved) <= gates[x] + gates[y]
+
+
 def test_a_simulated_session_with_limbs_keeps_every_edge(tmp_path, capsys):
     layout = Layout.parse(FLYING)
     session = simulate(layout, reps=6, seed=3, options=SimOptions(limbs=True))

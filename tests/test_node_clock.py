@@ -95,7 +95,7 @@ def test_a_rate_beyond_any_crystal_is_taken_as_noise():
 
 
 def test_old_exchanges_leave_the_window():
-    sync = ClockSync(SyncSettings(window_ns=10 * S, bins=5))
+    sync = ClockSync(SyncSettings(window_ns=10 * S, bins=5, max_bounds_ns=20 * S))  # the offset window stays at 20 s
     exchanges(sync, Node(0, 0), random.Random(3), seconds=30, every_ns=S, base_ns=MS, jitter_ns=0)
     assert sorted(sync._bins) == [9, 10, 11, 12, 13]  # five 2-s bins before the open one (14)
     assert len(sync.samples) == 21  # the last 20 s place the offset
@@ -147,7 +147,7 @@ def reference_map(samples: list[SyncSample], settings: SyncSettings) -> tuple[in
 @given(st.integers(0, 2**32), st.floats(-120, 120), st.integers(0, 3 * MS))
 def test_the_running_fit_is_the_fit_over_every_exchange(seed, drift_ppm, jitter_ns):
     """Kept sums and sliding bounds give the mapping the whole window's exchanges give."""
-    sync_settings = SyncSettings(window_ns=30 * S, bins=10, bounds_ns=5 * S, min_span_ns=5 * S)
+    sync_settings = SyncSettings(window_ns=30 * S, bins=10, bounds_ns=5 * S, max_bounds_ns=5 * S, min_span_ns=5 * S)
     sync, node, rng = ClockSync(sync_settings), Node(drift_ppm, seed * 1000), random.Random(seed)
     added: list[SyncSample] = []
     real_add = sync.add
@@ -160,3 +160,39 @@ def test_the_running_fit_is_the_fit_over_every_exchange(seed, drift_ppm, jitter_
     # ppb since, over a window of seconds, so the bounds by a few ns (1 µs: far inside any link's sync).
     assert abs(m.uncertainty_ns - uncertainty) <= 1_000
     assert abs(m.a2 // (2 * m.rate_den) - a2 // (2 * den)) <= 1_000
+
+
+def slope_error(points: list[tuple[int, int]]) -> float:
+    """The standard error of a least-squares slope through ``points`` (textbook formula, in floats)."""
+    n = len(points)
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    slope = sum((x - mx) * (y - my) for x, y in points) / sxx
+    residuals = sum((y - my - slope * (x - mx)) ** 2 for x, y in points)
+    return (residuals / (n - 2) / sxx) ** 0.5
+
+
+def test_the_offset_window_grows_as_the_rate_firms_up_and_sync_comes_less_often():
+    """20 s until the bins span five minutes; then as long as the rate's standard error allows (up to 4 minutes)."""
+    sync, node, rng = ClockSync(), Node(37.5, 3 * S), random.Random(4)
+    t = exchanges(sync, node, rng, seconds=290, every_ns=100 * MS, base_ns=MS // 2, jitter_ns=2 * MS)
+    assert sync.window_ns == 20 * S and len(sync.samples) == 201  # not yet settled: the last 20 s
+    for _ in range(40):
+        t = exchanges(sync, node, rng, seconds=15, every_ns=100 * MS, base_ns=MS // 2, jitter_ns=2 * MS, start_ns=t)
+        expected = min(max(sync.settings.rate_error_ns / slope_error(list(sync._bins.values())), 20 * S), 240 * S)
+        assert abs(sync.window_ns - expected) <= expected / 1000  # ε / σ, bounded
+    assert sync.window_ns > 100 * S and sync.samples[0].t4_ns >= t - 100 * MS - sync.window_ns
+    error = sync.to_host_ns(node.us(t)) - t
+    assert abs(error) <= 20_000  # the longer window places the clock as well: tens of µs
+    clean = ClockSync()
+    exchanges(clean, Node(0, 0), random.Random(5), seconds=400, every_ns=S, base_ns=MS, jitter_ns=0)
+    assert clean.window_ns == 240 * S  # bins on a line: the longest window
+
+
+def test_the_link_asks_for_sync_as_often_as_the_window_needs():
+    from gatectl.sources.nodes.link import NodeLink
+
+    link = NodeLink(("M1",))
+    assert link.sync_every_ns == 100 * MS  # 20 s: 200 exchanges at 0.1 s
+    link.sync.window_ns = 180 * S
+    assert link.sync_every_ns == 900 * MS  # 180 s: 200 exchanges at 0.9 s

@@ -138,6 +138,6 @@ def test_next_due_says_when_the_link_next_has_a_line_to_send():
         due = link.next_due_ns(now)
         assert "SYNC" not in " ".join(sent(link, due - 1)) and sent(link, due)[0].startswith("SYNC")
         now = due
-    assert link.next_due_ns(now) == now + link.settings.sync_every_ns
+    assert link.next_due_ns(now) == now + link.settings.sync_every_ns == now + link.sync_every_ns
     link.stored((NODE, BOOT, 1))
     assert link.next_due_ns(now) == now  # an ACK to send

@@ -12,6 +12,7 @@ from gatectl.sim.network import LinkModel, NodeReplay, replay_via_nodes
 from gatectl.timing.model import Edge, Layout, RunStatus
 from gatectl.timing.pipeline import time_edges
 from gatectl.timing.results import RunReport, report
+from gatectl.timing.sync import DEFAULT_LIMIT_NS, SyncLog, crossed, run_sync
 from gatectl.timing.trace import read_trace
 
 EXAMPLE = """example:
@@ -54,7 +55,8 @@ def replay(args: argparse.Namespace) -> int:
     if through_nodes is not None:
         edges = through_nodes.edges
     result = time_edges(edges, layout)
-    reports = [report(run, layout, paces) for run in result.runs]
+    log = None if through_nodes is None else SyncLog(through_nodes.sync)  # the nodes' sync, as the daemon logs it
+    reports = [report(run, layout, paces, None if log is None else run_sync(*crossed(run, layout), log, DEFAULT_LIMIT_NS)) for run in result.runs]
     if args.json:
         for item in reports:
             print(json.dumps(jsonable(item)))

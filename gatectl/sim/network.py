@@ -9,7 +9,9 @@ port. Simulated time jumps from one thing due to the next (a beam, a line
 arriving, a node's heartbeat or repeat, the host's next SYNC) and moves only
 when both ends have dealt with everything due, so a run is exact and
 repeatable for a seed. Edges the source delivers are "stored" at once, and
-the nodes get their ACKs ``STORE_NS`` later, as from the daemon.
+the nodes get their ACKs ``STORE_NS`` later, as from the daemon; as the
+daemon does, each batch logs its node beams' sync uncertainty when it changed
+(``gatectl.timing.sync.sync_changes``), so each run's bound can be worked out.
 
 >>> from gatectl.timing.model import Edge, Layout
 >>> edges = [Edge("M1", 0, True), Edge("M1", 60_000_000, False)]
@@ -35,6 +37,7 @@ from gatectl.sim.node import SimulatedNode
 from gatectl.sources.nodes.link import LinkSettings
 from gatectl.sources.nodes.serial import NodePort, SerialSource
 from gatectl.timing.model import NS_PER_MS, NS_PER_S, Edge, Layout
+from gatectl.timing.sync import BeamSync, sync_changes
 
 STORE_NS = 20 * NS_PER_MS  # from an edge's arrival to its ACK: the daemon's turn and commit
 WARMUP_NS = 60 * NS_PER_S  # the nodes are up and syncing this long before the trace's first edge
@@ -106,10 +109,11 @@ def _garble(line: bytes, rng: random.Random) -> bytes:
 
 @dataclass(slots=True)
 class NodeReplay:
-    """What came out of the nodes: edges on the host's clock, and how the links went."""
+    """What came out of the nodes: edges on the host's clock, the sync log as the daemon keeps it, and how the links went."""
 
     edges: list[Edge]
     nodes: list[dict] = field(default_factory=list)
+    sync: list[BeamSync] = field(default_factory=list)
     lines_lost: int = 0
     lines_garbled: int = 0
     sent_edges: int = 0
@@ -170,6 +174,8 @@ def replay_via_nodes(
         clock=lambda: sim_now[0], settings=settings, opener=_patient_port,
     )  # fmt: skip
     received: list[Edge] = []
+    sync_log: list[BeamSync] = []
+    logged: dict[str, tuple[str, int]] = {}
     events: list[tuple[int, int, str, int, object]] = []
     counter = 0
     # The one pending wake-up of each node's main loop and of each port's pass: an event whose
@@ -224,7 +230,11 @@ def replay_via_nodes(
                 break
             if not select.select([port.device.fileno()], [], [], WAIT_S)[0]:  # asleep, so the kernel can pass them on
                 raise SourceError("The pseudo-terminal did not pass the node's lines on.")
-        source.edges_stored(received[stored_before:])  # ACKs queued: sent by the pass STORE_NS later, as the daemon's
+        batch = received[stored_before:]
+        changes = sync_changes(batch, source.clocks(), logged)
+        sync_log.extend(changes)
+        logged.update({c.beam: (c.clock, c.uncertainty_ns) for c in changes})
+        source.edges_stored(batch)  # ACKs queued: sent by the pass STORE_NS later, as the daemon's
         while ptys[i].taken < port.bytes_written:
             data = os.read(ptys[i].master, port.bytes_written - ptys[i].taken)
             ptys[i].taken += len(data)
@@ -275,6 +285,7 @@ def replay_via_nodes(
     return NodeReplay(
         edges=sorted(received, key=lambda e: e.t_ns),
         nodes=status,
+        sync=sync_log,
         lines_lost=sum(w.lost for w in ups + downs),
         lines_garbled=sum(w.garbled for w in ups + downs),
         sent_edges=len(ordered),

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import NamedTuple
 
-from gatectl.timing.model import NS_PER_MS
+from gatectl.timing.model import NS_PER_MS, Layout, Run
 from gatectl.timing.results import RunSync
 
 # A run is flagged above this: a millisecond is 1 cm at 10 m/s, a third of the last digit a fly time shows.
@@ -92,3 +92,9 @@ def run_sync(crossings: Mapping[str, int], beams: Mapping[str, Sequence[str]], l
         if not one_node:
             worst = max(worst, gates[a] + gates[b])
     return RunSync(gates, worst, limit_ns)
+
+
+def crossed(run: Run, layout: Layout) -> tuple[dict[str, int], dict[str, tuple[str, ...]]]:
+    """What ``run_sync`` takes of a run: its crossings' instants by gate, and each crossed gate's beams."""
+    crossings = {c.gate: c.t_ns for c in run.crossings}
+    return crossings, {gate: layout.gate(gate).beams for gate in crossings}

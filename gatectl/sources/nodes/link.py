@@ -1,7 +1,8 @@
 """One node's conversation, without I/O: lines in, edges and lines out.
 
 ``NodeLink`` reads every line the node sends (``receive``), says which lines to
-send it (``due``: WHO until the node has said HELLO, SYNC exchanges) and turns
+send it (``due``: WHO until the node has said HELLO, SYNC exchanges, as often
+as the clock's offset window needs them) and turns
 the node's edges into ``Edge`` values on the host's clock, each once:
 
 * a line that fails its checksum or its grammar is counted and logged, never raised;
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class LinkSettings:
     sync_every_ns: int = 100 * NS_PER_MS  # a USB link carries this easily; a 9600-baud radio wants 250 ms or more
+    window_exchanges: int = 200  # SYNC then comes less often, so that the clock's offset window holds about this many
     min_samples: int = 8  # edges wait for this many exchanges before they are placed
     who_every_ns: int = 1 * NS_PER_S
     sync: SyncSettings = field(default_factory=SyncSettings)
@@ -205,13 +207,18 @@ class NodeLink:
             if self.hello is None:
                 return out
         elif self._next_sync_ns is None or now_ns >= self._next_sync_ns:
-            self._next_sync_ns = now_ns + self.settings.sync_every_ns
+            self._next_sync_ns = now_ns + self.sync_every_ns
             self._request = (self._request + 1) % (1 << 31)
             self._sent[self._request] = now_ns
             if len(self._sent) > 64:  # answers that never came
                 del self._sent[min(self._sent)]
             out.append(encode(Sync(self._request)))
         return out
+
+    @property
+    def sync_every_ns(self) -> int:
+        """How often to ask for an exchange: as the settings say, less often once the offset window is longer."""
+        return max(self.settings.sync_every_ns, self.sync.window_ns // self.settings.window_exchanges)
 
     def next_due_ns(self, now_ns: int) -> int | None:
         """When ``due`` next has a line to send unasked (now, if it has one); None: only once the node speaks."""
@@ -248,7 +255,7 @@ class NodeLink:
         return self._through_ns
 
     def status(self, now_ns: int) -> dict:
-        beat = self.last_beat
+        beat, placing = self.last_beat, self.sync.samples
         return {
             "node": self.hello.node_id if self.hello else None,
             "beams": list(self.beams),
@@ -257,7 +264,7 @@ class NodeLink:
             "synced": self.hello is not None and self.sync.map is not None and self.sync.exchanges >= self.settings.min_samples,
             "sync_uncertainty_us": None if self.sync.uncertainty_ns is None else self.sync.uncertainty_ns / 1000,
             # The shortest of the last exchanges (the ones that place the clock): what the link can do at its best.
-            "round_trip_ms": min(s.round_trip_ns for s in self.sync.samples) / NS_PER_MS if self.sync.samples else None,
+            "round_trip_ms": min(s.round_trip_ns for s in placing) / NS_PER_MS if placing else None,
             "drift_ppm": None if self.sync.map is None else self.sync.map.drift_ppb / 1000,
             "unacked": beat.unacked if beat else None,
             "buffer": beat.ring_fill if beat else None,
