@@ -34,7 +34,7 @@ Example (GPIO gates, single beams, the flying 30 layout)::
     # baud = 115200        # node = "E66..." checks the id the node gives
 
     [sync]                 # optional: gate nodes' clock sync
-    limit_ms = 1           # a run timed across gates whose sync uncertainty adds up to more is flagged
+    limit_ms = 5           # a run timed across gates whose sync uncertainty adds up to more is flagged
 
     [database]
     path = "/var/lib/gatectl/gatectl.db"

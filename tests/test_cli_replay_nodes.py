@@ -59,8 +59,8 @@ def test_each_run_through_nodes_carries_its_clock_sync_bound(trace, capsys):
         assert set(gates) == {"M1", "M2", "M3"} and min(gates.values()) > 0  # each gate on its own node
         assert sync["uncertainty_ns"] == max(gates[x] + gates[y] for x, y in [("M1", "M2"), ("M2", "M3"), ("M1", "M3")])
         # Half the shortest round trip a node: 0.5 ms a gate on these USB-like links (0.5 ms each way at best), so
-        # about 1 ms a run, against the 1 ms the daemon allows by default: what the daemon would store and flag.
-        assert 0 < sync["uncertainty_ns"] < 2 * sync["limit_ns"] == 2_000_000
+        # about 1 ms a run, under the 5 ms the daemon allows by default: what the daemon would store, not flagged.
+        assert 500_000 < sync["uncertainty_ns"] < 2_000_000 < sync["limit_ns"] == 5_000_000 and not sync["flagged"]
         assert sync["uncertainty_us"] == sync["uncertainty_ns"] / 1000
         assert sync["flagged"] == (sync["uncertainty_ns"] > sync["limit_ns"]) == (sync["why"] is not None)
         for x, y in [("M1", "M2"), ("M2", "M3"), ("M1", "M3")]:  # every time between two crossings is within it

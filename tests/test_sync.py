@@ -128,7 +128,7 @@ def store():
 
 
 def test_a_session_keeps_its_bound(store):
-    assert store.session(store.start_session(FLY30))["sync_limit_ns"] == DEFAULT_LIMIT_NS == MS
+    assert store.session(store.start_session(FLY30))["sync_limit_ns"] == DEFAULT_LIMIT_NS == 5 * MS
     assert store.session(store.start_session(FLY30, sync_limit_ns=300 * US))["sync_limit_ns"] == 300 * US
 
 
@@ -170,7 +170,7 @@ def test_a_run_of_a_session_from_before_the_sync_log_says_not_measured(store):
 
 
 def test_the_flag_is_in_the_json_and_the_export(store):
-    session = store.start_session(FLY30)
+    session = store.start_session(FLY30, sync_limit_ns=MS)
     store.add_sync(session, [BeamSync("M2", 0, "n2", 900 * US), BeamSync("M3", 0, "n3", 900 * US)])
     store.add_derived(session, [run_at(1, 1, 4, 7)])
     run = store.runs(session_id=session)[0]
@@ -190,7 +190,7 @@ def config_with(sync):
 
 
 def test_the_config_sets_the_bound():
-    assert config_with({}).sync_limit_ns == MS
+    assert config_with({}).sync_limit_ns == 5 * MS  # half the hundredth a fly time is shown to
     assert config_with({"limit_ms": 0.25}).sync_limit_ns == 250 * US
     assert config_with({"limit_ms": 2}).sync_limit_ns == 2 * MS
 
@@ -217,16 +217,16 @@ def test_history_control_and_the_api_show_a_flagged_run_and_why(app, daemon, db_
 
     session = daemon.snapshot().session_id  # the daemon's own: Control lists its runs
     with Store(db_path) as store:
-        store.add_sync(session, [BeamSync("M2", 0, "n2", 700 * US), BeamSync("M3", 0, "n3", 600 * US)])
+        store.add_sync(session, [BeamSync("M2", 0, "n2", 3500 * US), BeamSync("M3", 0, "n3", 3000 * US)])
         flagged, fine = store.add_derived(session, [run_at(1, 1, 4, 7), run_at(2, 10, 13, 16, gates=("M1", "M2"))])
     client = app.test_client()
     html = client.get(f"/history/sessions/{session}").get_data(as_text=True)
-    assert html.count('class="syncflag"') == 1 and "sync ±1300 µs" in html
-    assert "may have moved its times by up to 1.3 ms, more than the 1 ms allowed" in html
+    assert html.count('class="syncflag"') == 1 and "sync ±6500 µs" in html
+    assert "may have moved its times by up to 6.5 ms, more than the 5 ms allowed" in html
     data = client.get(f"/api/runs/{flagged}").get_json()
-    assert (data["sync"]["flagged"], data["sync"]["uncertainty_us"], data["sync"]["gates"]) == (True, 1300.0, {"M1": 0, "M2": 700 * US, "M3": 600 * US})
+    assert (data["sync"]["flagged"], data["sync"]["uncertainty_us"], data["sync"]["gates"]) == (True, 6500.0, {"M1": 0, "M2": 3500 * US, "M3": 3000 * US})
     assert client.get(f"/api/runs/{fine}").get_json()["sync"] == {
-        "gates": {"M1": 0, "M2": 700 * US}, "uncertainty_ns": 700 * US, "limit_ns": MS, "uncertainty_us": 700.0, "flagged": False, "why": None,
+        "gates": {"M1": 0, "M2": 3500 * US}, "uncertainty_ns": 3500 * US, "limit_ns": 5 * MS, "uncertainty_us": 3500.0, "flagged": False, "why": None,
     }  # fmt: skip
     assert login(client).status_code == 302
     control = client.get("/control").get_data(as_text=True)
