@@ -378,6 +378,109 @@ def test_a_break_bridged_after_the_window_closed_is_judged_without_its_later_pie
     assert [(e.gate, e.t_ns) for e in events if isinstance(e, Crossing)] == expected
 
 
+# --- a whole torso after a limb, judged by the gate's recent torsos ------------------------
+
+
+def after(history, *spans):
+    """Passages through gate A, one a second (each given by its raw breaks), then the passage
+    of ``spans``: the times of the crossings of A, the last one that of ``spans``."""
+    edges = [e for k, passage in enumerate([*history, spans]) for e in breaks("A", *passage, at=1000 * k)]
+    return [t - ns(1000 * k) for k, (_, t) in enumerate(crossing_times(edges))]
+
+
+SPRINT_TORSO = [(0, 30)]  # a torso at sprint speed: 30 ms, the gate's median then
+LIMB_THEN_TORSO = ((0, 6), (8, 40))  # a 6 ms hand 2 ms ahead of a 32 ms torso
+
+
+def test_first_crossing_of_a_gate_keeps_a_limb_long_beside_the_torso():
+    # The gate has timed no torso yet: nothing says how long a whole one is, so the 6 ms hand,
+    # long beside the 32 ms torso (3/20 of it is 4.8 ms), is the crossing, as before.
+    assert after([], *LIMB_THEN_TORSO) == [0]
+
+
+def test_limb_ahead_of_a_whole_torso_is_not_the_crossing():
+    # After one sprint torso (30 ms), a 32 ms raw break is a whole torso by itself: the
+    # 6 ms break bridged ahead of it is a limb, and the crossing is the torso's front.
+    assert after([SPRINT_TORSO], *LIMB_THEN_TORSO) == [0, ns(8)]
+    edges = [e for beam in ("Aa", "Ab") for e in breaks(beam, (0, 30)) + breaks(beam, *LIMB_THEN_TORSO, at=1000)]
+    assert crossing_times(edges, "dual") == at_a(0, 1008)
+
+
+def test_whole_torso_is_27_ms_at_least():
+    # Recent torsos of 20 ms do not make a 24 ms piece a whole torso: 27 ms is a torso at 10 m/s.
+    assert after([[(0, 20)]] * 5, (0, 6), (8, 32)) == [0] * 6
+    assert after([[(0, 20)]] * 5, (0, 6), (8, 35)) == [0] * 5 + [ns(8)]
+
+
+def test_torso_split_at_sprint_speed_is_timed_at_its_first_piece():
+    # After sprint torsos of 30 ms, flicker splits one into 8 ms and 28 ms: the second piece is
+    # no whole torso beside the gate's recent ones, so the first piece is the torso's front.
+    assert after([SPRINT_TORSO] * 5, (0, 8), (10, 38)) == [0] * 6
+
+
+def test_torso_split_after_slow_passages_is_timed_at_its_first_piece():
+    # Laps at 5 m/s: whole torsos of 70-90 ms. One split by flicker into 20 ms and 60 ms is
+    # timed at its first piece, though 60 ms is a whole torso at sprint speed.
+    slow = [[(0, 70)], [(0, 80)], [(0, 90)], [(0, 85)], [(0, 75)]]
+    assert after(slow, (0, 20), (22, 82))[-1] == 0
+    # A sprinter after them: the threshold is the slow torsos' (80 ms), so a hand ahead of a
+    # sprint torso is kept as before (more cautious), until the sprinters' torsos set it again.
+    assert after(slow, *LIMB_THEN_TORSO)[-1] == 0
+    assert after(slow + [SPRINT_TORSO] * 3, *LIMB_THEN_TORSO)[-1] == ns(8)
+
+
+def test_a_split_torso_counts_whole_in_the_gates_history():
+    # Slow laps whose torsos flicker split (20 ms, then 58 ms): each counts as a 80 ms torso,
+    # so the next one's 61 ms second piece is no whole torso: timed at its first piece. Had
+    # the history kept the longest pieces (58 ms), that piece would pass for a whole torso.
+    split = [[(0, 20), (22, 80)]] * 5
+    assert after(split, (0, 20), (22, 83)) == [0] * 6
+
+
+@pytest.mark.parametrize("walkers", range(6))
+def test_walk_backs_in_the_history_only_make_the_rule_more_cautious(walkers):
+    # Walkers' torsos (250 ms) among the gate's last five raise the threshold: a crossing is
+    # never later than with sprint torsos only, and with three walkers of five the hand stays.
+    history = [SPRINT_TORSO] * (5 - walkers) + [[(0, 250)]] * walkers
+    assert after(history, *LIMB_THEN_TORSO)[-1] == (ns(8) if walkers < 3 else 0)
+    assert after(history, (0, 8), (10, 38))[-1] == 0
+
+
+def test_only_the_last_five_torsos_count():
+    # Five walkers long ago, then five sprinters: the walkers no longer hold the threshold up.
+    assert after([[(0, 250)]] * 5 + [SPRINT_TORSO] * 5, *LIMB_THEN_TORSO)[-1] == ns(8)
+    assert after([[(0, 250)]] * 5 + [SPRINT_TORSO] * 2, *LIMB_THEN_TORSO)[-1] == 0
+
+
+@st.composite
+def passages_of_one_gate(draw):
+    """Several passages through gate A, each raw breaks bridged or not, maybe the last broken to the end."""
+    method = draw(st.sampled_from(["longest", "dual"]))
+    lay = layout("A=0,B=10", method)
+    edges, t = [], draw(st.integers(0, S))
+    count = draw(st.integers(1, 7))
+    for k in range(count):
+        pieces = draw(st.lists(st.integers(1, 120 * MS), min_size=1, max_size=4))
+        for i, length in enumerate(pieces):
+            edges += [Edge(beam, t, True) for beam in lay.gate("A").beams]
+            if not (k == count - 1 and i == len(pieces) - 1 and draw(st.booleans())):
+                edges += [Edge(beam, t + length, False) for beam in lay.gate("A").beams]
+            t += length + draw(st.one_of(st.integers(1, BRIDGE), st.sampled_from([BRIDGE - 1, REARM - 1, REARM])))
+        t += draw(st.sampled_from([REARM, REARM + 1, S]))
+    later = [e for beam in lay.gate("B").beams for e in breaks(beam, (2000 + t / MS, 2050 + t / MS))]
+    return lay, edges + later
+
+
+@settings(max_examples=150, deadline=None)
+@given(passages_of_one_gate(), st.data())
+def test_streaming_a_gates_passages_gives_the_crossings_of_a_batch(case, data):
+    # A crossing depends on the gate's earlier passages: live, they are judged in the same order.
+    lay, edges = case
+    batch, _ = detect(edges, lay)
+    events = stream(LayoutDetector(lay), edges, data)
+    assert [e for e in events if isinstance(e, Crossing)] == batch
+
+
 @st.composite
 def bridged_passages(draw):
     """Raw breaks of every length joined across gaps shorter than the bridge, maybe broken to the end."""

@@ -13,21 +13,26 @@ the gate has been clear for the re-arm time. Within a passage:
   ``window_ns`` of the first: the torso is the widest thing that crosses a
   beam, hands and knees are narrow. It times it at the first raw break inside
   it that is at least 3/20 as long as its longest raw break: a hand or knee
-  passing a few cm ahead of the torso is bridged to it, yet short beside it;
+  passing a few cm ahead of the torso is bridged to it, yet short beside it.
+  And a later raw break that is a whole torso by itself (as long as the
+  gate's recent torsos, 27 ms at least) makes any shorter one before it a
+  limb: the gate's history scales the threshold to the speed of the day;
 * ``dual`` does the same on the moments when *both* stacked beams are broken,
   which a knee or a swinging hand rarely achieves; there a raw break shorter
   than a glitch is not joined to the next (a limb's sliver of overlap).
 
 The detector is a state machine driven by edges (``feed``) and by the passing
 of time on the source's clock (``advance``); ``flush`` ends the stream. It
-decides from edge times only, so feeding edges live, with ``advance`` calls in
+decides from edge times only (and from the gate's earlier passages, which a
+session's raw log holds), so feeding edges live, with ``advance`` calls in
 between, gives exactly the crossings that ``detect`` finds in one batch.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from gatectl.timing.model import NS_PER_MS, Anomaly, Crossing, DetectionSettings, Edge, Gate, Layout, Method
@@ -40,6 +45,15 @@ Event = Crossing | Anomaly
 # the torso is bridged to it, but is short beside it. Measured in bench/bench_limbs.py.
 _TORSO_SHARE = (3, 20)
 
+# A raw break at least this long is a whole torso by itself (a 0.27 m torso at 10 m/s); on a
+# gate whose recent torsos were longer (slower runners: a torso split by flicker has pieces
+# longer than this), the median of their lengths instead, each from the front the gate timed
+# to the end of its longest raw break (a split torso counted whole, so its pieces stay short
+# beside the threshold). Off until the gate has timed a torso. Measured in bench/bench_limbs.py.
+_WHOLE_TORSO_NS = 27 * NS_PER_MS
+_RECENT_TORSOS = 5
+_length_of = operator.itemgetter(1)  # of a (start, length) piece
+
 
 @dataclass(slots=True)
 class _Break:
@@ -49,12 +63,15 @@ class _Break:
     end: int | None  # None while still broken
     gaps: list[int] | None = None  # the bridged gaps' ends and starts, alternating: set when the first is bridged
 
-    def torso_start(self, cap: int, join_ns: int) -> int:
+    def torso_start(self, cap: int, join_ns: int, recent: Collection[int]) -> tuple[int, int]:
         """The start of the first raw break that is long beside the longest, judged as they
-        stood at ``cap``: the torso's front, not a limb bridged to it. A raw break shorter
-        than ``join_ns`` is no limb: it goes with the raw break after it."""
+        stood at ``cap``: the torso's front, not a limb bridged to it; and the torso's length,
+        from there to the end of the longest. A raw break shorter than ``join_ns`` is no limb:
+        it goes with the raw break after it. When the longest is a whole torso by itself (as
+        long as the gate's ``recent`` torsos, ``whole_torso_ns``), every one before it is a
+        limb ahead of the torso, however long beside it."""
         if self.gaps is None:
-            return self.start
+            return self.start, (cap if self.end is None else min(self.end, cap)) - self.start
         bounds = [self.start, *self.gaps, cap if self.end is None else min(self.end, cap)]
         # The raw breaks under way at ``cap``: one that began later was not there yet.
         raw = [(bounds[i], min(bounds[i + 1], cap) - bounds[i]) for i in range(0, len(bounds), 2) if bounds[i] <= cap]
@@ -65,9 +82,26 @@ class _Break:
             carried = start if length < join_ns and k + 1 < len(raw) else None
             if carried is None:
                 pieces.append((start, length))
+        front, longest = max(pieces, key=_length_of)  # the first of the longest
+        if longest >= _WHOLE_TORSO_NS and recent and longest >= whole_torso_ns(recent):
+            return front, longest
         share, whole = _TORSO_SHARE
-        needed = max(length for _, length in pieces) * share
-        return next(start for start, length in pieces if length * whole >= needed)
+        needed = longest * share
+        torso = next(start for start, length in pieces if length * whole >= needed)
+        return torso, front + longest - torso
+
+
+def whole_torso_ns(recent: Collection[int]) -> int:
+    """How long a raw break is that is a whole torso by itself at a gate whose last torsos were
+    ``recent`` long (ns): their median, ``_WHOLE_TORSO_NS`` at least.
+
+    >>> whole_torso_ns([30_000_000, 80_000_000, 20_000_000])
+    30000000
+    """
+    ordered = sorted(recent)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) // 2
+    return max(_WHOLE_TORSO_NS, median)
 
 
 class GateDetector:
@@ -89,6 +123,7 @@ class GateDetector:
         self._window_ends: int | None = None  # the window closes: set once the first real break is known
         self._short_break = False  # some break of this passage ended shorter than a glitch
         self._clear_since = 0  # when the gate last went clear: read only once a break has ended
+        self._torsos: deque[int] = deque(maxlen=_RECENT_TORSOS)  # the lengths of the gate's last torsos
 
     @property
     def broken(self) -> bool:
@@ -227,7 +262,9 @@ class GateDetector:
             # Both beams broken for less than a glitch is a sliver where a limb in one beam
             # overlaps a body in the other, not the body's front: it is a raw break like any other.
             join_ns = s.glitch_ns if self._single_beam else 0
-            return self._cross(best.torso_start(min(now, anchor + s.window_ns), join_ns))
+            torso, length = best.torso_start(min(now, anchor + s.window_ns), join_ns, self._torsos)
+            self._torsos.append(length)
+            return self._cross(torso)
         return []
 
     def _cross(self, t_ns: int) -> list[Event]:
