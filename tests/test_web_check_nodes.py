@@ -33,7 +33,8 @@ def noded(tmp_path):
     daemon.start()
     try:
         set_pin(db_path)
-        wait_for(lambda: all(p.link.sync.uncertainty_ns is not None and p.link.last_beat is not None for p in source.ports[:2]))
+        # Synchronised (its clock placed by enough exchanges), not only answered once: the Check page says so.
+        wait_for(lambda: all(p.link.status(0)["synced"] and p.link.last_beat is not None for p in source.ports[:2]))
         yield create_app(app_config(), db_path=db_path, daemon=daemon), source
     finally:
         daemon.stop()
