@@ -96,9 +96,14 @@ class NodeSource:
             self._thread.join(2)
 
     def now_ns(self) -> int:
+        """The host's clock until the node talks (as a serial source's), then never past an edge not yet handed over.
+
+        Held from the start, a resent edge older than what the daemon stored would set the clock the
+        daemon reads as it resumes behind the session's last instant: a new clock epoch on the same boot.
+        """
         now = time.monotonic_ns()
         i = self._next
-        return min(now, self._edges[i].t_ns) if i < len(self._edges) else now
+        return min(now, self._edges[i].t_ns) if self._thread is not None and i < len(self._edges) else now
 
     def origins(self, edges: list[Edge]) -> list[tuple[str, int, int] | None]:
         return [self._origin.get(e) for e in edges]
