@@ -40,7 +40,7 @@ from itertools import pairwise
 from typing import ClassVar
 
 from gatectl.coaching.group_laps import Entrant, GroupLaps, GroupSettings, assign
-from gatectl.coaching.paces import to_seconds
+from gatectl.coaching.paces import pace_velocity, to_seconds
 from gatectl.coaching.quality import ON_TARGET_PER_400M_NS, TargetCheck, check_pace
 from gatectl.errors import LayoutError, WorkoutError
 from gatectl.jsonable import Wire
@@ -152,7 +152,7 @@ class LapReport:
 
     @property
     def velocity_mps(self) -> float | None:
-        return None if self.time_ns is None else self.distance_m * NS_PER_S / self.time_ns
+        return None if self.time_ns is None else pace_velocity(self.distance_m, self.time_ns)
 
     @property
     def kmh(self) -> float | None:

@@ -30,7 +30,7 @@ from typing import ClassVar
 
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import MaxEffort, RacePace, Rep, TimeTarget
-from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, race_label, scale_to_distance, to_seconds
+from gatectl.coaching.paces import NAMED_DISTANCES_M, format_duration_ns, pace_velocity, race_label, scale_to_distance, to_seconds
 from gatectl.jsonable import Wire
 from gatectl.timing.model import NS_PER_S
 
@@ -162,7 +162,7 @@ def target_for(kind: WorkoutKind, rep: Rep, races: Mapping[float, int], clearly:
     for race_m in REFERENCE_RACES_M:
         if race_m in races:
             time_ns = scale_to_distance(races[race_m], race_m, d)
-            paces.append(PaceMark(race_label(race_m), time_ns, d * NS_PER_S / time_ns))
+            paces.append(PaceMark(race_label(race_m), time_ns, pace_velocity(d, time_ns)))
 
     def aim(style: TargetStyle, text: str, time_ns: int | None = None) -> RepTarget:
         velocity = None if time_ns is None else d * NS_PER_S / time_ns

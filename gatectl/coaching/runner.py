@@ -55,7 +55,7 @@ from typing import ClassVar, NamedTuple, TypeVar
 from gatectl.coaching.laps import LapRep
 from gatectl.coaching.library import WorkoutKind
 from gatectl.coaching.notation import JogRest, Recovery, Rep, Rest, Workout, expand
-from gatectl.coaching.paces import to_seconds
+from gatectl.coaching.paces import pace_velocity, to_seconds
 from gatectl.coaching.quality import (
     CLEARLY,
     DEFAULT_MARGIN,
@@ -209,7 +209,7 @@ def _timed(base: Attempt, started: int, ended: int, stretch: tuple[float, int], 
     timed_m, timed_ns = stretch
     return replace(
         base, started_ns=started, ended_ns=ended, time_ns=timed_ns,
-        velocity_mps=timed_m * NS_PER_S / timed_ns, timed_m=timed_m, splits_ns=splits,
+        velocity_mps=pace_velocity(timed_m, timed_ns), timed_m=timed_m, splits_ns=splits,
     )  # fmt: skip
 
 
