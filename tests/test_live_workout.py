@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 import pytest
 from helpers import LIMBS, LINE_GATE, TRACK, Live, assert_live_equals_recompute, laps
 
+from gatectl.cli import main
 from gatectl.coaching.laps import StartKind, Track
 from gatectl.coaching.library import WorkoutKind, library_workout
 from gatectl.coaching.runner import Athlete
-from gatectl.daemon.driver import follow_corrections
+from gatectl.daemon.driver import follow_runs
 from gatectl.daemon.workout import WorkoutPlan, group
 from gatectl.errors import LayoutError, WorkoutError
 from gatectl.jsonable import jsonable
@@ -369,8 +370,13 @@ def test_the_workout_summary_follows_the_coach_s_corrections(live):
     live.daemon.new_session()  # the workout ends with its session; corrected later, from History
     with live.store() as store:
         store.correct(session_id, DropCrossing(m2), "coach", at)
-        follow_corrections(store, session_id, None)
+        follow_runs(store, session_id, None)
     assert stored() == (0, [])
+    with live.store() as store:  # the dropped crossing's edges no longer make it: the correction no longer applies
+        store.db.execute("update corrections set payload = replace(payload, '\"M2\"', '\"M3\"')")
+        store.db.conn.commit()
+    assert main(["recompute", "--db", str(live.path), "--session", str(session_id)]) == 0
+    assert stored() == (1, [1])  # a recompute's runs make the stored summary too
 
 
 def test_a_rep_the_coach_gives_to_another_athlete_counts_for_them(live):

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from flask import flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from gatectl.daemon.driver import follow_corrections
+from gatectl.daemon.driver import follow_runs
 from gatectl.daemon.events import publish_corrected
 from gatectl.errors import StoreError
 from gatectl.jsonable import Wire
@@ -226,7 +226,7 @@ def _apply(store: Store, session_id: int, change: Change) -> int:
     bus = current_link().bus
     if bus is not None:
         publish_corrected(bus, session_id, correction_id, store.runs_of_correction(session_id, correction_id))
-    follow_corrections(store, session_id, None)  # its workout's stored summary
+    follow_runs(store, session_id, None)  # its workout's stored summary
     return correction_id
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gatectl.cli._common import DEMO_DB, add_db_option, db_path, default_db_path, open_text
 from gatectl.coaching.paces import RACE_TIME_KINDS, format_duration_ns, parse_race
+from gatectl.daemon.driver import follow_runs
 from gatectl.errors import GatectlError, PaceError, StoreError
 from gatectl.export import runs_csv, runs_json
 from gatectl.limits import ID, argument, read_integer
@@ -145,6 +146,7 @@ def recompute_command(args: argparse.Namespace) -> int:
             print("No sessions in the database yet.")
         for session_id in sessions:
             counts = store.recompute(session_id)
+            follow_runs(store, session_id, None)  # a workout's stored summary is made of the runs
             line = f"session {session_id}: {counts['edges']} edges → {counts['crossings']} crossings, {counts['runs']} runs, {counts['anomalies']} anomalies"
             if "corrections" in counts:  # the coach's corrections, applied again in order
                 line += f"; {counts['corrections']} corrections" + (f", {counts['not_applied']} no longer apply" if counts["not_applied"] else "")

@@ -310,9 +310,10 @@ def resume_workout(store: Store, session: Session, host: WorkoutHost) -> Workout
     return driver
 
 
-def follow_corrections(store: Store, session_id: int, driver: WorkoutDriver | None) -> None:
-    """The coach corrected the session's runs: its workout's summary follows, the stored one and, if ``driver``
-    runs it, the live page's (the runner hears its inputs again, each run as the corrections left it)."""
+def follow_runs(store: Store, session_id: int, driver: WorkoutDriver | None) -> None:
+    """The session's runs changed (the coach corrected them, or a recompute rebuilt them): its workout's summary
+    follows, the stored one and, if ``driver`` runs it, the live page's (the runner hears its inputs again, each
+    run as it now stands)."""
     if driver is not None and driver.live.session_id == session_id:
         driver.rebuild()
         return

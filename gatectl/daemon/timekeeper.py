@@ -20,7 +20,7 @@ from datetime import datetime
 from gatectl.coaching.laps import Command, GroupProgress, GroupRevision, GroupStart, LapCommand, LapRep, LapSplit, LapStart, Track
 from gatectl.coaching.runner import WorkoutRunner
 from gatectl.daemon.control import DaemonSnapshot
-from gatectl.daemon.driver import WorkoutDriver, follow_corrections, resume_workout
+from gatectl.daemon.driver import WorkoutDriver, follow_runs, resume_workout
 from gatectl.daemon.events import EventBus, publish_corrected
 from gatectl.daemon.faults import FaultBoard
 from gatectl.daemon.gates import GateMonitor
@@ -311,7 +311,7 @@ class Timekeeper:
             raise CorrectionError(f"Session {session_id} is not the live session: correct it from its own page.")
         correction_id, _ = self.store.correct(session_id, change, who, made_at)
         publish_corrected(self.bus, session_id, correction_id, self.store.runs_of_correction(session_id, correction_id))
-        follow_corrections(self.store, session_id, self.driver)  # the workout's times are the corrected runs'
+        follow_runs(self.store, session_id, self.driver)  # the workout's times are the corrected runs'
         return correction_id
 
     # Derived events: stored, owned, published ----------------------------------------------------------
