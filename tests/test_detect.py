@@ -452,6 +452,44 @@ def test_only_the_last_five_torsos_count():
     assert after([[(0, 250)]] * 5 + [SPRINT_TORSO] * 2, *LIMB_THEN_TORSO)[-1] == 0
 
 
+# --- one torso per body: of two torso-sized breaks close together, the later -------------------
+
+FOREARM_THEN_TORSO = ((0, 28), (30, 56))  # a 28 ms forearm 2 ms ahead of a 26 ms torso, bridged
+
+
+def test_of_two_torso_sized_pieces_the_later_is_the_torso():
+    # After sprint torsos of 30 ms, a raw break of 24 ms or more is torso-sized (4/5 of them).
+    # A forearm carried across the beam ahead of the torso is as long as a torso, and longer
+    # than this one: a body has one torso, so the crossing is the later piece's front.
+    assert after([SPRINT_TORSO] * 3, *FOREARM_THEN_TORSO) == [0] * 3 + [ns(30)]
+    # Before the gate has timed a torso, nothing says how long one is: the first piece, as before.
+    assert after([], *FOREARM_THEN_TORSO) == [0]
+
+
+def test_a_torso_split_into_halves_is_timed_at_its_first_piece():
+    # Flicker splits a 30 ms torso into halves: neither is torso-sized beside the gate's torsos.
+    assert after([SPRINT_TORSO] * 3, (0, 14), (16, 30)) == [0] * 4
+
+
+@pytest.mark.parametrize(("gap_ms", "expected_ms"), [(8, 36), (14, 42), (15, 0), (20, 0)])
+def test_a_torso_sized_limb_less_than_half_a_torso_ahead_is_not_the_crossing(gap_ms, expected_ms):
+    # The forearm's break ends more than the 4 ms bridge before the torso's: two breaks. Less
+    # than half a torso (15 ms) apart they are one body, and the torso is the later; further
+    # apart, the longest break is the crossing, as before.
+    limb, torso = (0, 28), (28 + gap_ms, 28 + gap_ms + 26)
+    assert after([SPRINT_TORSO] * 3, limb, torso)[-1] == ns(expected_ms)
+
+
+def test_breaks_between_a_limb_and_the_torso_keep_them_one_body():
+    # A hand's 3 ms break between the forearm's and the torso's, each gap 6 ms: still one body.
+    assert after([SPRINT_TORSO] * 3, (0, 28), (34, 37), (43, 69))[-1] == ns(43)
+
+
+def test_a_trailing_arm_after_the_torso_is_not_the_crossing():
+    # The trailing arm (15 ms, 8 ms behind) is short beside a torso: the torso is the crossing.
+    assert after([SPRINT_TORSO] * 3, (0, 30), (38, 53))[-1] == 0
+
+
 @st.composite
 def passages_of_one_gate(draw):
     """Several passages through gate A, each raw breaks bridged or not, maybe the last broken to the end."""

@@ -16,7 +16,11 @@ the gate has been clear for the re-arm time. Within a passage:
   passing a few cm ahead of the torso is bridged to it, yet short beside it.
   And a later raw break that is a whole torso by itself (as long as the
   gate's recent torsos, 27 ms at least) makes any shorter one before it a
-  limb: the gate's history scales the threshold to the speed of the day;
+  limb: the gate's history scales the threshold to the speed of the day.
+  A body has one torso: of two torso-sized raw breaks (4/5 of the gate's
+  recent torsos) close together, inside a joined break or in breaks less
+  than half a torso apart, the earlier is a limb carried ahead of the torso
+  (a forearm across the beam), and the crossing is timed at the later;
 * ``dual`` does the same on the moments when *both* stacked beams are broken,
   which a knee or a swinging hand rarely achieves; there a raw break shorter
   than a glitch is not joined to the next (a limb's sliver of overlap).
@@ -52,6 +56,18 @@ _TORSO_SHARE = (3, 20)
 # beside the threshold). Off until the gate has timed a torso. Measured in bench/bench_limbs.py.
 _WHOLE_TORSO_NS = 27 * NS_PER_MS
 _RECENT_TORSOS = 5
+# A raw break at least this share of the gate's recent torsos' extents (their median) is torso-sized:
+# of two close together, the earlier is a limb ahead of the torso; close is a gap under this share of
+# a torso. A torso split by flicker has at most one piece this long. An extent runs from the front to
+# the end of the last raw break long beside the longest: a split torso counts whole. (The whole-torso
+# rule above keeps its own measure: judged by extents it steps in less often, and laps at 8 m/s lose.)
+# Measured in bench/bench_limbs.py.
+_TORSO_SIZED = (4, 5)
+_CLOSE = (1, 2)
+# The gate's recent torsos count as this long at least (a 0.2 m torso at 10 m/s): on a dual gate a
+# torso whose upper beam flickered has a short stretch with both beams broken, and a run of those
+# would make half a torso torso-sized.
+_LEAST_TORSO_NS = 20 * NS_PER_MS
 _length_of = operator.itemgetter(1)  # of a (start, length) piece
 
 
@@ -63,18 +79,31 @@ class _Break:
     end: int | None  # None while still broken
     gaps: list[int] | None = None  # the bridged gaps' ends and starts, alternating: set when the first is bridged
 
-    def torso_start(self, cap: int, join_ns: int, recent: Collection[int]) -> tuple[int, int]:
+    def raw(self, cap: int) -> list[tuple[int, int]]:
+        """Its raw breaks as they stood at ``cap``, as (start, length): one that began later was not there yet."""
+        bounds = [self.start, *(self.gaps or ()), cap if self.end is None else min(self.end, cap)]
+        return [(bounds[i], min(bounds[i + 1], cap) - bounds[i]) for i in range(0, len(bounds), 2) if bounds[i] <= cap]
+
+    def longest_raw(self, cap: int) -> int:
+        """The length of its longest raw break as they stood at ``cap``."""
+        if self.gaps is None:
+            return (cap if self.end is None else min(self.end, cap)) - self.start
+        return max(length for _, length in self.raw(cap))
+
+    def torso_start(self, cap: int, join_ns: int, typical: tuple[int, int] | None) -> tuple[int, int, int]:
         """The start of the first raw break that is long beside the longest, judged as they
-        stood at ``cap``: the torso's front, not a limb bridged to it; and the torso's length,
-        from there to the end of the longest. A raw break shorter than ``join_ns`` is no limb:
-        it goes with the raw break after it. When the longest is a whole torso by itself (as
-        long as the gate's ``recent`` torsos, ``whole_torso_ns``), every one before it is a
+        stood at ``cap``: the torso's front, not a limb bridged to it; the torso's length, from
+        there to the end of the longest; and its extent, to the end of the last raw break long
+        beside the longest (a torso split by flicker counts whole, a short limb after it not).
+        A raw break shorter than ``join_ns`` is no limb: it goes with the raw break after it.
+        Beside the gate's recent torsos (``typical``: the medians of their lengths and extents;
+        None before the first): of two torso-sized raw breaks the earlier is a limb; and when
+        the longest is a whole torso by itself (``whole_torso_ns``), every one before it is a
         limb ahead of the torso, however long beside it."""
         if self.gaps is None:
-            return self.start, (cap if self.end is None else min(self.end, cap)) - self.start
-        bounds = [self.start, *self.gaps, cap if self.end is None else min(self.end, cap)]
-        # The raw breaks under way at ``cap``: one that began later was not there yet.
-        raw = [(bounds[i], min(bounds[i + 1], cap) - bounds[i]) for i in range(0, len(bounds), 2) if bounds[i] <= cap]
+            length = (cap if self.end is None else min(self.end, cap)) - self.start
+            return self.start, length, length
+        raw = self.raw(cap)
         pieces: list[tuple[int, int]] = []  # (start, length), short ones joined to the next
         carried: int | None = None
         for k, (own_start, length) in enumerate(raw):
@@ -83,25 +112,43 @@ class _Break:
             if carried is None:
                 pieces.append((start, length))
         front, longest = max(pieces, key=_length_of)  # the first of the longest
-        if longest >= _WHOLE_TORSO_NS and recent and longest >= whole_torso_ns(recent):
-            return front, longest
         share, whole = _TORSO_SHARE
         needed = longest * share
+        last_start, last_length = [piece for piece in pieces if piece[1] * whole >= needed][-1]
+        end = last_start + last_length  # of the torso's extent
+        if typical is not None:
+            typical_length, typical_extent = typical
+            sized = [piece for piece in pieces if _torso_sized(piece[1], typical_extent)]
+            if len(sized) > 1:  # its length counted from the first: were the two a torso's halves, the history keeps it whole
+                start, length = sized[-1]
+                return start, start + length - sized[0][0], end - start
+            if longest >= whole_torso_ns(typical_length):
+                return front, longest, end - front
         torso = next(start for start, length in pieces if length * whole >= needed)
-        return torso, front + longest - torso
+        return torso, front + longest - torso, end - torso
 
 
-def whole_torso_ns(recent: Collection[int]) -> int:
-    """How long a raw break is that is a whole torso by itself at a gate whose last torsos were
-    ``recent`` long (ns): their median, ``_WHOLE_TORSO_NS`` at least.
+def typical_torso_ns(recent: Collection[int]) -> int:
+    """The median of a gate's last torsos' lengths or extents (ns), ``_LEAST_TORSO_NS`` at least.
 
-    >>> whole_torso_ns([30_000_000, 80_000_000, 20_000_000])
+    >>> typical_torso_ns([30_000_000, 80_000_000, 20_000_000])
     30000000
     """
     ordered = sorted(recent)
     middle = len(ordered) // 2
     median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) // 2
-    return max(_WHOLE_TORSO_NS, median)
+    return max(_LEAST_TORSO_NS, median)
+
+
+def whole_torso_ns(typical_ns: int) -> int:
+    """How long a raw break is that is a whole torso by itself at a gate whose torsos are
+    ``typical_ns`` long: as long as they are, ``_WHOLE_TORSO_NS`` at least."""
+    return max(_WHOLE_TORSO_NS, typical_ns)
+
+
+def _torso_sized(length_ns: int, extent_ns: int) -> bool:
+    share, whole = _TORSO_SIZED
+    return length_ns * whole >= extent_ns * share
 
 
 class GateDetector:
@@ -124,6 +171,7 @@ class GateDetector:
         self._short_break = False  # some break of this passage ended shorter than a glitch
         self._clear_since = 0  # when the gate last went clear: read only once a break has ended
         self._torsos: deque[int] = deque(maxlen=_RECENT_TORSOS)  # the lengths of the gate's last torsos
+        self._extents: deque[int] = deque(maxlen=_RECENT_TORSOS)  # and their extents
 
     @property
     def broken(self) -> bool:
@@ -262,10 +310,33 @@ class GateDetector:
             # Both beams broken for less than a glitch is a sliver where a limb in one beam
             # overlaps a body in the other, not the body's front: it is a raw break like any other.
             join_ns = s.glitch_ns if self._single_beam else 0
-            torso, length = best.torso_start(min(now, anchor + s.window_ns), join_ns, self._torsos)
+            cap = min(now, anchor + s.window_ns)
+            typical = None
+            if self._torsos and (best.gaps is not None or best is not self._breaks[-1]):  # else nothing to judge by them
+                typical = (typical_torso_ns(self._torsos), typical_torso_ns(self._extents))
+                best = self._last_torso_sized(best, cap, typical[1])
+            torso, length, extent = best.torso_start(cap, join_ns, typical)
             self._torsos.append(length)
+            self._extents.append(extent)
             return self._cross(torso)
         return []
+
+    def _last_torso_sized(self, best: _Break, cap: int, extent_ns: int) -> _Break:
+        """A break with a torso-sized raw break, or the last of the breaks with one that follow
+        it close together (each less than half a torso after the one before, by ``cap``): a body
+        has one torso, and a limb carried ahead of it passes first. ``extent_ns``: the gate's
+        recent torsos' extents (their median)."""
+        if not _torso_sized(best.longest_raw(cap), extent_ns):
+            return best
+        share, whole = _CLOSE
+        last_end = best.end
+        for brk in self._breaks[self._breaks.index(best) + 1 :]:
+            if last_end is None or brk.start > cap or (brk.start - last_end) * whole >= extent_ns * share:
+                break
+            if _torso_sized(brk.longest_raw(cap), extent_ns):
+                best = brk
+            last_end = brk.end
+        return best
 
     def _cross(self, t_ns: int) -> list[Event]:
         self._decided = True
