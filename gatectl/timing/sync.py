@@ -53,6 +53,10 @@ class SyncLog:
             self._by_beam.setdefault(entry.beam, []).append(entry)
         self._times = {beam: [e.t_ns for e in entries] for beam, entries in self._by_beam.items()}
 
+    def __bool__(self) -> bool:
+        """Some beam was on a gate node's clock: an empty log (GPIO gates only) bounds every run at 0."""
+        return bool(self._by_beam)
+
     def at(self, beam: str, t_ns: int) -> BeamSync | None:
         """The entry in force for ``beam`` at ``t_ns``: the last one from before it, else its first; None: the Pi's own clock.
 
@@ -81,7 +85,13 @@ def sync_changes(edges: Iterable[tuple[str, int, bool]], clocks: Mapping[str, tu
 
 
 def run_sync(crossings: Mapping[str, int], beams: Mapping[str, Sequence[str]], log: SyncLog, limit_ns: int) -> RunSync:
-    """The run's sync bounds: each crossed gate's (``beams`` maps a gate to its beams) and the largest over two crossings."""
+    """The run's sync bounds: each crossed gate's (``beams`` maps a gate to its beams) and the largest over two crossings.
+
+    >>> run_sync({"M1": 10, "M2": 20}, {"M1": ("M1",), "M2": ("M2",)}, SyncLog([]), 1_000_000).uncertainty_ns
+    0
+    """
+    if not log:  # every gate on the Pi's clock: the common session, a recompute's tens of thousands of runs
+        return RunSync(dict.fromkeys(crossings, 0), 0, limit_ns)
     gates: dict[str, int] = {}
     clocks: dict[str, frozenset[str | None]] = {}
     for gate, t_ns in crossings.items():
