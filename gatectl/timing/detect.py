@@ -90,13 +90,13 @@ class _Break:
             return (cap if self.end is None else min(self.end, cap)) - self.start
         return max(length for _, length in self.raw(cap))
 
-    def torso_start(self, cap: int, join_ns: int, typical: tuple[int, int] | None) -> tuple[int, int, int]:
+    def torso_start(self, cap: int, join_ns: int, recent: tuple[Collection[int], Collection[int]] | None) -> tuple[int, int, int]:
         """The start of the first raw break that is long beside the longest, judged as they
         stood at ``cap``: the torso's front, not a limb bridged to it; the torso's length, from
         there to the end of the longest; and its extent, to the end of the last raw break long
         beside the longest (a torso split by flicker counts whole, a short limb after it not).
         A raw break shorter than ``join_ns`` is no limb: it goes with the raw break after it.
-        Beside the gate's recent torsos (``typical``: the medians of their lengths and extents;
+        Beside the gate's recent torsos (``recent``: their lengths and extents;
         None before the first): of two torso-sized raw breaks the earlier is a limb; and when
         the longest is a whole torso by itself (``whole_torso_ns``), every one before it is a
         limb ahead of the torso, however long beside it."""
@@ -116,8 +116,8 @@ class _Break:
         needed = longest * share
         last_start, last_length = [piece for piece in pieces if piece[1] * whole >= needed][-1]
         end = last_start + last_length  # of the torso's extent
-        if typical is not None:
-            typical_length, typical_extent = typical
+        if recent is not None:
+            typical_length, typical_extent = typical_torso_ns(recent[0]), typical_torso_ns(recent[1])
             sized = [piece for piece in pieces if _torso_sized(piece[1], typical_extent)]
             if len(sized) > 1:  # its length counted from the first: were the two a torso's halves, the history keeps it whole
                 start, length = sized[-1]
@@ -311,26 +311,28 @@ class GateDetector:
             # overlaps a body in the other, not the body's front: it is a raw break like any other.
             join_ns = s.glitch_ns if self._single_beam else 0
             cap = min(now, anchor + s.window_ns)
-            typical = None
-            if self._torsos and (best.gaps is not None or best is not self._breaks[-1]):  # else nothing to judge by them
-                typical = (typical_torso_ns(self._torsos), typical_torso_ns(self._extents))
-                best = self._last_torso_sized(best, cap, typical[1])
-            torso, length, extent = best.torso_start(cap, join_ns, typical)
+            recent = (self._torsos, self._extents) if self._torsos else None
+            if recent is not None:
+                best = self._last_torso_sized(best, cap)
+            torso, length, extent = best.torso_start(cap, join_ns, recent)
             self._torsos.append(length)
             self._extents.append(extent)
             return self._cross(torso)
         return []
 
-    def _last_torso_sized(self, best: _Break, cap: int, extent_ns: int) -> _Break:
+    def _last_torso_sized(self, best: _Break, cap: int) -> _Break:
         """A break with a torso-sized raw break, or the last of the breaks with one that follow
         it close together (each less than half a torso after the one before, by ``cap``): a body
-        has one torso, and a limb carried ahead of it passes first. ``extent_ns``: the gate's
-        recent torsos' extents (their median)."""
+        has one torso, and a limb carried ahead of it passes first."""
+        later = self._breaks[self._breaks.index(best) + 1 :]
+        if not later or later[0].start > cap:
+            return best  # the common passage: nothing after it to weigh (the medians are not worked out)
+        extent_ns = typical_torso_ns(self._extents)
         if not _torso_sized(best.longest_raw(cap), extent_ns):
             return best
         share, whole = _CLOSE
         last_end = best.end
-        for brk in self._breaks[self._breaks.index(best) + 1 :]:
+        for brk in later:
             if last_end is None or brk.start > cap or (brk.start - last_end) * whole >= extent_ns * share:
                 break
             if _torso_sized(brk.longest_raw(cap), extent_ns):
