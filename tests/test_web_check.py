@@ -111,6 +111,16 @@ def test_the_check_page(client):
     assert 'href="/check" aria-current="page"' in html
 
 
+def test_the_check_page_gives_the_sessions_sync_bound(client, db_path, history_app):
+    """The note under the gate nodes says the bound the session's runs are flagged above (``[sync] limit_ms``)."""
+    assert '<strong id="sync-limit">5 ms</strong>' in client.get("/check").get_data(as_text=True)  # the default
+    with Store(db_path, migrate=False) as store:
+        store.db.execute("update sessions set sync_limit_ns = 1500000")
+        store.db.conn.commit()
+    assert '<strong id="sync-limit">1.5 ms</strong>' in client.get("/check").get_data(as_text=True)
+    assert '<strong id="sync-limit">5 ms</strong>' in history_app.test_client().get("/check").get_data(as_text=True)  # no gates
+
+
 # The Pi's Wi-Fi as QR codes -----------------------------------------------------------
 
 

@@ -91,6 +91,7 @@ def test_the_check_page_shows_each_node(noded):
         assert "NOT CONNECTED" in rows[2] and page.locator("#nodes-table tr.node.bad").count() == 1
         assert page.inner_text("#nodes") == "⚠ 1 of 3 gate node(s) to fix, above."
         assert "the node of M3 is not connected" in page.inner_text("#check-summary")
+        assert page.inner_text("#sync-limit") == "5 ms"  # the session's bound: the default here
         shoot(page, "check-nodes-phone")
         page.set_viewport_size({"width": 1920, "height": 1080})
         shoot(page, "check-nodes-hdmi")

@@ -20,6 +20,7 @@ import gatectl
 from gatectl.store import Store
 from gatectl.timing.check import clock_verdict, disk_verdict
 from gatectl.timing.model import NS_PER_MS, NS_PER_S
+from gatectl.timing.sync import DEFAULT_LIMIT_NS
 
 from . import clock
 from .db import get_store
@@ -88,4 +89,13 @@ def api():
 
 @bp.get("/check")
 def index():
-    return render_template("check/index.html", state=check_state(get_store(), None), join=current_join())
+    store = get_store()
+    return render_template("check/index.html", state=check_state(store, None), join=current_join(), sync_limit_ms=_sync_limit_ms(store))
+
+
+def _sync_limit_ms(store: Store) -> float:
+    """The bound the session's runs are flagged above, in ms (the configured one; the default with no gates)."""
+    daemon = current_link().daemon
+    session_id = daemon.snapshot().session_id if daemon is not None else None
+    limit_ns = store.session(session_id)["sync_limit_ns"] if session_id is not None else None
+    return (DEFAULT_LIMIT_NS if limit_ns is None else limit_ns) / NS_PER_MS
