@@ -92,6 +92,11 @@ def test_the_check_page_shows_each_node(noded):
         assert page.inner_text("#nodes") == "⚠ 1 of 3 gate node(s) to fix, above."
         assert "the node of M3 is not connected" in page.inner_text("#check-summary")
         assert page.inner_text("#sync-limit") == "5 ms"  # the session's bound: the default here
+        # On a phone each node is a card: every figure in view, with its name, nothing scrolled to the side.
+        wrap = "document.querySelector('#nodes-table').parentElement"
+        assert page.evaluate(f"{wrap}.scrollWidth <= {wrap}.clientWidth")
+        label = "getComputedStyle(document.querySelector('#nodes-table tbody td:last-child'), '::before').content"
+        assert page.evaluate(label) == '"Bad lines"'
         shoot(page, "check-nodes-phone")
         page.set_viewport_size({"width": 1920, "height": 1080})
         shoot(page, "check-nodes-hdmi")

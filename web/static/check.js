@@ -64,6 +64,7 @@
   var LINK_WORDS = { ok: "connected", syncing: "connected, syncing…", reconnecting: "LOST — reconnecting…", absent: "NOT CONNECTED", silent: "LOST — silent", refused: "REFUSED" };
   function renderNodes(nodes, problems) {
     var body = document.querySelector("#nodes-table tbody");
+    var heads = Array.prototype.map.call(document.querySelectorAll("#nodes-table thead th"), function (th) { return th.textContent; });
     document.getElementById("nodes-card").hidden = !nodes.length;
     body.textContent = "";
     nodes.forEach(function (n) {
@@ -81,6 +82,7 @@
       tr.appendChild(el("td", "num", n.buffer === null ? "—" : n.buffer + (n.capacity ? " / " + n.capacity : "")));
       tr.appendChild(el("td", "num", String(n.lines)));
       tr.appendChild(el("td", "num", String(n.bad_lines)));
+      Array.prototype.forEach.call(tr.children, function (cell, i) { cell.setAttribute("data-label", heads[i]); });  // a phone shows a node as a card
       body.appendChild(tr);
       if (n.problem) problems.push(n.problem);
     });
