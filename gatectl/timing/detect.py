@@ -79,15 +79,19 @@ class _Break:
     end: int | None  # None while still broken
     gaps: list[int] | None = None  # the bridged gaps' ends and starts, alternating: set when the first is bridged
 
+    def end_at(self, cap: int) -> int:
+        """Where it ended, as it stood at ``cap``: still broken then, it runs to ``cap``."""
+        return cap if self.end is None else min(self.end, cap)
+
     def raw(self, cap: int) -> list[tuple[int, int]]:
         """Its raw breaks as they stood at ``cap``, as (start, length): one that began later was not there yet."""
-        bounds = [self.start, *(self.gaps or ()), cap if self.end is None else min(self.end, cap)]
+        bounds = [self.start, *(self.gaps or ()), self.end_at(cap)]
         return [(bounds[i], min(bounds[i + 1], cap) - bounds[i]) for i in range(0, len(bounds), 2) if bounds[i] <= cap]
 
     def longest_raw(self, cap: int) -> int:
         """The length of its longest raw break as they stood at ``cap``."""
         if self.gaps is None:
-            return (cap if self.end is None else min(self.end, cap)) - self.start
+            return self.end_at(cap) - self.start
         return max(length for _, length in self.raw(cap))
 
     def torso_start(self, cap: int, join_ns: int, recent: tuple[Collection[int], Collection[int]] | None) -> tuple[int, int, int]:
@@ -101,7 +105,7 @@ class _Break:
         the longest is a whole torso by itself (``whole_torso_ns``), every one before it is a
         limb ahead of the torso, however long beside it."""
         if self.gaps is None:
-            length = (cap if self.end is None else min(self.end, cap)) - self.start
+            length = self.end_at(cap) - self.start
             return self.start, length, length
         raw = self.raw(cap)
         pieces: list[tuple[int, int]] = []  # (start, length), short ones joined to the next
@@ -113,8 +117,8 @@ class _Break:
                 pieces.append((start, length))
         front, longest = max(pieces, key=_length_of)  # the first of the longest
         share, whole = _TORSO_SHARE
-        needed = longest * share
-        last_start, last_length = [piece for piece in pieces if piece[1] * whole >= needed][-1]
+        long = [piece for piece in pieces if piece[1] * whole >= longest * share]  # the longest among them
+        last_start, last_length = long[-1]
         end = last_start + last_length  # of the torso's extent
         if recent is not None:
             typical_length, typical_extent = typical_torso_ns(recent[0]), typical_torso_ns(recent[1])
@@ -124,7 +128,7 @@ class _Break:
                 return start, start + length - sized[0][0], end - start
             if longest >= whole_torso_ns(typical_length):
                 return front, longest, end - front
-        torso = next(start for start, length in pieces if length * whole >= needed)
+        torso = long[0][0]
         return torso, front + longest - torso, end - torso
 
 
